@@ -1,0 +1,170 @@
+/**
+ * One Lambda batch, start to end: every record becomes a notification, a suppressed or
+ * ignored change, or a quarantined record; notifications go out in PutEvents requests
+ * shared across records; and the partial batch response names the earliest record that
+ * could be neither published nor quarantined, so Lambda retries from there and skips nothing.
+ *
+ * Powertools' BatchProcessor handles records one at a time, which would cost one PutEvents
+ * request per record; this builds the batch response itself.
+ */
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBBatchResponse } from 'aws-lambda';
+import type { EventType } from './contract/index.js';
+import type { FieldIssue } from './errors.js';
+import { publishEntries, type OutgoingEntry } from './event-publisher.js';
+import { quarantine, type QuarantineItem } from './quarantine.js';
+import { StreamRecord } from './stream-record.js';
+import type { BuildOutcome } from './notification-builder.js';
+
+export interface BatchDeps {
+  readonly build: (record: StreamRecord) => BuildOutcome;
+  readonly eventBridge: EventBridgeClient;
+  readonly sqs: SQSClient;
+  readonly quarantineQueueUrl: string;
+  readonly concurrency: number;
+  /** Epoch ms after which no retry starts. */
+  readonly deadline: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+  readonly onRequestError?: (error: unknown) => void;
+}
+
+export interface BatchStats {
+  readonly sent: Record<EventType, number>;
+  suppressed: number;
+  ignored: number;
+  quarantined: number;
+  putEventsRetries: number;
+  putEventsFailures: number;
+  putEventsRequests: number;
+  batchItemFailures: number;
+}
+
+export interface BatchOutcome {
+  readonly response: DynamoDBBatchResponse;
+  readonly stats: BatchStats;
+  /** Every quarantined or unhandled record with its reason, for the log. */
+  readonly problems: { eventID: string; sequenceNumber: string; problem: string; quarantined: boolean }[];
+}
+
+/** zod issues → our field issues, each naming the record field, the value and the rule. */
+function envelopeIssues(raw: unknown, error: { issues: readonly { path: PropertyKey[]; message: string }[] }): FieldIssue[] {
+  return error.issues.map((i) => {
+    let value: unknown = raw;
+    for (const p of i.path) value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[p] : undefined;
+    const field = i.path.map(String).join('.') || '(record)';
+    return value === undefined ? { field, rule: i.message } : { field, value, rule: i.message };
+  });
+}
+
+function identity(raw: unknown): { eventID: string; sequenceNumber: string; eventName: string; eventSourceARN?: string } {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const d = (typeof r.dynamodb === 'object' && r.dynamodb !== null ? r.dynamodb : {}) as Record<string, unknown>;
+  const arn = typeof r.eventSourceARN === 'string' ? r.eventSourceARN : undefined;
+  return {
+    eventID: typeof r.eventID === 'string' ? r.eventID : '',
+    sequenceNumber: typeof d.SequenceNumber === 'string' ? d.SequenceNumber : '',
+    eventName: typeof r.eventName === 'string' ? r.eventName : '',
+    ...(arn === undefined ? {} : { eventSourceARN: arn }),
+  };
+}
+
+/** Handles one batch. Throws only ConfigurationError (the stream carries no images). */
+export async function processBatch(records: readonly unknown[], deps: BatchDeps): Promise<BatchOutcome> {
+  const stats: BatchStats = {
+    sent: { 'compute_node.create': 0, 'compute_node.update': 0, 'compute_node.delete': 0 },
+    suppressed: 0,
+    ignored: 0,
+    quarantined: 0,
+    putEventsRetries: 0,
+    putEventsFailures: 0,
+    putEventsRequests: 0,
+    batchItemFailures: 0,
+  };
+  const problems: BatchOutcome['problems'] = [];
+  const outgoing: OutgoingEntry[] = [];
+  const eventTypes: EventType[] = [];
+  const toQuarantine: QuarantineItem[] = [];
+  const failed = new Map<number, string>();
+
+  records.forEach((raw, key) => {
+    const parsed = StreamRecord.safeParse(raw);
+    if (!parsed.success) {
+      const issues = envelopeIssues(raw, parsed.error);
+      toQuarantine.push({ key, message: { reason: 'invalid_record', error: 'not a DynamoDB stream record', issues, ...identity(raw), record: raw } });
+      return;
+    }
+    const outcome = deps.build(parsed.data);
+    switch (outcome.kind) {
+      case 'notify':
+        outgoing.push({ key, entry: outcome.notification.entry, size: outcome.notification.size });
+        eventTypes[key] = outcome.notification.eventType;
+        break;
+      case 'suppressed':
+        stats.suppressed++;
+        break;
+      case 'ignored':
+        stats.ignored++;
+        break;
+      case 'invalid':
+        toQuarantine.push({
+          key,
+          message: { reason: 'invalid_record', error: 'not a valid compute node', issues: outcome.issues, ...identity(raw), record: raw },
+        });
+        break;
+    }
+  });
+
+  const retryOpts = {
+    deadline: deps.deadline,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+  };
+  const published = await publishEntries(deps.eventBridge, outgoing, {
+    ...retryOpts,
+    concurrency: deps.concurrency,
+    ...(deps.onRequestError ? { onRequestError: deps.onRequestError } : {}),
+  });
+  stats.putEventsRetries = published.retries;
+  stats.putEventsRequests = published.requests;
+  stats.putEventsFailures = published.unsent.size + published.rejected.size;
+  for (const key of published.published) stats.sent[eventTypes[key]!]++;
+  for (const [key, why] of published.unsent) failed.set(key, `not published: ${why}`);
+  for (const [key, rejection] of published.rejected) {
+    const raw = records[key];
+    toQuarantine.push({
+      key,
+      message: {
+        reason: 'event_rejected',
+        error: `EventBridge refused the entry: ${rejection.errorCode}: ${rejection.errorMessage}`,
+        errorCode: rejection.errorCode,
+        ...identity(raw),
+        record: raw,
+      },
+    });
+  }
+
+  if (toQuarantine.length > 0) {
+    const q = await quarantine(deps.sqs, deps.quarantineQueueUrl, toQuarantine, retryOpts);
+    stats.quarantined = q.quarantined.size;
+    for (const item of toQuarantine) {
+      const quarantined = q.quarantined.has(item.key);
+      const why = item.message.issues?.map((i) => `${i.field}: ${i.rule}`).join('; ') ?? item.message.error;
+      problems.push({ eventID: item.message.eventID, sequenceNumber: item.message.sequenceNumber, problem: why, quarantined });
+      if (!quarantined) failed.set(item.key, `not quarantined: ${q.failed.get(item.key) ?? 'unknown'}`);
+    }
+  }
+
+  if (failed.size === 0) return { response: { batchItemFailures: [] }, stats, problems };
+  // Lambda checkpoints at the lowest sequence number reported: the earliest failure is enough.
+  const earliest = Math.min(...failed.keys());
+  stats.batchItemFailures = 1;
+  for (const [key, why] of failed) {
+    const id = identity(records[key]);
+    if (!problems.some((p) => p.eventID === id.eventID && p.sequenceNumber === id.sequenceNumber)) {
+      problems.push({ eventID: id.eventID, sequenceNumber: id.sequenceNumber, problem: why, quarantined: false });
+    }
+  }
+  return { response: { batchItemFailures: [{ itemIdentifier: identity(records[earliest]).sequenceNumber }] }, stats, problems };
+}

@@ -1,0 +1,44 @@
+/**
+ * JSON Schemas (draft 4, the dialect the EventBridge schema registry takes) of each
+ * event's `Detail`, one per detail type and payload version, generated from the same zod
+ * definitions that the function's tests validate its output with.
+ */
+import { z } from 'zod';
+import { DETAIL_SCHEMAS, EVENT_TYPES, NOTIFICATIONS, type EventType } from './notifications.js';
+import { novaFieldJsonSchemas } from './nova-fields.js';
+
+export interface DetailJsonSchema {
+  readonly detailType: EventType;
+  readonly payloadName: string;
+  readonly payloadVersion: string;
+  /** A registry-safe name, e.g. `compute_node.create@ComputeNodePayload-1.0`. */
+  readonly schemaName: string;
+  readonly jsonSchema: Record<string, unknown>;
+}
+
+function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, {
+    target: 'draft-4',
+    override: (ctx) => {
+      const wire = novaFieldJsonSchemas.get(ctx.zodSchema as unknown as z.ZodType);
+      if (wire === undefined) return;
+      // Nova fields are refinements zod cannot express; substitute their wire form.
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
+      Object.assign(ctx.jsonSchema, structuredClone(wire));
+    },
+  }) as Record<string, unknown>;
+}
+
+/** One JSON Schema per detail type and payload version. */
+export function detailJsonSchemas(): DetailJsonSchema[] {
+  return EVENT_TYPES.map((detailType) => {
+    const payload = NOTIFICATIONS[detailType];
+    return {
+      detailType,
+      payloadName: payload.name,
+      payloadVersion: payload.version,
+      schemaName: `${detailType}@${payload.name}-${payload.version}`,
+      jsonSchema: { title: `${detailType} (${payload.name} ${payload.version})`, ...toJsonSchema(DETAIL_SCHEMAS[detailType]) },
+    };
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The notifications: event type → payload, and the `Detail` of each EventBridge event.
+ *
+ * `Detail` is Nova's notification message, keys in Nova's order (`message_id`,
+ * `publisher_id`, `event_type`, `priority`, `payload`, `timestamp`), followed by one key of
+ * ours, `change`, which says where in the node's history the notification belongs.
+ *
+ * Version history of the `change` block (it is versioned with the Detail, not the payload):
+ * - 1: `sequence_number`, `changed_fields`, `origin`, `cause`.
+ */
+import { z } from 'zod';
+import { ComputeNodePayload } from './compute-node-payload.js';
+import { ComputeNodeDeletePayload } from './compute-node-delete-payload.js';
+import type { PayloadDefinition } from './payload-definition.js';
+
+/** Nova's notification classes for compute nodes, by event type. */
+export const NOTIFICATIONS = {
+  'compute_node.create': ComputeNodePayload,
+  'compute_node.update': ComputeNodePayload,
+  'compute_node.delete': ComputeNodeDeletePayload,
+} as const satisfies Record<string, PayloadDefinition>;
+
+export type EventType = keyof typeof NOTIFICATIONS;
+export const EVENT_TYPES = Object.keys(NOTIFICATIONS) as EventType[];
+
+/** The spec sends every compute node notification at INFO. */
+export const PRIORITY = 'INFO';
+
+/** Nova's `publisher_id` for a compute node notification is `nova-compute:<host>`. */
+export const PUBLISHER_PREFIX = 'nova-compute:';
+
+/** Why a notification was sent; lets a rule route, e.g., only TTL expiries. */
+export const CAUSES = ['insert', 'modify', 'remove', 'ttl', 'soft_delete', 'undelete'] as const;
+
+/** The `change` block: ordering and routing facts that Nova's message does not carry. */
+export const ChangeBlock = z.strictObject({
+  /** The record's DynamoDB stream sequence number: digits, compare as an unbounded integer. */
+  sequence_number: z.string().regex(/^\d+$/),
+  /** For an update, the watched fields whose value changed (sorted in payload order); else empty. */
+  changed_fields: z.array(z.enum(Object.keys(ComputeNodePayload.fields) as [string, ...string[]])),
+  /** `stream` for a notification from a table change, `resync` for one from a resync scan. */
+  origin: z.enum(['stream', 'resync']),
+  cause: z.enum(CAUSES),
+});
+export type ChangeBlock = z.infer<typeof ChangeBlock>;
+
+// Python's str(datetime): microseconds only when non-zero.
+const NovaTimestamp = z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/);
+
+function detailSchema<T extends EventType>(eventType: T) {
+  return z.strictObject({
+    message_id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+    publisher_id: z.string().regex(/^nova-compute:/),
+    event_type: z.literal(eventType),
+    priority: z.literal(PRIORITY),
+    payload: NOTIFICATIONS[eventType].primitiveSchema,
+    timestamp: NovaTimestamp,
+    change: ChangeBlock,
+  });
+}
+
+/** zod schema of `Detail` for each event type (current payload versions). */
+export const DETAIL_SCHEMAS = {
+  'compute_node.create': detailSchema('compute_node.create'),
+  'compute_node.update': detailSchema('compute_node.update'),
+  'compute_node.delete': detailSchema('compute_node.delete'),
+} as const;
+
+export type NotificationDetail<T extends EventType = EventType> = z.infer<(typeof DETAIL_SCHEMAS)[T]>;

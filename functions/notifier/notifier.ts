@@ -1,0 +1,92 @@
+/**
+ * The notifier as a function of its dependencies: configuration, clients, logger and
+ * metrics in; a Lambda handler out. `handler.ts` wires it to the environment; tests, the
+ * CLI and the local pipeline wire it to theirs.
+ *
+ * @example
+ * ```ts
+ * const handle = createNotifier({ config, eventBridge, sqs, logger, metrics });
+ * const response = await handle(event, context); // { batchItemFailures: [...] }
+ * ```
+ */
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
+import type { NotifierConfig } from './config.js';
+import { ConfigurationError } from './errors.js';
+import { METRIC } from './metric-names.js';
+import { createNotificationBuilder } from './notification-builder.js';
+import { processBatch, type BatchOutcome } from './batch-processor.js';
+import { StreamEvent } from './stream-record.js';
+
+export interface NotifierDeps {
+  readonly config: NotifierConfig;
+  readonly eventBridge: EventBridgeClient;
+  readonly sqs: SQSClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** What the handler needs of Lambda's context. */
+export type NotifierContext = Pick<Context, 'getRemainingTimeInMillis'>;
+
+// Leave time to quarantine and answer after the last retry.
+function deadlineFrom(context: NotifierContext): number {
+  const remaining = context.getRemainingTimeInMillis();
+  return Date.now() + remaining - Math.max(1_000, remaining * 0.2);
+}
+
+/** Builds the stream handler; all set-up (config checks, compiled encoders) happens here, once. */
+export function createNotifier(deps: NotifierDeps): (event: unknown, context: NotifierContext) => Promise<DynamoDBBatchResponse> {
+  const { config, logger, metrics } = deps;
+  const queueUrl = config.quarantineQueueUrl;
+  if (queueUrl === undefined) throw new ConfigurationError('QUARANTINE_QUEUE_URL: must be set (rejected records go there)');
+  const build = createNotificationBuilder(config);
+
+  return async (event, context) => {
+    const parsed = StreamEvent.safeParse(event);
+    if (!parsed.success) throw new ConfigurationError('the event is not a DynamoDB stream event (no Records array): check the event source mapping');
+    let outcome: BatchOutcome;
+    try {
+      outcome = await processBatch(parsed.data.Records, {
+        build,
+        eventBridge: deps.eventBridge,
+        sqs: deps.sqs,
+        quarantineQueueUrl: queueUrl,
+        concurrency: config.putEventsConcurrency,
+        deadline: deadlineFrom(context),
+        ...(deps.sleep ? { sleep: deps.sleep } : {}),
+        ...(deps.random ? { random: deps.random } : {}),
+        onRequestError: (error) => logger.error('PutEvents failed for a reason the records are not to blame for', { error: error as Error }),
+      });
+    } catch (error) {
+      if (error instanceof ConfigurationError) logger.critical('configuration error: no record can be handled', { error });
+      throw error;
+    }
+    record(outcome);
+    return outcome.response;
+  };
+
+  function record({ stats, problems }: BatchOutcome): void {
+    for (const p of problems) {
+      if (p.quarantined) logger.warn('record quarantined', p);
+      else logger.error('record neither published nor quarantined; Lambda will retry from the earliest such record', p);
+    }
+    for (const [eventType, count] of Object.entries(stats.sent)) {
+      if (count === 0) continue;
+      const m = metrics.singleMetric();
+      m.addDimension('EventType', eventType);
+      m.addMetric(METRIC.notificationsSent, MetricUnit.Count, count);
+    }
+    metrics.addMetric(METRIC.updatesSuppressed, MetricUnit.Count, stats.suppressed);
+    metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, stats.quarantined);
+    metrics.addMetric(METRIC.putEventsRetries, MetricUnit.Count, stats.putEventsRetries);
+    metrics.addMetric(METRIC.putEventsFailures, MetricUnit.Count, stats.putEventsFailures);
+    metrics.addMetric(METRIC.batchItemFailures, MetricUnit.Count, stats.batchItemFailures);
+    metrics.publishStoredMetrics();
+  }
+}

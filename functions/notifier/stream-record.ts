@@ -1,0 +1,38 @@
+/**
+ * The edge: a DynamoDB stream record as Lambda delivers it, validated with zod before
+ * anything reads it. Images stay as raw DynamoDB attribute maps; the compute node rules
+ * are applied to them field by field (`compute-node-image.ts`), so one bad attribute is
+ * reported by name instead of failing the whole record shape.
+ */
+import { z } from 'zod';
+
+/** A DynamoDB attribute value (`{"N": "8"}`, `{"S": "x"}`, `{"NULL": true}`, ...). */
+export const AttributeValue = z.record(z.string(), z.unknown());
+export type AttributeValue = z.infer<typeof AttributeValue>;
+
+export const Image = z.record(z.string(), AttributeValue);
+export type Image = z.infer<typeof Image>;
+
+export const StreamRecord = z.object({
+  eventID: z.string().min(1),
+  eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+  eventSourceARN: z.string().optional(),
+  userIdentity: z.object({ type: z.string(), principalId: z.string() }).partial().optional(),
+  dynamodb: z.object({
+    // Epoch seconds; Lambda sends a number (DynamoDB Local's SDK form is a Date: the local poller converts).
+    ApproximateCreationDateTime: z.number().finite().nonnegative(),
+    Keys: Image.optional(),
+    NewImage: Image.optional(),
+    OldImage: Image.optional(),
+    SequenceNumber: z.string().regex(/^\d{1,64}$/, 'must be a decimal sequence number'),
+    StreamViewType: z.enum(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']).optional(),
+  }),
+});
+export type StreamRecord = z.infer<typeof StreamRecord>;
+
+export const StreamEvent = z.object({ Records: z.array(z.unknown()) });
+
+/** True for the REMOVE records that DynamoDB's TTL writes (as opposed to a DeleteItem). */
+export function isTtlExpiry(record: StreamRecord): boolean {
+  return record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com';
+}
