@@ -48,6 +48,16 @@ export interface BatchOutcome {
   readonly problems: { eventID: string; sequenceNumber: string; problem: string; quarantined: boolean }[];
 }
 
+/**
+ * Raw record → outcome: the envelope validated with zod (issues name the record field),
+ * then the notification built. Shared by the handler and the CLI's `render`.
+ */
+export function classifyRecord(raw: unknown, build: (record: StreamRecord) => BuildOutcome): BuildOutcome {
+  const parsed = StreamRecord.safeParse(raw);
+  if (!parsed.success) return { kind: 'invalid', issues: envelopeIssues(raw, parsed.error) };
+  return build(parsed.data);
+}
+
 /** zod issues → our field issues, each naming the record field, the value and the rule. */
 function envelopeIssues(raw: unknown, error: { issues: readonly { path: PropertyKey[]; message: string }[] }): FieldIssue[] {
   return error.issues.map((i) => {
@@ -89,13 +99,7 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
   const failed = new Map<number, string>();
 
   records.forEach((raw, key) => {
-    const parsed = StreamRecord.safeParse(raw);
-    if (!parsed.success) {
-      const issues = envelopeIssues(raw, parsed.error);
-      toQuarantine.push({ key, message: { reason: 'invalid_record', error: 'not a DynamoDB stream record', issues, ...identity(raw), record: raw } });
-      return;
-    }
-    const outcome = deps.build(parsed.data);
+    const outcome = classifyRecord(raw, deps.build);
     switch (outcome.kind) {
       case 'notify':
         outgoing.push({ key, entry: outcome.notification.entry, size: outcome.notification.size });

@@ -29,9 +29,11 @@ export interface QuarantineItem {
   readonly message: QuarantineMessage;
 }
 
-// SQS: ten messages a request, 256 KiB a message and a request.
+// SQS: ten messages a request; a message and a request at most 1 MiB (the queue's
+// MaximumMessageSize must allow it: the stack sets it to 1 MiB). A record larger than that
+// is reported to Lambda instead, whose S3 on-failure destination keeps it whole.
 const MAX_BATCH = 10;
-const MAX_BYTES = 256 * 1024;
+const MAX_BYTES = 1024 * 1024;
 
 export interface QuarantineResult {
   readonly quarantined: Set<number>;

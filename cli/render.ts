@@ -1,0 +1,93 @@
+/**
+ * `render FILE`: what the notifier would publish for a stream event, without calling AWS.
+ * One JSON line per PutEvents entry on stdout; one JSON line per rejected record on stderr;
+ * exit status 1 when any record was rejected, 2 for a usage or configuration error.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ENV, loadConfig } from '../functions/notifier/config.js';
+import { classifyRecord } from '../functions/notifier/batch-processor.js';
+import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
+import { ConfigurationError } from '../functions/notifier/errors.js';
+import type { CliIo } from './cli-io.js';
+
+const USAGE = `usage: render FILE|- [--watched-fields a,b] [--publisher-host HOST] [--source SOURCE] [--bus-name BUS]
+  Prints each PutEvents entry the notifier would publish for a DynamoDB stream event
+  ({"Records": [...]}) or a single stream record. Flags override the environment
+  variables ${Object.values(ENV).join(', ')}.`;
+
+/** Runs `render`; returns the exit status. */
+export async function renderCommand(args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        'watched-fields': { type: 'string' },
+        'publisher-host': { type: 'string' },
+        source: { type: 'string' },
+        'bus-name': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    io.stderr(USAGE + '\n');
+    return 2;
+  }
+  const overrides: Record<string, string | undefined> = {
+    [ENV.watchedFields]: values['watched-fields'],
+    [ENV.publisherHostFallback]: values['publisher-host'],
+    [ENV.eventSource]: values.source,
+    [ENV.eventBusName]: values['bus-name'],
+  };
+  let build;
+  try {
+    const config = loadConfig({ ...env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+    build = createNotificationBuilder(config);
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n`);
+    return 2;
+  }
+
+  let input: unknown;
+  const file = positionals[0]!;
+  try {
+    const text = file === '-' ? await io.readStdin() : await readFile(file, 'utf8');
+    input = JSON.parse(text);
+  } catch (error) {
+    io.stderr(`cannot read ${file === '-' ? 'standard input' : file}: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const records = typeof input === 'object' && input !== null && Array.isArray((input as { Records?: unknown }).Records) ? (input as { Records: unknown[] }).Records : [input];
+
+  let rejected = 0;
+  for (const raw of records) {
+    let outcome;
+    try {
+      outcome = classifyRecord(raw, build);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      io.stderr(`configuration error: ${error.message}\n`);
+      return 2;
+    }
+    if (outcome.kind === 'notify') {
+      const e = outcome.notification.entry;
+      io.stdout(JSON.stringify({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Time: e.Time?.toISOString(), EventBusName: e.EventBusName }) + '\n');
+    } else if (outcome.kind === 'invalid') {
+      rejected++;
+      const r = raw as { eventID?: unknown };
+      io.stderr(JSON.stringify({ rejected: true, eventID: typeof r?.eventID === 'string' ? r.eventID : null, issues: outcome.issues }) + '\n');
+    }
+  }
+  return rejected > 0 ? 1 : 0;
+}
