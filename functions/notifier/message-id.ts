@@ -1,16 +1,28 @@
 /**
- * `message_id`: Nova draws a random UUID; we derive a name-based UUID (v5) from the stream
- * record's identity, so a retried record yields the same id and consumers can drop the
- * duplicates an at-least-once bus delivers.
+ * `message_id`: Nova draws a random UUID; we derive a name-based UUID (RFC 9562 version 5)
+ * from the stream record's identity, so a retried record yields the same id and consumers
+ * can drop the duplicates an at-least-once bus delivers.
+ *
+ * Written here rather than taken from the `uuid` package: its v5 re-encodes the namespace
+ * and name on every call and costs about 6 µs, twice the whole per-record budget; this
+ * costs about 1 µs and yields the same UUIDs (the tests check it against `uuid`).
  */
-import { v5 as uuidv5 } from 'uuid';
+import { createHash } from 'node:crypto';
 
-// A fixed namespace for this product's message ids (itself a random v4, chosen once).
-const NAMESPACE = new Uint8Array([
-  0x6f, 0x1c, 0x3b, 0x52, 0x9a, 0x0e, 0x4d, 0x7b, 0xa6, 0x21, 0x5e, 0x93, 0xc4, 0x7d, 0x08, 0xb1,
-]);
+/** This product's namespace for message ids (a random v4, chosen once). */
+export const MESSAGE_ID_NAMESPACE = '6f1c3b52-9a0e-4d7b-a621-5e93c47d08b1';
+const NAMESPACE_BYTES = Buffer.from(MESSAGE_ID_NAMESPACE.replaceAll('-', ''), 'hex');
+
+/** UUID v5 of `name` in {@link MESSAGE_ID_NAMESPACE}. */
+export function uuidV5(name: string): string {
+  const h = createHash('sha1').update(NAMESPACE_BYTES).update(name, 'utf8').digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const hex = h.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** The message id of the notification a record's change yields (`origin` keeps resync ids apart). */
 export function messageId(streamIdentity: string, sequenceNumber: string, origin: string): string {
-  return uuidv5(`${origin}:${streamIdentity}#${sequenceNumber}`, NAMESPACE);
+  return uuidV5(`${origin}:${streamIdentity}#${sequenceNumber}`);
 }

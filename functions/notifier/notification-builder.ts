@@ -60,7 +60,7 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
   /** `"nova-compute:<host>"` as JSON text; the fallback host where host is null, empty, absent or not a string. */
   function publisherJson(image: Image): string {
     const host = image[hostCodec.attribute];
-    if (host !== undefined && typeof host.S === 'string' && host.S !== '') {
+    if (typeof host === 'object' && host !== null && typeof host.S === 'string' && host.S !== '') {
       return novaJsonString(PUBLISHER_PREFIX + host.S) ?? fallbackPublisher!;
     }
     return fallbackPublisher!;
@@ -166,6 +166,7 @@ function isIssue(x: Image | FieldIssue): x is FieldIssue {
 /** Same type and same text: equal without decoding (the common case for unchanged fields). */
 function sameAttribute(a: Record<string, unknown> | undefined, b: Record<string, unknown> | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   for (const key in a) return key in b && a[key] === b[key];
   return false;
 }

@@ -13,7 +13,7 @@ import type { Image } from './stream-record.js';
 export function isSoftDeleted(image: Image): boolean | FieldIssue {
   const value = image[SOFT_DELETE_ATTRIBUTE];
   if (value === undefined) return false;
-  switch (attributeType(value)) {
+  switch (typeof value === 'object' && value !== null ? attributeType(value) : undefined) {
     case 'NULL':
       return false;
     case 'BOOL':

@@ -7,11 +7,15 @@
 import { z } from 'zod';
 
 /** A DynamoDB attribute value (`{"N": "8"}`, `{"S": "x"}`, `{"NULL": true}`, ...). */
-export const AttributeValue = z.record(z.string(), z.unknown());
-export type AttributeValue = z.infer<typeof AttributeValue>;
+export type AttributeValue = Record<string, unknown>;
+export type Image = Record<string, AttributeValue>;
 
-export const Image = z.record(z.string(), AttributeValue);
-export type Image = z.infer<typeof Image>;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// An image is checked as an object only: its attributes are checked where they are read
+// (attribute-codecs.ts), each against its field's rule, so an error names the field.
+// Walking all attributes here too would double the per-record cost for nothing.
+export const Image = z.custom<Image>(isPlainObject, 'must be a DynamoDB image (a map of attribute values)');
 
 export const StreamRecord = z.object({
   eventID: z.string().min(1),

@@ -123,3 +123,15 @@ describe('attribute codecs', () => {
     expect(str(undefined)).toBe('null');
   });
 });
+
+describe('message ids', () => {
+  it('are RFC 9562 version 5 UUIDs, the same as the uuid package computes', async () => {
+    const { v5 } = await import('uuid');
+    const { uuidV5, MESSAGE_ID_NAMESPACE } = await import('../../functions/notifier/message-id.js');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (name) => {
+        expect(uuidV5(name)).toBe(v5(name, MESSAGE_ID_NAMESPACE));
+      }),
+    );
+  });
+});

@@ -53,6 +53,7 @@ export function codecFor(kind: NovaFieldKind, nullable: boolean): FieldCodec {
   const wrongType: FieldProblem = { rule: `must be ${TYPE_NAMES[kind]}${nullable ? ' or NULL' : ''}` };
   return (value) => {
     if (value === undefined) return missing;
+    if (typeof value !== 'object' || value === null) return wrongType;
     const type = attributeType(value);
     if (type === wantedType) {
       const text = value[type];
