@@ -179,6 +179,17 @@ describe('quarantine', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.dynamodb.SequenceNumber }]);
   });
 
+  it('reports a record too large for an SQS message instead of truncating it', async () => {
+    const h = harness();
+    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    // Two 600 KB images of an invalid node: the message would exceed SQS's 1 MiB.
+    const fat = nodeImage(2, { vcpus: { S: 'eight' }, hypervisor_hostname: { S: 'z'.repeat(600_000) } });
+    const records = [insert(nodeImage(1, { vcpus: { S: 'x' } })), modify(fat, fat)];
+    const response = await h.invoke(records);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[1]!.dynamodb.SequenceNumber }]);
+    expect(h.quarantined().map((m) => m.eventID)).toEqual([records[0]!.eventID]);
+  });
+
   it('retries quarantine messages that failed transiently', async () => {
     const h = harness();
     h.sq
