@@ -125,6 +125,8 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(deps.random ? { random: deps.random } : {}),
   };
+  // Invalid records are known before anything is sent: quarantine them while publishing.
+  const quarantineInvalid = sendToQuarantine(toQuarantine);
   const published = await publishEntries(deps.eventBridge, outgoing, {
     ...retryOpts,
     concurrency: deps.concurrency,
@@ -135,9 +137,10 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
   stats.putEventsFailures = published.unsent.size + published.rejected.size;
   for (const key of published.published) stats.sent[eventTypes[key]!]++;
   for (const [key, why] of published.unsent) failed.set(key, `not published: ${why}`);
+  const refused: QuarantineItem[] = [];
   for (const [key, rejection] of published.rejected) {
     const raw = records[key];
-    toQuarantine.push({
+    refused.push({
       key,
       message: {
         reason: 'event_rejected',
@@ -148,11 +151,13 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
       },
     });
   }
+  await Promise.all([quarantineInvalid, sendToQuarantine(refused)]);
 
-  if (toQuarantine.length > 0) {
-    const q = await quarantine(deps.sqs, deps.quarantineQueueUrl, toQuarantine, retryOpts);
-    stats.quarantined = q.quarantined.size;
-    for (const item of toQuarantine) {
+  async function sendToQuarantine(items: QuarantineItem[]): Promise<void> {
+    if (items.length === 0) return;
+    const q = await quarantine(deps.sqs, deps.quarantineQueueUrl, items, retryOpts);
+    stats.quarantined += q.quarantined.size;
+    for (const item of items) {
       const quarantined = q.quarantined.has(item.key);
       const why = item.message.issues?.map((i) => `${i.field}: ${i.rule}`).join('; ') ?? item.message.error;
       problems.push({ eventID: item.message.eventID, sequenceNumber: item.message.sequenceNumber, problem: why, quarantined });

@@ -8,7 +8,8 @@
  * const config = loadConfig(process.env); // throws ConfigurationError naming the bad variable
  * ```
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.js';
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from './contract/index.js';
 import { ConfigurationError } from './errors.js';
 
@@ -28,32 +29,36 @@ export const DEFAULT_PUT_EVENTS_CONCURRENCY = 4;
 
 const KNOWN_FIELDS = Object.keys(ComputeNodePayload.fields);
 
-const watchedFields = z
-  .string()
-  .transform((text, ctx) => {
+const watchedFields = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
     const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
     for (const name of names) {
       if (!KNOWN_FIELDS.includes(name)) {
-        ctx.addIssue({ code: 'custom', message: `unknown field '${name}' (a watched field must be one of: ${KNOWN_FIELDS.join(', ')})` });
+        ctx.issues.push({ code: 'custom', input: text, message: `unknown field '${name}' (a watched field must be one of: ${KNOWN_FIELDS.join(', ')})` });
       }
     }
-    if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'names no field' });
+    if (names.length === 0) ctx.issues.push({ code: 'custom', input: text, message: 'names no field' });
     // Payload order, so `changed_fields` is stable whatever order the list was written in.
     return KNOWN_FIELDS.filter((f) => names.includes(f)) as ComputeNodeField[];
-  });
+  }),
+);
+
+const text = (max = 256) => z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
 
 const ConfigSchema = z.object({
-  [ENV.eventBusName]: z.string().min(1).default('default'),
-  [ENV.eventSource]: z
-    .string()
-    .min(1)
-    .max(256)
-    .refine((s) => !s.startsWith('aws.'), 'must not start with "aws." (reserved for AWS services)')
-    .default(DEFAULT_EVENT_SOURCE),
-  [ENV.watchedFields]: watchedFields.default([...SPEC_WATCHED_FIELDS]),
-  [ENV.publisherHostFallback]: z.string().min(1).default(DEFAULT_PUBLISHER_HOST),
-  [ENV.quarantineQueueUrl]: z.string().url().optional(),
-  [ENV.putEventsConcurrency]: z.coerce.number().int().min(1).max(64).default(DEFAULT_PUT_EVENTS_CONCURRENCY),
+  [ENV.eventBusName]: z._default(text(1600), 'default'),
+  [ENV.eventSource]: z._default(
+    text().check(z.refine((s) => !s.startsWith('aws.'), 'must not start with "aws." (reserved for AWS services)')),
+    DEFAULT_EVENT_SOURCE,
+  ),
+  [ENV.watchedFields]: z._default(watchedFields, [...SPEC_WATCHED_FIELDS]),
+  [ENV.publisherHostFallback]: z._default(text(), DEFAULT_PUBLISHER_HOST),
+  [ENV.quarantineQueueUrl]: z.optional(z.url({ message: 'must be a URL' })),
+  [ENV.putEventsConcurrency]: z._default(
+    z.coerce.number().check(z.int('must be a whole number'), z.gte(1, 'must be at least 1'), z.lte(64, 'must be at most 64')),
+    DEFAULT_PUT_EVENTS_CONCURRENCY,
+  ),
 });
 
 export interface NotifierConfig {

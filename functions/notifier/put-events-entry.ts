@@ -9,12 +9,7 @@ export const MAX_ENTRIES_PER_REQUEST = 10;
 /** "The total entry size must be less than 256KB." */
 export const MAX_REQUEST_SIZE = 256 * 1024 - 1;
 
-const ASCII = /^[\x00-\x7f]*$/;
-
-function utf8Length(text: string): number {
-  // Nova's JSON is ASCII-only, so the common case needs no encoding pass.
-  return ASCII.test(text) ? text.length : Buffer.byteLength(text, 'utf8');
-}
+const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /** The size EventBridge charges an entry against its limits. */
 export function entrySize(entry: PutEventsRequestEntry): number {

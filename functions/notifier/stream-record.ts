@@ -4,7 +4,8 @@
  * are applied to them field by field (`compute-node-image.ts`), so one bad attribute is
  * reported by name instead of failing the whole record shape.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages.js';
 
 /** A DynamoDB attribute value (`{"N": "8"}`, `{"S": "x"}`, `{"NULL": true}`, ...). */
 export type AttributeValue = Record<string, unknown>;
@@ -18,18 +19,18 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 export const Image = z.custom<Image>(isPlainObject, 'must be a DynamoDB image (a map of attribute values)');
 
 export const StreamRecord = z.object({
-  eventID: z.string().min(1),
+  eventID: z.string().check(z.minLength(1)),
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
-  eventSourceARN: z.string().optional(),
-  userIdentity: z.object({ type: z.string(), principalId: z.string() }).partial().optional(),
+  eventSourceARN: z.optional(z.string()),
+  userIdentity: z.optional(z.partial(z.object({ type: z.string(), principalId: z.string() }))),
   dynamodb: z.object({
     // Epoch seconds; Lambda sends a number (DynamoDB Local's SDK form is a Date: the local poller converts).
-    ApproximateCreationDateTime: z.number().finite().nonnegative(),
-    Keys: Image.optional(),
-    NewImage: Image.optional(),
-    OldImage: Image.optional(),
-    SequenceNumber: z.string().regex(/^\d{1,64}$/, 'must be a decimal sequence number'),
-    StreamViewType: z.enum(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']).optional(),
+    ApproximateCreationDateTime: z.number().check(z.nonnegative()),
+    Keys: z.optional(Image),
+    NewImage: z.optional(Image),
+    OldImage: z.optional(Image),
+    SequenceNumber: z.string().check(z.regex(/^\d{1,64}$/, 'must be a decimal sequence number')),
+    StreamViewType: z.optional(z.enum(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'])),
   }),
 });
 export type StreamRecord = z.infer<typeof StreamRecord>;

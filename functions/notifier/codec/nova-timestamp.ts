@@ -8,8 +8,19 @@ function pad(n: number, width = 2): string {
   return String(n).padStart(width, '0');
 }
 
+// Records of one batch mostly share their (second-granular) change time: remember the last.
+let lastSeconds = NaN;
+let lastText = '';
+
 /** Nova's timestamp text for an instant given in epoch seconds (fractions kept to the microsecond). */
 export function novaTimestamp(epochSeconds: number): string {
+  if (epochSeconds === lastSeconds) return lastText;
+  lastText = format(epochSeconds);
+  lastSeconds = epochSeconds;
+  return lastText;
+}
+
+function format(epochSeconds: number): string {
   const micros = Math.round(epochSeconds * 1e6);
   const whole = Math.floor(micros / 1e6);
   const fraction = micros - whole * 1e6;

@@ -3,7 +3,7 @@
  * event's `Detail`, one per detail type and payload version, generated from the same zod
  * definitions that the function's tests validate its output with.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DETAIL_SCHEMAS, EVENT_TYPES, NOTIFICATIONS, type EventType } from './notifications.js';
 import { novaFieldJsonSchemas } from './nova-fields.js';
 
@@ -16,11 +16,11 @@ export interface DetailJsonSchema {
   readonly jsonSchema: Record<string, unknown>;
 }
 
-function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
+function toJsonSchema(schema: z.ZodMiniType): Record<string, unknown> {
   return z.toJSONSchema(schema, {
     target: 'draft-4',
     override: (ctx) => {
-      const wire = novaFieldJsonSchemas.get(ctx.zodSchema as unknown as z.ZodType);
+      const wire = novaFieldJsonSchemas.get(ctx.zodSchema as unknown as z.ZodMiniType);
       if (wire === undefined) return;
       // Nova fields are refinements zod cannot express; substitute their wire form.
       for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];

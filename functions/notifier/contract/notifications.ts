@@ -8,7 +8,7 @@
  * Version history of the `change` block (it is versioned with the Detail, not the payload):
  * - 1: `sequence_number`, `changed_fields`, `origin`, `cause`.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ComputeNodePayload } from './compute-node-payload.js';
 import { ComputeNodeDeletePayload } from './compute-node-delete-payload.js';
 import type { PayloadDefinition } from './payload-definition.js';
@@ -35,7 +35,7 @@ export const CAUSES = ['insert', 'modify', 'remove', 'ttl', 'soft_delete', 'unde
 /** The `change` block: ordering and routing facts that Nova's message does not carry. */
 export const ChangeBlock = z.strictObject({
   /** The record's DynamoDB stream sequence number: digits, compare as an unbounded integer. */
-  sequence_number: z.string().regex(/^\d+$/),
+  sequence_number: z.string().check(z.regex(/^\d+$/)),
   /** For an update, the watched fields whose value changed (sorted in payload order); else empty. */
   changed_fields: z.array(z.enum(Object.keys(ComputeNodePayload.fields) as [string, ...string[]])),
   /** `stream` for a notification from a table change, `resync` for one from a resync scan. */
@@ -45,12 +45,12 @@ export const ChangeBlock = z.strictObject({
 export type ChangeBlock = z.infer<typeof ChangeBlock>;
 
 // Python's str(datetime): microseconds only when non-zero.
-const NovaTimestamp = z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/);
+const NovaTimestamp = z.string().check(z.regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/));
 
 function detailSchema<T extends EventType>(eventType: T) {
   return z.strictObject({
-    message_id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
-    publisher_id: z.string().regex(/^nova-compute:/),
+    message_id: z.string().check(z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)),
+    publisher_id: z.string().check(z.regex(/^nova-compute:/)),
     event_type: z.literal(eventType),
     priority: z.literal(PRIORITY),
     payload: NOTIFICATIONS[eventType].primitiveSchema,

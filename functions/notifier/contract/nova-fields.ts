@@ -9,13 +9,13 @@
  * How a DynamoDB attribute becomes the field's JSON text is the hot path's business
  * (`../codec/attribute-codecs.ts`), keyed by {@link NovaFieldKind}.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { isNovaUuid } from '../codec/uuid.js';
 import { normaliseIpAddress } from '../codec/ip-address.js';
 
 export type NovaFieldKind = 'Integer' | 'String' | 'UUID' | 'IPAddress';
 
-export interface NovaField<S extends z.ZodType = z.ZodType> {
+export interface NovaField<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly kind: NovaFieldKind;
   readonly nullable: boolean;
   /** Validates the field's value in a payload parsed with `JSON.parse`. */
@@ -27,15 +27,15 @@ export interface NovaField<S extends z.ZodType = z.ZodType> {
 }
 
 /** Schemas that stand for a Nova field, so JSON Schema generation can substitute the wire form. */
-export const novaFieldJsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+export const novaFieldJsonSchemas = new WeakMap<z.ZodMiniType, Record<string, unknown>>();
 
 /** Builds a field type constructor with Nova's call shape: `IntegerField()`, `IntegerField({ nullable: true })`. */
-function fieldType<B extends z.ZodType>(kind: NovaFieldKind, base: B, wire: Record<string, unknown>) {
+function fieldType<B extends z.ZodMiniType>(kind: NovaFieldKind, base: B, wire: Record<string, unknown>) {
   function make(): NovaField<B>;
-  function make(opts: { nullable: true }): NovaField<z.ZodNullable<B>>;
+  function make(opts: { nullable: true }): NovaField<z.ZodMiniNullable<B>>;
   function make(opts?: { nullable?: boolean }): NovaField {
     const nullable = opts?.nullable ?? false;
-    const schema: z.ZodType = nullable ? base.nullable() : base;
+    const schema: z.ZodMiniType = nullable ? z.nullable(base) : base;
     const jsonSchema = nullable ? { anyOf: [wire, { type: 'null' }] } : wire;
     novaFieldJsonSchemas.set(schema, jsonSchema);
     return { kind, nullable, schema, jsonSchema, signature: nullable ? `${kind}(nullable=True)` : kind };
@@ -45,9 +45,9 @@ function fieldType<B extends z.ZodType>(kind: NovaFieldKind, base: B, wire: Reco
 
 // Nova integers have no bound (Python ints); JSON.parse turns large ones into inexact
 // numbers, which are still integral, so the check is only "integral".
-const integer = z.number().refine(Number.isInteger, { message: 'must be an integer' });
-const uuid = z.string().refine(isNovaUuid, { message: 'must be a UUID as Python uuid.UUID() reads it' });
-const ipAddress = z.string().refine((s) => normaliseIpAddress(s) === s, { message: 'must be an IPv4 or IPv6 address in normalised form' });
+const integer = z.number().check(z.refine(Number.isInteger, { message: 'must be an integer' }));
+const uuid = z.string().check(z.refine(isNovaUuid, { message: 'must be a UUID as Python uuid.UUID() reads it' }));
+const ipAddress = z.string().check(z.refine((s) => normaliseIpAddress(s) === s, { message: 'must be an IPv4 or IPv6 address in normalised form' }));
 
 /** `fields.IntegerField()`: an integer of any size. */
 export const IntegerField = fieldType('Integer', integer, { type: 'integer' });

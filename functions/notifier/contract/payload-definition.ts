@@ -5,7 +5,7 @@
  * the hot path's encoder) is derived from one of these.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { NovaField } from './nova-fields.js';
 
 type Fields = Record<string, NovaField>;
@@ -21,9 +21,9 @@ export interface PayloadDefinition<F extends Fields = Fields> {
   /** Nova's SCHEMA: payload field → [source object, source attribute]. */
   readonly source: { readonly [K in keyof F]: readonly ['compute_node', string] };
   /** Validates `nova_object.data` of a parsed payload. */
-  readonly dataSchema: z.ZodObject<SchemaOf<F>, z.core.$strict>;
+  readonly dataSchema: z.ZodMiniObject<SchemaOf<F>, z.core.$strict>;
   /** Validates the whole versioned-object primitive. */
-  readonly primitiveSchema: z.ZodObject;
+  readonly primitiveSchema: z.ZodMiniObject;
   /** `1.0-<hash of the field signatures>`, as Nova's object-version test computes it. */
   readonly fingerprint: string;
 }
