@@ -1,0 +1,111 @@
+/**
+ * Shared benchmark plumbing: the notifier wired as `handler.ts` wires it (real config, real
+ * Powertools Logger and Metrics, real SDK clients) but on the stub transport, an output sink
+ * so log and EMF lines cost their formatting and write call but never reach the terminal,
+ * and the timing helpers (CPU by `process.cpuUsage()`, wall by `performance.now()`, medians).
+ */
+import { performance } from 'node:perf_hooks';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { loadConfig, type NotifierConfig } from '../functions/notifier/config.js';
+import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
+import { createNotifier, type NotifierContext } from '../functions/notifier/notifier.js';
+import { BENCH_QUEUE_URL, StubTransport, type TransportOptions } from './transport.js';
+
+export const BENCH_ENV = { EVENT_BUS_NAME: 'hypervisor-notifications', QUARANTINE_QUEUE_URL: BENCH_QUEUE_URL } as const;
+
+export const CONTEXT: NotifierContext = { getRemainingTimeInMillis: () => 300_000 };
+
+export type Handle = (event: unknown, context: NotifierContext) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+
+export interface Bench {
+  readonly handle: Handle;
+  readonly transport: StubTransport;
+  readonly config: NotifierConfig;
+}
+
+/** A notifier as the Lambda runs it, on the stub transport. */
+export function benchNotifier(opts: TransportOptions = {}, env: Record<string, string> = {}): Bench {
+  const config = loadConfig({ ...BENCH_ENV, ...env });
+  const transport = new StubTransport(opts);
+  const { eventBridge, sqs } = transport.clients();
+  const logger = new Logger({ serviceName: 'hypervisor-notifier' });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'hypervisor-notifier' });
+  const handle = createNotifier({ config, eventBridge, sqs, logger, metrics });
+  return { handle, transport, config };
+}
+
+/**
+ * Runs `fn` with stdout and stderr writes swallowed (and counted). Powertools writes through
+ * `Console` instances bound to `process.stdout`/`process.stderr` (a new one per single metric),
+ * so this catches every line while keeping the formatting and JSON work in the measurement.
+ */
+export async function sunk<T>(fn: () => Promise<T>): Promise<{ value: T; bytes: number }> {
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  let bytes = 0;
+  const swallow = ((chunk: string | Uint8Array, encodingOrCb?: unknown, cb?: unknown): boolean => {
+    bytes += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
+    const callback = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
+    if (typeof callback === 'function') queueMicrotask(() => (callback as () => void)());
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = swallow;
+  process.stderr.write = swallow;
+  try {
+    return { value: await fn(), bytes };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export interface Sample {
+  /** User + system CPU, microseconds. */
+  readonly cpuUs: number;
+  readonly wallUs: number;
+}
+
+/** CPU and wall time of one call. */
+export async function timed(fn: () => Promise<unknown>): Promise<Sample> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await fn();
+  const wallUs = (performance.now() - t0) * 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { cpuUs: cpu.user + cpu.system, wallUs };
+}
+
+/** Median CPU and wall of `reps` calls after `warmup` unmeasured ones. */
+export async function repeat(warmup: number, reps: number, fn: () => Promise<unknown>): Promise<Sample & { reps: number }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: Sample[] = [];
+  for (let i = 0; i < reps; i++) samples.push(await timed(fn));
+  return { cpuUs: median(samples.map((s) => s.cpuUs)), wallUs: median(samples.map((s) => s.wallUs)), reps };
+}
+
+/** Median microseconds of a synchronous function, each sample running it `inner` times. */
+export function repeatSync(warmup: number, reps: number, inner: number, fn: () => unknown): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const samples: number[] = [];
+  let sink: unknown;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < inner; i++) sink = fn();
+    samples.push(((performance.now() - t0) * 1000) / inner);
+  }
+  if (sink === Symbol.for('never')) console.log(sink);
+  return median(samples);
+}
+
+export const round = (x: number, digits = 2): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};

@@ -1,0 +1,227 @@
+/**
+ * The goals, judged on one run's figures, and the short Markdown report (`bench/results.md`).
+ */
+import type { ColdStartResult } from './cold-start.js';
+import type { FleetResult } from './fleet.js';
+import type { HandlerCpuResult } from './handler-cpu.js';
+import type { MemoryResult } from './memory.js';
+import type { PutEventsRequestsResult } from './put-events-requests.js';
+import type { SlowBusResult } from './slow-bus.js';
+import type { BenchResults } from './run-benchmarks.js';
+
+export interface Goal {
+  readonly id: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+  /** By how much it is met or missed. */
+  readonly margin: string;
+}
+
+export interface Measured {
+  readonly handlerCpu: HandlerCpuResult;
+  readonly putEventsRequests: PutEventsRequestsResult;
+  readonly slowBus: SlowBusResult;
+  readonly coldStart: ColdStartResult;
+  readonly memory: MemoryResult;
+  readonly fleet: FleetResult;
+}
+
+/** Heap growth per batch (after a full GC) above which the notifier is said to keep something per batch. */
+export const GROWTH_LIMIT_BYTES_PER_BATCH = 1024;
+
+const fmt = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+
+/** At most `limit`: how far under, or how many times over. */
+function atMost(value: number, limit: number, unit = ''): { met: boolean; margin: string } {
+  if (value <= limit) return { met: true, margin: `${fmt((1 - value / limit) * 100, 0)}% under the limit${unit}` };
+  return { met: false, margin: `${fmt(value / limit, 2)}× the limit (${fmt(value - limit, unit === '' ? 3 : 1)}${unit} over)` };
+}
+
+export function evaluateGoals(m: Measured): Goal[] {
+  const goals: Goal[] = [];
+  for (const b of m.handlerCpu.batches) {
+    const r = atMost(b.ratioToFloor, 3);
+    goals.push({
+      id: `cpu-vs-floor-${b.records}`,
+      goal: `Handler CPU per record ≤ 3× the floor (${b.records}-record mixed batch)`,
+      measured: `${fmt(b.cpuUsPerRecord, 2)} µs vs floor ${fmt(b.floorUsPerRecord, 3)} µs = ${fmt(b.ratioToFloor)}×`,
+      ...r,
+      margin: r.met ? r.margin : `${fmt(b.ratioToFloor / 3, 1)}× over the goal: needs ≤ ${fmt(3 * b.floorUsPerRecord, 2)} µs/record`,
+    });
+  }
+  const c = m.handlerCpu.createsOnly;
+  goals.push({
+    id: 'vs-nova',
+    goal: 'Nova’s ~190 µs per compute_node.create ≥ 50× ours per notification (creates-only batch)',
+    measured: `${fmt(c.cpuUsPerNotification, 2)} µs per notification = ${fmt(c.ratioVsNova)}× less than Nova (build alone: ${fmt(c.buildOnlyUsPerNotification, 2)} µs, ${fmt(c.buildOnlyRatioVsNova)}×)`,
+    met: c.ratioVsNova >= 50,
+    margin:
+      c.ratioVsNova >= 50
+        ? `${fmt(c.ratioVsNova / 50, 2)}× the goal`
+        : `${fmt(50 / c.ratioVsNova, 1)}× short: needs ≤ ${fmt(c.novaUsPerCreate / 50, 2)} µs per notification`,
+  });
+  const p = m.putEventsRequests;
+  const wrong = p.counts.filter((x) => !x.exact);
+  goals.push({
+    id: 'put-events-requests',
+    goal: 'Exactly ⌈n/10⌉ PutEvents requests for n notifications (no failures)',
+    measured: p.counts.map((x) => `${x.notifications}→${x.requests}`).join(', '),
+    met: p.allExact,
+    margin: p.allExact ? 'exact for every n' : `wrong for n = ${wrong.map((x) => x.notifications).join(', ')}`,
+  });
+  const s = m.slowBus;
+  goals.push({
+    id: 'slow-bus',
+    goal: `Batch wall time ≤ 1.15 × ⌈requests/concurrency⌉ × ${s.putEventsDelayMs} ms (${s.records} records, PutEvents answering after ${s.putEventsDelayMs} ms)`,
+    measured: `${fmt(s.wallMs)} ms vs ideal ${s.idealMs} ms (${s.requests} requests, concurrency ${s.concurrency}) = ${fmt(s.ratioToIdeal, 3)}×`,
+    ...atMost(s.ratioToIdeal, 1.15),
+  });
+  for (const v of m.coldStart.variants) {
+    goals.push({
+      id: `cold-start-sdk-${v.awsSdk}`,
+      goal: `Cold start: import + first event ≤ 150 ms (AWS SDK ${v.awsSdk === 'bundled' ? 'inside the bundle' : 'external, @aws-sdk/*'})`,
+      measured: `${fmt(v.median.importPlusFirstEventMs)} ms (import ${fmt(v.median.importMs)} + first event ${fmt(v.median.firstEventMs)}); bundle ${fmt(v.bundle.bytes / 1024, 0)} KiB`,
+      ...atMost(v.median.importPlusFirstEventMs, 150, ' ms'),
+    });
+  }
+  const g = m.memory.growth;
+  goals.push({
+    id: 'memory-growth',
+    goal: `Heap does not grow with batches handled (after GC, batch ${g.compareBatch} vs ${g.batches}; second-half slope ≤ ${GROWTH_LIMIT_BYTES_PER_BATCH} B/batch)`,
+    measured:
+      `${fmt(g.growthBytes / 1024)} KiB over ${g.batches - g.compareBatch} batches of ${g.records} (code space ${fmt(g.codeSpaceGrowthBytes / 1024)} KiB of it); ` +
+      `slope ${g.slopeBytesPerBatch} B/batch, second half ${g.secondHalfSlopeBytesPerBatch} B/batch`,
+    met: g.secondHalfSlopeBytesPerBatch <= GROWTH_LIMIT_BYTES_PER_BATCH,
+    margin:
+      g.secondHalfSlopeBytesPerBatch <= GROWTH_LIMIT_BYTES_PER_BATCH
+        ? 'growth is warm-up (JIT and V8 feedback), flat by the second half'
+        : `still grows ${g.secondHalfSlopeBytesPerBatch} B per ${g.records}-record batch in the second half`,
+  });
+  return goals;
+}
+
+const KiB = (b: number) => fmt(b / 1024, 0);
+const MiB = (b: number) => fmt(b / (1024 * 1024), 1);
+const usd = (x: number) => `$${x.toFixed(2)}`;
+const thousands = (x: number) => Math.round(x).toLocaleString('en-US');
+
+export function renderMarkdown(r: BenchResults): string {
+  const L: string[] = [];
+  const h = r.handlerCpu;
+  L.push('# Notifier benchmarks');
+  L.push('');
+  L.push(
+    `One run of \`npm run bench\`${r.tiny ? ' (**tiny smoke input: not a measurement**)' : ''}, ${r.startedAt}, ${r.durationSeconds} s; Node ${r.machine.node}, ${r.machine.cpus} × ${r.machine.cpuModel}. ` +
+      'All figures come from this one run on this one machine: compare them as ratios. Medians of repeated runs after a warm-up; raw figures in `results.json`.',
+  );
+  L.push('');
+  L.push('## Goals');
+  L.push('');
+  L.push('| Goal | Measured | Status | By how much |');
+  L.push('|---|---|---|---|');
+  for (const g of r.goals) L.push(`| ${g.goal} | ${g.measured} | ${g.met ? '**met**' : '**not met**'} | ${g.margin} |`);
+  L.push('');
+
+  L.push('## 1–2. Handler CPU per stream record');
+  L.push('');
+  const mix = h.mix;
+  L.push(
+    `Mix: ${mix.create * 100}% creates, ${mix.watchedUpdate * 100}% watched updates, ${mix.unwatchedUpdate * 100}% unwatched-only updates, ${mix.delete * 100}% deletes, ${mix.invalid * 100}% invalid. ` +
+      'Real SDK clients, Powertools Logger and Metrics (output to a sink); the transport answers at once. Floor = `JSON.stringify` of the PutEvents requests the batch sent, captured at the transport.',
+  );
+  L.push('');
+  L.push('| Batch | Notifications / suppressed / quarantined | PutEvents requests | CPU µs/record | Wall µs/record | Floor µs/record | × floor |');
+  L.push('|---|---|---|---|---|---|---|');
+  for (const b of [...h.batches, { ...h.createsOnly, label: 'creates only' }]) {
+    const label = 'label' in b ? `${b.records} (${b.label})` : `${b.records}`;
+    L.push(`| ${label} | ${b.notifications} / ${b.suppressed} / ${b.quarantined} | ${b.putEventsRequests} | ${fmt(b.cpuUsPerRecord, 2)} | ${fmt(b.wallUsPerRecord, 2)} | ${fmt(b.floorUsPerRecord, 3)} | ${fmt(b.ratioToFloor)} |`);
+  }
+  L.push('');
+  const k = h.breakdown;
+  L.push(
+    `Where a record's CPU goes (${k.records}-record mixed batch, µs/record, measured stage by stage): envelope parse (zod) ${fmt(k.envelopeParseUsPerRecord, 2)}, ` +
+      `notification build ${fmt(k.buildUsPerRecord, 2)}, SDK PutEvents send ${fmt(k.sdkPutEventsUsPerRecord, 2)}, rest (quarantine, logs, metrics, packing) ${fmt(k.otherUsPerRecord, 2)}; total ${fmt(k.totalUsPerRecord, 2)}.`,
+  );
+  L.push('');
+  L.push(
+    `Against Nova: ${h.createsOnly.novaUsPerCreate} µs per compute_node.create (Nova's own build and serialise, shared/nova-reference) vs ours ${fmt(h.createsOnly.cpuUsPerNotification, 2)} µs per notification end to end ` +
+      `(${fmt(h.createsOnly.ratioVsNova)}× less), or ${fmt(h.createsOnly.buildOnlyUsPerNotification, 2)} µs to parse and build alone (${fmt(h.createsOnly.buildOnlyRatioVsNova)}× less).`,
+  );
+  L.push('');
+
+  const p = r.putEventsRequests;
+  L.push('## 3. PutEvents requests per notification');
+  L.push('');
+  L.push(`Notifications → requests (expected ⌈n/10⌉): ${p.counts.map((c) => `${c.notifications} → ${c.requests}${c.exact ? '' : ` (expected ${c.expected})`}`).join('; ')}. Overall ${fmt(p.requestsPerNotification, 3)} requests per notification.`);
+  L.push('');
+  L.push('| Large entries | Entry size (EventBridge count) | Records | Requests | Entries per request | Published / quarantined / batch item failures | What happens |');
+  L.push('|---|---|---|---|---|---|---|');
+  for (const x of p.large) {
+    L.push(`| ${x.label} | ${KiB(x.entryBytes)} KiB | ${x.records} | ${x.requests} | ${x.entriesPerRequest.join(', ') || '–'} | ${x.published} / ${x.quarantined} / ${x.batchItemFailures} | ${x.note} |`);
+  }
+  L.push('');
+
+  const s = r.slowBus;
+  L.push('## 4. Batch latency with a slow bus');
+  L.push('');
+  L.push(
+    `${s.records} records (mixed), PutEvents answering after ${s.putEventsDelayMs} ms, concurrency ${s.concurrency}: ${s.requests} requests, ideal ⌈${s.requests}/${s.concurrency}⌉ × ${s.putEventsDelayMs} = ${s.idealMs} ms; ` +
+      `measured ${fmt(s.wallMs)} ms wall (${fmt(s.ratioToIdeal, 3)}×), ${fmt(s.cpuMs)} ms CPU.`,
+  );
+  L.push('');
+
+  const c = r.coldStart;
+  L.push('## 5. Cold start');
+  L.push('');
+  L.push(`esbuild ${c.esbuildOptions}; a fresh \`node\` (${c.node}) imports the bundle and handles a one-record event against a loopback EventBridge/SQS.`);
+  L.push('');
+  L.push('| AWS SDK | Bundle | gzip | Node boot | Import | First event | Import + first event | Spawn to result | Largest inputs |');
+  L.push('|---|---|---|---|---|---|---|---|---|');
+  for (const v of c.variants) {
+    const m = v.median;
+    const inputs = v.bundle.largestInputs.slice(0, 3).map((i) => `${i.name} ${KiB(i.bytes)} KiB`).join(', ');
+    L.push(`| ${v.awsSdk} | ${KiB(v.bundle.bytes)} KiB | ${KiB(v.bundle.gzipBytes)} KiB | ${fmt(m.nodeBootMs)} ms | ${fmt(m.importMs)} ms | ${fmt(m.firstEventMs)} ms | **${fmt(m.importPlusFirstEventMs)} ms** | ${fmt(m.processMs)} ms | ${inputs} |`);
+  }
+  L.push('');
+
+  const mem = r.memory;
+  L.push('## 6. Memory');
+  L.push('');
+  L.push(
+    `${thousands(mem.peak.records)}-record batch: the event itself takes ${MiB(mem.peak.eventHeapBytes)} MiB of heap; handling it reaches ${MiB(mem.peak.peakHeapBytes)} MiB heap used ` +
+      `(${fmt(mem.peak.peakAboveEventMiB)} MiB above the event, garbage included), ${MiB(mem.peak.heapAfterGcBytes)} MiB after GC; process peak RSS ${fmt(mem.peak.maxRssMiB)} MiB.`,
+  );
+  L.push(
+    `Growth: ${mem.growth.batches} batches of ${mem.growth.records} records, heap after GC ${MiB(mem.growth.heapAfterCompareBatchBytes)} MiB after batch ${mem.growth.compareBatch}, ` +
+      `${MiB(mem.growth.heapAfterLastBatchBytes)} MiB after batch ${mem.growth.batches} (${fmt(mem.growth.growthBytes / 1024)} KiB, ${fmt(mem.growth.codeSpaceGrowthBytes / 1024)} KiB of it compiled code; ` +
+      `slope ${mem.growth.slopeBytesPerBatch} B/batch overall, ${mem.growth.secondHalfSlopeBytesPerBatch} B/batch over the second half).`,
+  );
+  L.push('');
+
+  const f = r.fleet;
+  const a = f.assumptions;
+  L.push('## 7. Fleet scale');
+  L.push('');
+  L.push(
+    `${thousands(a.computeNodes)} compute nodes reporting every ${a.reportIntervalSeconds} s; assumed: ${a.fractionOfReportsWritten * 100}% of reports write the item, ${a.fractionWatched * 100}% of records change a watched field, ` +
+      `batches of ${a.batchSize}, ${a.lambdaMemoryMb} MB arm64, PutEvents ${a.putEventsLatencyMs} ms. Measured on a ${f.measured.records}-record batch of that mix: ${fmt(f.measured.cpuUsPerRecord, 2)} µs CPU/record, ` +
+      `${f.measured.putEventsRequestsPerBatch} PutEvents request(s) per batch, ${thousands(f.measured.entryBytes)} B per entry.`,
+  );
+  L.push('');
+  L.push('| Stream records/s | Notifications/s | Invocations/h | CPU s/h | PutEvents requests/h | Billed ms/invocation | Lambda duration/month | Lambda requests/month | EventBridge/month | DynamoDB Streams reads | Total/month |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  L.push(
+    `| ${thousands(f.streamRecordsPerSecond)} | ${thousands(f.notificationsPerSecond)} | ${thousands(f.invocationsPerHour)} | ${fmt(f.cpuSecondsPerHour)} | ${thousands(f.putEventsRequestsPerHour)} | ${f.billedMsPerInvocation} | ` +
+      `${usd(f.monthly.lambdaDurationUsd)} | ${usd(f.monthly.lambdaRequestsUsd)} | ${usd(f.monthly.eventBridgeUsd)} | ${usd(f.monthly.dynamodbStreamsUsd)} | **${usd(f.monthly.totalUsd)}** |`,
+  );
+  L.push('');
+  L.push(
+    `Prices (${f.prices.region}): Lambda arm64 $${f.prices.lambdaArmUsdPerGbSecond} per GB-s and $${f.prices.lambdaUsdPerMillionRequests.toFixed(2)} per 1M requests; ` +
+      `EventBridge custom events $${f.prices.eventBridgeCustomEventUsdPerMillion.toFixed(2)} per 1M (each 64 KB chunk one event); DynamoDB Streams GetRecords by Lambda free. Sources:`,
+  );
+  for (const src of f.prices.sources) L.push(`- ${src.what}: “${src.title}”, ${src.url}${src.note ? `. ${src.note}` : ''}`);
+  for (const n of f.notes) L.push(`- ${n}`);
+  L.push('');
+  return L.join('\n');
+}

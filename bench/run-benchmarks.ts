@@ -1,0 +1,88 @@
+/**
+ * All measurements in one run, in one result object (`bench/results.json`); `tiny` runs each
+ * on a tiny input in a few seconds, for the smoke test.
+ *
+ * @example
+ * ```ts
+ * const results = await runBenchmarks({ tiny: true });
+ * console.log(renderMarkdown(results));
+ * ```
+ */
+import { cpus } from 'node:os';
+import { measureColdStart, type ColdStartResult } from './cold-start.js';
+import { FLEET_ASSUMPTIONS, fleetScale, type FleetResult } from './fleet.js';
+import { measureBatch, measureHandlerCpu, type HandlerCpuResult } from './handler-cpu.js';
+import { benchNotifier } from './harness.js';
+import { measureMemory, type MemoryResult } from './memory.js';
+import { measurePutEventsRequests, type PutEventsRequestsResult } from './put-events-requests.js';
+import { FLEET_MIX } from './record-mix.js';
+import { measureSlowBus, type SlowBusResult } from './slow-bus.js';
+import { evaluateGoals, type Goal } from './results.js';
+
+export interface BenchOptions {
+  /** Tiny inputs, one or few repetitions: checks that everything runs, measures nothing. */
+  readonly tiny?: boolean;
+  /** Progress lines (to stderr). */
+  readonly log?: (line: string) => void;
+}
+
+export interface BenchResults {
+  readonly schema: 'hypervisor-notifier-bench/1';
+  readonly tiny: boolean;
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly machine: { readonly node: string; readonly platform: string; readonly arch: string; readonly cpus: number; readonly cpuModel: string };
+  readonly goals: readonly Goal[];
+  readonly handlerCpu: HandlerCpuResult;
+  readonly putEventsRequests: PutEventsRequestsResult;
+  readonly slowBus: SlowBusResult;
+  readonly coldStart: ColdStartResult;
+  readonly memory: MemoryResult;
+  readonly fleet: FleetResult;
+}
+
+export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResults> {
+  const tiny = opts.tiny === true;
+  const log = opts.log ?? (() => {});
+  const started = Date.now();
+
+  log('1-2. handler CPU per record, floor, creates-only vs Nova');
+  const handlerCpu = await measureHandlerCpu({ sizes: tiny ? [20] : [100, 1000], tiny });
+
+  log('7 (input). handler CPU for the fleet mix');
+  const fleetBatch = await measureBatch(benchNotifier(), tiny ? 20 : FLEET_ASSUMPTIONS.batchSize, FLEET_MIX, tiny);
+
+  log('3. PutEvents requests per notification');
+  const putEventsRequests = await measurePutEventsRequests({ tiny });
+
+  log('4. batch latency with a slow bus');
+  const slowBus = await measureSlowBus({ records: tiny ? 50 : 1000, delayMs: 20, tiny });
+
+  log('5. cold start');
+  const coldStart = await measureColdStart({ runs: tiny ? 1 : 11 });
+
+  log('6. memory');
+  const memory = tiny
+    ? await measureMemory({ peakRecords: 50, batches: 6, recordsPerBatch: 20 })
+    : await measureMemory({ peakRecords: 10_000, batches: 50, recordsPerBatch: 1000 });
+
+  const fleet = fleetScale({
+    records: fleetBatch.records,
+    cpuUsPerRecord: fleetBatch.cpuUsPerRecord,
+    notificationsPerBatch: fleetBatch.notifications,
+    putEventsRequestsPerBatch: fleetBatch.putEventsRequests,
+    entryBytes: fleetBatch.meanEntryBytes,
+  });
+
+  const cpu = cpus();
+  const partial = { handlerCpu, putEventsRequests, slowBus, coldStart, memory, fleet };
+  return {
+    schema: 'hypervisor-notifier-bench/1',
+    tiny,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    machine: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown' },
+    goals: evaluateGoals(partial),
+    ...partial,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The bundled app's configuration: the `context` block of `cdk.json` (overridable with
+ * `npx cdk synth -c key=value`), validated with zod. Values given with `-c` arrive as strings,
+ * so numbers and booleans are coerced. An unknown key is an error, so a typo cannot silently
+ * fall back to a default.
+ */
+import { z } from 'zod';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCURRENCY } from '../functions/notifier/config.js';
+import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
+import { COMPUTE_NODE_TABLE } from './table-definition.js';
+
+const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z.string().trim().min(1).optional();
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
+/** A list given as a JSON array or as a comma-separated string (the form `-c` allows). */
+const list = z
+  .union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''));
+
+export const STREAM_VIEW_TYPES = ['NEW_AND_OLD_IMAGES', 'NEW_IMAGE', 'OLD_IMAGE', 'KEYS_ONLY'] as const;
+
+export const AppContextSchema = z
+  .strictObject({
+    /** CloudFormation stack name. */
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('HypervisorNotifications'),
+    /** Target account and region; both unset = an environment-agnostic stack. */
+    account: z.string().regex(/^\d{12}$/).optional(),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+
+    /** Physical name of the new table (ignored with an existing table). */
+    tableName: optionalText,
+    timeToLiveAttribute: z.string().min(1).default(COMPUTE_NODE_TABLE.timeToLiveAttribute),
+    /** An existing table: its name and stream ARN (both), optionally its stream view type and KMS key. */
+    existingTableName: optionalText,
+    existingTableStreamArn: z.string().regex(/^arn:aws[a-z-]*:dynamodb:[^:]+:\d{12}:table\/[^/]+\/stream\/.+$/, 'must be a DynamoDB stream ARN').optional(),
+    existingTableStreamViewType: z.enum(STREAM_VIEW_TYPES).optional(),
+    existingTableKmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:/, 'must be a KMS key ARN').optional(),
+
+    /** An existing event bus, by name or ARN; unset = a new bus. */
+    existingEventBus: optionalText,
+    /** Name of the new bus. */
+    eventBusName: optionalText,
+    archiveRetentionDays: int(0, 36500).default(90),
+
+    eventSource: z.string().min(1).default(DEFAULT_EVENT_SOURCE),
+    watchedFields: list.default([...SPEC_WATCHED_FIELDS]),
+    publisherHostFallback: z.string().min(1).default(DEFAULT_PUBLISHER_HOST),
+    putEventsConcurrency: int(1, 64).default(DEFAULT_PUT_EVENTS_CONCURRENCY),
+
+    logRetentionDays: z.coerce
+      .number()
+      .refine((n) => RETENTION_DAYS.includes(n), `must be one of CloudWatch Logs' retention values: ${RETENTION_DAYS.join(', ')}`)
+      .default(30),
+    memorySize: int(128, 10240).default(512),
+    timeoutSeconds: int(1, 900).default(60),
+
+    batchSize: int(1, 10000).default(100),
+    maxBatchingWindowSeconds: int(0, 300).default(1),
+    parallelizationFactor: int(1, 10).default(1),
+    retryAttempts: int(0, 10000).default(20),
+    maxRecordAgeSeconds: int(60, 604800).default(21600),
+    onFailureRetentionDays: int(1, 36500).default(90),
+
+    alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN').optional(),
+    alarmEmail: z.string().email().optional(),
+    iteratorAgeAlarmSeconds: int(1, 86400).default(300),
+
+    /** Add the example indexer route (updates whose running_vms changed). */
+    exampleRoute: bool.default(true),
+  })
+  .superRefine((c, ctx) => {
+    const existing = [c.existingTableName, c.existingTableStreamArn].filter((v) => v !== undefined).length;
+    if (existing === 1) {
+      ctx.addIssue({ code: 'custom', path: ['existingTableStreamArn'], message: 'an existing table needs both existingTableName and existingTableStreamArn' });
+    }
+    if (existing === 0 && (c.existingTableStreamViewType !== undefined || c.existingTableKmsKeyArn !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['existingTableName'], message: 'existingTableStreamViewType / existingTableKmsKeyArn given without an existing table' });
+    }
+    if (existing === 2 && c.tableName !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tableName'], message: 'tableName names a new table; with an existing table use existingTableName only' });
+    }
+    if (c.existingEventBus !== undefined && c.eventBusName !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['eventBusName'], message: 'eventBusName names a new bus; with an existing bus use existingEventBus only' });
+    }
+    if ((c.account === undefined) !== (c.region === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: 'set both account and region, or neither (environment-agnostic stack)' });
+    }
+  });
+
+export type AppContext = z.infer<typeof AppContextSchema>;
+
+/** Keys of the context block that belong to the CDK itself (feature flags, CLI internals, lookups). */
+function isCdkKey(key: string): boolean {
+  return key.startsWith('@') || key.includes(':') || key === 'cli-telemetry' || key === 'acknowledged-issue-numbers';
+}
+
+/** Thrown for invalid `cdk.json` context; the message lists every problem. */
+export class AppContextError extends Error {
+  override readonly name = 'AppContextError';
+}
+
+/** Validates the app's context (all keys of `node.getAllContext()`). */
+export function parseAppContext(context: Record<string, unknown>): AppContext {
+  const ours = Object.fromEntries(Object.entries(context).filter(([k, v]) => !isCdkKey(k) && v !== null && v !== ''));
+  const parsed = AppContextSchema.safeParse(ours);
+  if (!parsed.success) {
+    const detail = parsed.error.issues
+      .map((i) => (i.code === 'unrecognized_keys' ? `unknown context key(s) ${i.keys.join(', ')}` : `${i.path.join('.') || '(context)'}: ${i.message}`))
+      .join('; ');
+    throw new AppContextError(`invalid cdk.json context: ${detail}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { runBenchmarks } from '../../bench/run-benchmarks.js';
+import { renderMarkdown } from '../../bench/results.js';
+
+// Runs every measurement on a tiny input so the benchmark cannot rot. Timings are never checked here.
+describe('npm run bench (tiny input)', () => {
+  it('runs every measurement and returns a well-formed result', async () => {
+    const r = await runBenchmarks({ tiny: true });
+    expect(r.schema).toBe('hypervisor-notifier-bench/1');
+    expect(r.tiny).toBe(true);
+    expect(r.goals.map((g) => g.id)).toEqual(
+      expect.arrayContaining(['vs-nova', 'put-events-requests', 'slow-bus', 'cold-start-sdk-bundled', 'cold-start-sdk-external', 'memory-growth']),
+    );
+    for (const g of r.goals) {
+      expect(typeof g.met).toBe('boolean');
+      expect(g.measured).not.toBe('');
+    }
+    for (const b of [...r.handlerCpu.batches, r.handlerCpu.createsOnly]) {
+      expect(b.cpuUsPerRecord).toBeGreaterThan(0);
+      expect(b.floorUsPerRecord).toBeGreaterThan(0);
+      expect(b.notifications + b.suppressed + b.quarantined).toBe(b.records);
+    }
+    // Counts are behaviour, not timing: these are exact.
+    expect(r.putEventsRequests.allExact).toBe(true);
+    expect(r.putEventsRequests.large.length).toBeGreaterThan(0);
+    expect(r.slowBus.requests).toBeGreaterThan(0);
+    for (const v of r.coldStart.variants) {
+      expect(v.bundle.bytes).toBeGreaterThan(v.bundle.gzipBytes);
+      expect(v.median.importPlusFirstEventMs).toBeGreaterThan(0);
+    }
+    expect(r.memory.growth.heapAfterBatchBytes.length).toBe(r.memory.growth.batches);
+    expect(r.fleet.streamRecordsPerSecond).toBeGreaterThan(r.fleet.notificationsPerSecond);
+    expect(r.fleet.monthly.totalUsd).toBeGreaterThan(0);
+    expect(r.fleet.prices.sources.length).toBeGreaterThan(0);
+    const md = renderMarkdown(r);
+    expect(md).toContain('| Goal | Measured | Status | By how much |');
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+});
