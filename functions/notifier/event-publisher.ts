@@ -12,6 +12,7 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE } from './put-events-entry.js';
 import { RETRYABLE_ENTRY_CODES, isTransientError, isValidationError } from './transient-errors.js';
+import { packBatches } from './pack-batches.js';
 import { forEachConcurrently, retryPolicy, sleep, type RetryOptions } from './retry-policy.js';
 
 export interface OutgoingEntry {
@@ -47,20 +48,7 @@ export interface PublishOptions extends Omit<RetryOptions, 'deadline'> {
 
 /** Packs entries in order into requests within EventBridge's count and size limits. */
 export function packRequests(entries: readonly OutgoingEntry[]): OutgoingEntry[][] {
-  const requests: OutgoingEntry[][] = [];
-  let current: OutgoingEntry[] = [];
-  let size = 0;
-  for (const e of entries) {
-    if (current.length === MAX_ENTRIES_PER_REQUEST || (current.length > 0 && size + e.size > MAX_REQUEST_SIZE)) {
-      requests.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(e);
-    size += e.size;
-  }
-  if (current.length > 0) requests.push(current);
-  return requests;
+  return packBatches(entries, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE);
 }
 
 /** Publishes all entries; never throws for a delivery failure (the result says what happened). */

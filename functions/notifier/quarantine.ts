@@ -6,6 +6,7 @@
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FieldIssue } from './errors.js';
+import { packBatches } from './pack-batches.js';
 import { forEachConcurrently, retryPolicy, sleep, type RetryOptions } from './retry-policy.js';
 import { isTransientError } from './transient-errors.js';
 
@@ -55,19 +56,7 @@ export async function quarantine(
     if (size > MAX_BYTES) result.failed.set(item.key, `quarantine message is ${size} bytes; SQS takes at most ${MAX_BYTES}`);
     else bodies.push({ key: item.key, body, size });
   }
-  const batches: (typeof bodies)[] = [];
-  let current: typeof bodies = [];
-  let bytes = 0;
-  for (const b of bodies) {
-    if (current.length === MAX_BATCH || bytes + b.size > MAX_BYTES) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(b);
-    bytes += b.size;
-  }
-  if (current.length > 0) batches.push(current);
+  const batches = packBatches(bodies, MAX_BATCH, MAX_BYTES);
 
   const wait = opts.sleep ?? sleep;
   await forEachConcurrently(batches, 2, async (batch) => {
