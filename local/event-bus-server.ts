@@ -1,0 +1,216 @@
+/**
+ * The local event bus: a loopback HTTP server speaking EventBridge's PutEvents (AWS JSON 1.1,
+ * `X-Amz-Target: AWSEvents.PutEvents`), so the notifier's real `EventBridgeClient` publishes
+ * to it with only `endpoint` changed.
+ *
+ * Entries are checked the way EventBridge checks them: at most 10 a request and the request
+ * under 256 KB as EventBridge counts it (else the whole request is a ValidationException);
+ * per entry, `Source`, `DetailType` and `Detail` present, `Detail` a JSON object, its
+ * integers within the signed 64-bit range (else that entry fails with an error code and the
+ * others go through; the answer is still HTTP 200). Each accepted entry becomes the event
+ * as delivered to targets and goes through the rules of the synthesized template; every
+ * match is delivered to the rule's targets.
+ *
+ * @example
+ * ```ts
+ * const bus = await startEventBusServer({ busName: 'local', rules: deployment.rules, targets: [sink] });
+ * new EventBridgeClient({ endpoint: bus.endpoint, region, credentials });
+ * ```
+ */
+import { randomUUID } from 'node:crypto';
+import { compilePattern, type CompiledPattern } from './event-pattern/index.js';
+import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE } from '../functions/notifier/put-events-entry.js';
+import { AwsServiceError, startAwsJsonServer, type RunningServer } from './aws-json-server.js';
+import { firstInt64Overflow } from './json-integers.js';
+import type { TemplateRule } from './stack-template.js';
+import type { DeliveredEvent, Delivery, EventTarget } from './targets.js';
+import { LOCAL_ACCOUNT, LOCAL_AWS } from './local-aws.js';
+
+interface CompiledRule {
+  readonly rule: TemplateRule;
+  readonly pattern: CompiledPattern;
+}
+
+export interface EventBusOptions {
+  /** The bus's name; entries naming another bus are accepted and reach no rule (as on AWS). */
+  readonly busName: string;
+  readonly rules: readonly TemplateRule[];
+  readonly targets: readonly EventTarget[];
+  readonly account?: string;
+  readonly region?: string;
+  /** Observes every accepted event with the rules it matched (the terminal printer, statistics). */
+  readonly onEvent?: (event: DeliveredEvent, matchedRules: readonly string[], receivedAt: number) => void;
+  /** Observes every refused entry. */
+  readonly onRejected?: (entry: unknown, errorCode: string, errorMessage: string) => void;
+  readonly port?: number;
+}
+
+export interface PutEventsResultEntry {
+  EventId?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+}
+
+interface RequestEntry {
+  Source?: unknown;
+  DetailType?: unknown;
+  Detail?: unknown;
+  Resources?: unknown;
+  Time?: unknown;
+  EventBusName?: unknown;
+}
+
+/** EventBridge's `time`: RFC 3339, seconds precision, `Z`. */
+function eventTime(time: unknown, now: number): string {
+  let ms = now;
+  if (typeof time === 'number' && Number.isFinite(time)) ms = time * 1000;
+  else if (typeof time === 'string' && !Number.isNaN(Date.parse(time))) ms = Date.parse(time);
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export class LocalEventBus {
+  readonly account: string;
+  readonly region: string;
+  readonly busArn: string;
+  private readonly rules: CompiledRule[];
+  readonly stats = { requests: 0, accepted: 0, rejected: 0, deliveries: 0, toOtherBus: 0 };
+
+  constructor(private readonly opts: EventBusOptions) {
+    this.account = opts.account ?? LOCAL_ACCOUNT;
+    this.region = opts.region ?? LOCAL_AWS.region;
+    this.busArn = `arn:aws:events:${this.region}:${this.account}:event-bus/${opts.busName}`;
+    this.rules = opts.rules.filter((r) => r.enabled).map((rule) => ({ rule, pattern: compilePattern(rule.eventPattern) }));
+  }
+
+  /** The rules in force (enabled, with their patterns compiled). */
+  get ruleNames(): string[] {
+    return this.rules.map((r) => r.rule.name);
+  }
+
+  private isThisBus(name: unknown): boolean {
+    return name === undefined || name === null || name === '' || name === 'default' || name === this.opts.busName || name === this.busArn;
+  }
+
+  /** PutEvents, without the HTTP: validates, routes, delivers, answers. */
+  putEvents(input: Record<string, unknown>): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
+    this.stats.requests++;
+    const entries = input.Entries;
+    if (!Array.isArray(entries) || entries.length === 0) {
+      throw new AwsServiceError('ValidationException', "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    }
+    if (entries.length > MAX_ENTRIES_PER_REQUEST) {
+      throw new AwsServiceError(
+        'ValidationException',
+        `1 validation error detected: Value '[...]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ENTRIES_PER_REQUEST}`,
+      );
+    }
+    let total = 0;
+    for (const e of entries as RequestEntry[]) {
+      total += entrySize({
+        ...(typeof e.Source === 'string' ? { Source: e.Source } : {}),
+        ...(typeof e.DetailType === 'string' ? { DetailType: e.DetailType } : {}),
+        ...(typeof e.Detail === 'string' ? { Detail: e.Detail } : {}),
+        ...(Array.isArray(e.Resources) ? { Resources: e.Resources.map(String) } : {}),
+        ...(e.Time !== undefined ? { Time: new Date(0) } : {}),
+      });
+    }
+    if (total > MAX_REQUEST_SIZE) {
+      throw new AwsServiceError('ValidationException', `Total size of the entries in the request is over the limit (${total} bytes; the limit is under 256 KB).`);
+    }
+
+    const now = Date.now();
+    const results = (entries as RequestEntry[]).map((entry): PutEventsResultEntry => {
+      const problem = this.check(entry);
+      if (problem !== undefined) {
+        this.stats.rejected++;
+        this.opts.onRejected?.(entry, problem.ErrorCode, problem.ErrorMessage);
+        return problem;
+      }
+      const id = randomUUID();
+      this.stats.accepted++;
+      if (!this.isThisBus(entry.EventBusName)) {
+        this.stats.toOtherBus++;
+        return { EventId: id };
+      }
+      const detailText = entry.Detail as string;
+      const event: DeliveredEvent = {
+        version: '0',
+        id,
+        'detail-type': entry.DetailType as string,
+        source: entry.Source as string,
+        account: this.account,
+        time: eventTime(entry.Time, now),
+        region: this.region,
+        resources: Array.isArray(entry.Resources) ? entry.Resources.map(String) : [],
+        detail: JSON.parse(detailText) as Record<string, unknown>,
+      };
+      // The delivered text keeps the Detail's own text (JSON.parse would round big integers).
+      const head = JSON.stringify({ ...event, detail: undefined });
+      const eventJson = /[\r\n]/.test(detailText) ? JSON.stringify(event) : `${head.slice(0, -1)},"detail":${detailText}}`;
+      this.route(event, eventJson, now);
+      return { EventId: id };
+    });
+    const failed = results.filter((r) => r.ErrorCode !== undefined).length;
+    return { FailedEntryCount: failed, Entries: results };
+  }
+
+  private check(entry: RequestEntry): { ErrorCode: string; ErrorMessage: string } | undefined {
+    const missing = (['Source', 'DetailType', 'Detail'] as const).filter((k) => typeof entry[k] !== 'string' || entry[k] === '');
+    if (missing.length > 0) {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter(s) ${missing.join(', ')} must be specified.` };
+    }
+    if ((entry.DetailType as string).length > 128) return { ErrorCode: 'InvalidArgument', ErrorMessage: 'DetailType is longer than 128 characters.' };
+    let detail: unknown;
+    try {
+      detail = JSON.parse(entry.Detail as string);
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    }
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed: it must be a JSON object.' };
+    }
+    const overflow = firstInt64Overflow(entry.Detail as string);
+    if (overflow !== undefined) {
+      return {
+        ErrorCode: 'MalformedDetail',
+        ErrorMessage: `Detail is malformed: the integer ${overflow} is outside the range -9223372036854775808 to 9223372036854775807.`,
+      };
+    }
+    return undefined;
+  }
+
+  private route(event: DeliveredEvent, eventJson: string, receivedAt: number): void {
+    const matched: string[] = [];
+    for (const { rule, pattern } of this.rules) {
+      if (!pattern.matches(event)) continue;
+      matched.push(rule.name);
+      for (const target of rule.targets) {
+        const delivery: Delivery = { rule: rule.name, target: target.name, event, eventJson, deliveredAt: Date.now() };
+        this.stats.deliveries++;
+        for (const t of this.opts.targets) t.deliver(delivery);
+      }
+    }
+    this.opts.onEvent?.(event, matched, receivedAt);
+  }
+}
+
+export interface EventBusServer {
+  readonly bus: LocalEventBus;
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Starts the bus on a loopback port. */
+export async function startEventBusServer(opts: EventBusOptions): Promise<EventBusServer> {
+  const bus = new LocalEventBus(opts);
+  const server: RunningServer = await startAwsJsonServer(
+    {
+      targetPrefix: 'AWSEvents',
+      jsonVersion: '1.1',
+      operations: { PutEvents: (input) => bus.putEvents(input) },
+      maxBodyBytes: 4 * 1024 * 1024,
+    },
+    opts.port ?? 0,
+  );
+  return { bus, endpoint: server.endpoint, close: () => server.close() };
+}

@@ -1,0 +1,192 @@
+/**
+ * The quarantine queue's local stand-in: a loopback HTTP server speaking SQS's AWS JSON 1.0
+ * protocol (`X-Amz-Target: AmazonSQS.<Operation>`, as @aws-sdk/client-sqs v3 sends it, with
+ * `awsQueryCompatible` error codes), so the notifier's real `SQSClient` reaches it the same
+ * way it reaches SQS. Implements SendMessage, SendMessageBatch, ReceiveMessage,
+ * DeleteMessage and GetQueueUrl; messages are kept in memory and appended to a JSONL file.
+ * Answers carry `MD5OfMessageBody`, which the SDK verifies.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { AwsServiceError, startAwsJsonServer, type RunningServer } from './aws-json-server.js';
+import { LOCAL_ACCOUNT } from './local-aws.js';
+import type { JsonlWriter } from './run-directory.js';
+
+/** SQS: a message and a batch (all its bodies) at most 256 KiB; ten entries a batch. */
+export const MAX_MESSAGE_BYTES = 256 * 1024;
+export const MAX_BATCH_ENTRIES = 10;
+
+export interface QueueMessage {
+  readonly queue: string;
+  readonly messageId: string;
+  readonly body: string;
+  readonly md5OfBody: string;
+  readonly sentAt: number;
+  receiveCount: number;
+  /** Epoch ms until which a received message is invisible. */
+  invisibleUntil: number;
+  receiptHandle?: string;
+}
+
+export interface SqsServerOptions {
+  /** Queue names to create. */
+  readonly queues: readonly string[];
+  readonly account?: string;
+  /** Each message sent is appended here (`{queue, messageId, sentAt, body}`; a JSON body is spliced in as JSON). */
+  readonly file?: JsonlWriter;
+  readonly onMessage?: (message: QueueMessage) => void;
+  readonly port?: number;
+}
+
+const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
+
+function queueError(type: string, code: string, message: string): AwsServiceError {
+  return new AwsServiceError(`com.amazonaws.sqs#${type}`, message, 400, `${code};Sender`);
+}
+
+export class LocalSqs {
+  private readonly queues = new Map<string, QueueMessage[]>();
+  endpoint = '';
+
+  constructor(private readonly opts: SqsServerOptions) {
+    for (const q of opts.queues) this.queues.set(q, []);
+  }
+
+  queueUrl(name: string): string {
+    return `${this.endpoint}/${this.opts.account ?? LOCAL_ACCOUNT}/${name}`;
+  }
+
+  /** Every message sent to a queue, in order (received or not). */
+  messages(queue: string): readonly QueueMessage[] {
+    return [...(this.queues.get(queue) ?? [])];
+  }
+
+  private queueOf(url: unknown): { name: string; messages: QueueMessage[] } {
+    if (typeof url !== 'string' || url === '') throw queueError('MissingRequiredParameterException', 'MissingParameter', 'QueueUrl is required.');
+    const name = url.split('/').filter((s) => s !== '').at(-1) ?? '';
+    const messages = this.queues.get(name);
+    if (messages === undefined) throw queueError('QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
+    return { name, messages };
+  }
+
+  private store(queue: string, messages: QueueMessage[], body: string): QueueMessage {
+    const message: QueueMessage = { queue, messageId: randomUUID(), body, md5OfBody: md5(body), sentAt: Date.now(), receiveCount: 0, invisibleUntil: 0 };
+    messages.push(message);
+    if (this.opts.file !== undefined) {
+      const head = JSON.stringify({ queue, messageId: message.messageId, sentAt: new Date(message.sentAt).toISOString() }).slice(0, -1);
+      let json = false;
+      try {
+        JSON.parse(body);
+        json = !/[\r\n]/.test(body);
+      } catch {
+        // not JSON: stored as a string
+      }
+      this.opts.file.write(`${head},"body":${json ? body : JSON.stringify(body)}}`, true);
+    }
+    this.opts.onMessage?.(message);
+    return message;
+  }
+
+  private static bodyProblem(body: unknown): string | undefined {
+    if (typeof body !== 'string' || body === '') return 'The request must contain the parameter MessageBody.';
+    if (Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES) return `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`;
+    return undefined;
+  }
+
+  sendMessage(input: Record<string, unknown>) {
+    const q = this.queueOf(input.QueueUrl);
+    const problem = LocalSqs.bodyProblem(input.MessageBody);
+    if (problem !== undefined) throw queueError('InvalidParameterValueException', 'InvalidParameterValue', problem);
+    const m = this.store(q.name, q.messages, input.MessageBody as string);
+    return { MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody };
+  }
+
+  sendMessageBatch(input: Record<string, unknown>) {
+    const q = this.queueOf(input.QueueUrl);
+    const entries = input.Entries;
+    if (!Array.isArray(entries) || entries.length === 0) throw queueError('EmptyBatchRequest', 'AWS.SimpleQueueService.EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+    if (entries.length > MAX_BATCH_ENTRIES) {
+      throw queueError('TooManyEntriesInBatchRequest', 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest', `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`);
+    }
+    const ids = entries.map((e: { Id?: unknown }) => e.Id);
+    if (new Set(ids).size !== ids.length) throw queueError('BatchEntryIdsNotDistinct', 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+    const total = entries.reduce((n: number, e: { MessageBody?: unknown }) => n + (typeof e.MessageBody === 'string' ? Buffer.byteLength(e.MessageBody, 'utf8') : 0), 0);
+    if (total > MAX_MESSAGE_BYTES) {
+      throw queueError('BatchRequestTooLong', 'AWS.SimpleQueueService.BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`);
+    }
+    const Successful: { Id: string; MessageId: string; MD5OfMessageBody: string }[] = [];
+    const Failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[] = [];
+    for (const e of entries as { Id?: unknown; MessageBody?: unknown }[]) {
+      const id = String(e.Id);
+      const problem = LocalSqs.bodyProblem(e.MessageBody);
+      if (problem !== undefined) {
+        Failed.push({ Id: id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
+        continue;
+      }
+      const m = this.store(q.name, q.messages, e.MessageBody as string);
+      Successful.push({ Id: id, MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody });
+    }
+    return { Successful, Failed };
+  }
+
+  receiveMessage(input: Record<string, unknown>) {
+    const q = this.queueOf(input.QueueUrl);
+    const max = typeof input.MaxNumberOfMessages === 'number' ? input.MaxNumberOfMessages : 1;
+    if (max < 1 || max > 10) throw queueError('InvalidParameterValueException', 'InvalidParameterValue', 'Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.');
+    const visibility = typeof input.VisibilityTimeout === 'number' ? input.VisibilityTimeout : 30;
+    const now = Date.now();
+    const Messages = [];
+    for (const m of q.messages) {
+      if (Messages.length >= max) break;
+      if (m.invisibleUntil > now) continue;
+      m.receiveCount++;
+      m.invisibleUntil = now + visibility * 1000;
+      m.receiptHandle = randomUUID();
+      Messages.push({ MessageId: m.messageId, ReceiptHandle: m.receiptHandle, MD5OfBody: m.md5OfBody, Body: m.body });
+    }
+    return { Messages };
+  }
+
+  deleteMessage(input: Record<string, unknown>) {
+    const q = this.queueOf(input.QueueUrl);
+    const index = q.messages.findIndex((m) => m.receiptHandle !== undefined && m.receiptHandle === input.ReceiptHandle);
+    if (index < 0) throw queueError('ReceiptHandleIsInvalid', 'ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
+    q.messages.splice(index, 1);
+    return {};
+  }
+
+  getQueueUrl(input: Record<string, unknown>) {
+    const name = input.QueueName;
+    if (typeof name !== 'string' || !this.queues.has(name)) throw queueError('QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
+    return { QueueUrl: this.queueUrl(name) };
+  }
+}
+
+export interface SqsServer {
+  readonly sqs: LocalSqs;
+  readonly endpoint: string;
+  queueUrl(name: string): string;
+  close(): Promise<void>;
+}
+
+/** Starts the SQS stand-in on a loopback port. */
+export async function startSqsServer(opts: SqsServerOptions): Promise<SqsServer> {
+  const sqs = new LocalSqs(opts);
+  const server: RunningServer = await startAwsJsonServer(
+    {
+      targetPrefix: 'AmazonSQS',
+      jsonVersion: '1.0',
+      unknownOperationType: 'com.amazonaws.sqs#UnsupportedOperation',
+      maxBodyBytes: 2 * 1024 * 1024,
+      operations: {
+        SendMessage: (i) => sqs.sendMessage(i),
+        SendMessageBatch: (i) => sqs.sendMessageBatch(i),
+        ReceiveMessage: (i) => sqs.receiveMessage(i),
+        DeleteMessage: (i) => sqs.deleteMessage(i),
+        GetQueueUrl: (i) => sqs.getQueueUrl(i),
+      },
+    },
+    opts.port ?? 0,
+  );
+  sqs.endpoint = server.endpoint;
+  return { sqs, endpoint: server.endpoint, queueUrl: (name) => sqs.queueUrl(name), close: () => server.close() };
+}

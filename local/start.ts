@@ -1,0 +1,255 @@
+/**
+ * `npm start`: the whole pipeline on this machine, with a simulated fleet writing to it.
+ *
+ *   npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet]
+ *
+ * Prints what runs where, each notification as the bus receives it, and a summary every
+ * few seconds; stops everything it started on Ctrl-C, SIGTERM or at the end of --duration,
+ * and exits 0.
+ */
+import './quiet-warnings.js';
+import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
+import { FleetSimulator } from './fleet-simulator.js';
+import { watchLauncher } from './launcher-watch.js';
+import { JavaNotFoundError } from './dynamodb-local.js';
+import { startLocalPipeline, type LocalPipeline } from './pipeline.js';
+import { METRIC } from '../functions/notifier/metric-names.js';
+import type { DeliveredEvent } from './targets.js';
+import type { QueueMessage } from './sqs-server.js';
+import type { OnFailureRecord } from './batch-delivery.js';
+
+const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet]
+  --duration  stop after this many seconds (default: run until Ctrl-C)
+  --nodes     compute nodes in the simulated fleet (default 20)
+  --seed      seed of the fleet's decisions (default 1)
+  --run-dir   where the JSONL files go (default .local)
+  --quiet     no line per notification, only the summaries
+`;
+
+interface Args {
+  duration: number | undefined;
+  nodes: number;
+  seed: number;
+  runDir: string;
+  quiet: boolean;
+}
+
+function parse(argv: string[]): Args {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      nodes: { type: 'string' },
+      seed: { type: 'string' },
+      'run-dir': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const number = (name: string, text: string | undefined, fallback: number | undefined, min: number): number | undefined => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got '${text}'`);
+    return n;
+  };
+  return {
+    duration: number('duration', values.duration, undefined, 0),
+    nodes: Math.floor(number('nodes', values.nodes, 20, 1)!),
+    seed: Math.floor(number('seed', values.seed, 1, 0)!),
+    runDir: values['run-dir'] ?? '.local',
+    quiet: values.quiet ?? false,
+  };
+}
+
+const out = (line: string) => process.stdout.write(line + '\n');
+const rel = (path: string) => relative(process.cwd(), path) || path;
+let startedAt = Date.now();
+const clock = () => `+${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)}s`;
+
+function nodeLabel(detail: Record<string, unknown>): string {
+  const payload = detail.payload as { 'nova_object.data'?: { uuid?: unknown } } | undefined;
+  const data = payload?.['nova_object.data'];
+  // The delete payload has no host: the publisher names it (nova-compute:<host>).
+  const host = typeof detail.publisher_id === 'string' ? detail.publisher_id.replace(/^nova-compute:/, '') : '?';
+  const uuid = typeof data?.uuid === 'string' ? data.uuid.slice(0, 8) : '?';
+  return `${host.padEnd(11)} ${uuid}`;
+}
+
+/** Rule name → its targets' names, to show where a notification went. */
+let targetsOf: (rule: string) => string[] = () => [];
+
+function printEvent(event: DeliveredEvent, matched: readonly string[]): void {
+  const change = (event.detail.change ?? {}) as { changed_fields?: string[]; cause?: string; sequence_number?: string };
+  const type = event['detail-type'].replace('compute_node.', '');
+  const what = type === 'update' ? `changed: ${(change.changed_fields ?? []).join(', ')}` : `cause: ${change.cause ?? '?'}`;
+  const routes = matched.length > 0 ? `  → ${matched.flatMap(targetsOf).join(', ')}` : '';
+  out(`${clock()}  ${type.padEnd(6)}  ${nodeLabel(event.detail)}  ${what}${routes}`);
+}
+
+function printQuarantined(message: QueueMessage): void {
+  let reason = message.body.slice(0, 120);
+  let node = '?';
+  try {
+    const body = JSON.parse(message.body) as { reason?: string; issues?: { field: string; rule: string }[]; error?: string; record?: { dynamodb?: { Keys?: { uuid?: { S?: string } } } } };
+    reason = `${body.reason}: ${body.issues?.map((i) => `${i.field} ${i.rule}`).join('; ') ?? body.error ?? ''}`;
+    node = body.record?.dynamodb?.Keys?.uuid?.S?.slice(0, 8) ?? '?';
+  } catch {
+    // shown as text
+  }
+  out(`${clock()}  QUARANTINED  ${node}  ${reason}`);
+}
+
+function printFailure(f: OnFailureRecord): void {
+  const b = f.DDBStreamBatchInfo;
+  out(`${clock()}  GIVEN UP  ${b.batchSize} record(s) ${b.startSequenceNumber}..${b.endSequenceNumber} after ${f.requestContext.approximateInvokeCount} attempts: ${f.responseContext.functionError ?? f.responseContext.batchItemFailure ?? ''}`);
+}
+
+function summary(p: LocalPipeline, label: string): string {
+  const s = p.stats;
+  const n = s.notifications;
+  const lat = s.latency();
+  const ms = (v: number | undefined) => (v === undefined ? '–' : `${Math.round(v)} ms`);
+  return (
+    `[${label}] writes ${s.writes} · stream records ${s.streamRecords} · notifications: create ${n['compute_node.create']}, ` +
+    `update ${n['compute_node.update']}, delete ${n['compute_node.delete']} · suppressed ${p.metrics.total(METRIC.updatesSuppressed)} · ` +
+    `quarantined ${s.quarantined} · given up ${s.onFailure} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})`
+  );
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 2;
+  }
+
+  let shuttingDown = false;
+  let firstSignalAt = 0;
+  let pipeline: LocalPipeline | undefined;
+  // A signal during start-up: stop as soon as the pipeline exists (start-up cleans up after itself on failure).
+  let stopRequested: (() => void) | undefined;
+  const stopSignal = new Promise<string>((resolve) => {
+    stopRequested = () => resolve('stop');
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(sig, () => {
+        // npm and tsx forward the terminal's Ctrl-C: copies within a second are the same request.
+        if (firstSignalAt !== 0) {
+          if (Date.now() - firstSignalAt < 1_000) return;
+          out('stopping now (second signal)');
+          process.exit(0); // the exit hook kills DynamoDB Local
+        }
+        firstSignalAt = Date.now();
+        shuttingDown = true;
+        resolve(sig);
+      });
+    }
+  });
+
+  const stopWatching = watchLauncher(() => {
+    out('the process that started this one is gone: stopping');
+    if (firstSignalAt === 0) {
+      firstSignalAt = Date.now();
+      shuttingDown = true;
+      stopRequested?.();
+    }
+  });
+
+  out('hypervisor notifications: the whole pipeline on this machine');
+  try {
+    pipeline = await startLocalPipeline({
+      runDirectory: args.runDir,
+      onProgress: (step) => out(`  … ${step}`),
+      onEvent: (event, matched) => {
+        if (!args.quiet) printEvent(event, matched);
+      },
+      onQuarantined: (m) => {
+        if (!args.quiet) printQuarantined(m);
+      },
+      onFailure: printFailure,
+      onError: (error, where) => {
+        if (!shuttingDown) process.stderr.write(`${where}: ${error instanceof Error ? error.message : String(error)}\n`);
+      },
+    });
+  } catch (error) {
+    if (error instanceof JavaNotFoundError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    // Interrupted while starting: start-up has stopped what it had started.
+    if (shuttingDown) return 0;
+    throw error;
+  }
+
+  const p = pipeline;
+  if (shuttingDown) {
+    await p.stop();
+    out('stopped before the fleet started.');
+    return 0;
+  }
+  targetsOf = (rule) => p.deployment.rules.find((r) => r.name === rule)?.targets.map((t) => t.name) ?? [rule];
+  const fleet = new FleetSimulator({
+    client: p.ddb,
+    tableName: p.tableName,
+    nodes: args.nodes,
+    seed: args.seed,
+    onWrite: (w) => p.stats.noteWrite(w),
+    onError: (error) => {
+      if (!shuttingDown) process.stderr.write(`fleet: ${error instanceof Error ? error.message : String(error)}\n`);
+    },
+  });
+
+  const rules = p.deployment.rules.map((r) => `${r.name} → ${r.targets.map((t) => t.name).join(', ')}`);
+  const cfg = p.notifierConfig;
+  const m = p.mapping;
+  out('');
+  out(`  DynamoDB Local    ${p.dynamodb.endpoint}  (pid ${p.dynamodb.pid}, in memory, -sharedDb)  table ${p.tableName}, stream NEW_AND_OLD_IMAGES`);
+  out(`  stream poller     batch ${m.batchSize}, polls each shard every ${m.pollIntervalMs} ms, bisect on error ${m.bisectOnError ? 'on' : 'off'}, ${m.maxRetries} retries, ReportBatchItemFailures`);
+  out(`  notifier          functions/notifier/notifier.ts  source ${cfg.eventSource}, watched: ${cfg.watchedFields.join(', ')}`);
+  out(`  event bus         ${p.busEndpoint}  (EventBridge PutEvents)  ${p.busArn}`);
+  out(`  rules             ${rules.length} from ${p.templateSource}`);
+  for (const r of rules) out(`                      ${r}`);
+  out(`  quarantine (SQS)  ${p.sqsEndpoint}  ${p.quarantineQueueUrl}`);
+  out(`  files             ${rel(p.files.events)} (deliveries), ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
+  out(`  fleet             ${args.nodes} nodes, seed ${args.seed}; ${args.duration === undefined ? 'until Ctrl-C' : `for ${args.duration} s (Ctrl-C stops sooner)`}`);
+  out('');
+
+  startedAt = Date.now();
+  fleet.start();
+  const ticker = setInterval(() => out(summary(p, `${Math.round((Date.now() - startedAt) / 1000)}s`)), 5_000);
+  const timers: NodeJS.Timeout[] = [ticker];
+  if (args.duration !== undefined) timers.push(setTimeout(() => stopRequested?.(), args.duration * 1000));
+
+  await stopSignal;
+  shuttingDown = true;
+  stopWatching();
+  for (const t of timers) clearTimeout(t);
+  out('stopping: fleet, stream poller, bus, quarantine, DynamoDB Local …');
+  await fleet.stop();
+  // Let the last writes reach the bus (bounded).
+  const drainUntil = Date.now() + 2_000;
+  let seen = -1;
+  while (Date.now() < drainUntil && seen !== p.poller.stats.records) {
+    seen = p.poller.stats.records;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await p.stop();
+  out(summary(p, 'final'));
+  out(`stopped. Files: ${rel(p.files.events)}, ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
