@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { seededRandom } from '../local/seeded-random.js';
 
 type Attr = Record<string, unknown>;
 type Image = Record<string, Attr>;
@@ -66,17 +67,8 @@ function templates(dir: string): Templates {
   return t;
 }
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG. */
+export const prng = seededRandom;
 
 type Kind = keyof RecordMix | 'invalidEnvelope';
 

@@ -21,6 +21,7 @@
  * ```
  */
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { seededRandom } from './seeded-random.js';
 
 export type WriteKind = 'create' | 'report' | 'noop' | 'boot' | 'settle' | 'terminate' | 'invalid' | 'repair' | 'soft_delete' | 'undelete' | 'hard_delete';
 
@@ -52,17 +53,7 @@ export interface FleetOptions {
   readonly now?: () => number;
 }
 
-/** mulberry32: small, fast, good enough for a simulation. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 interface Instance {
   readonly vcpus: number;
