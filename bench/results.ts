@@ -223,5 +223,18 @@ export function renderMarkdown(r: BenchResults): string {
   for (const src of f.prices.sources) L.push(`- ${src.what}: “${src.title}”, ${src.url}${src.note ? `. ${src.note}` : ''}`);
   for (const n of f.notes) L.push(`- ${n}`);
   L.push('');
+
+  const ix = r.indexer;
+  L.push('## 8. Reference indexer');
+  L.push('');
+  L.push(
+    `${thousands(ix.nodes)} generated nodes loaded into DynamoDB Local (the indexer's table and indexes) in ${fmt(ix.loadMs / 1000, 1)} s ` +
+      `(${thousands(Math.round(ix.loadItemsPerSecond))} items/s). Every answer below was checked against a brute-force filter and sort of the same fleet.`,
+  );
+  L.push('');
+  L.push('| Query | Runs | p50 ms | p99 ms | Items read | Returned |');
+  L.push('|---|---|---|---|---|---|');
+  for (const q of ix.queries) L.push(`| ${q.name} | ${q.runs} | ${fmt(q.p50Ms, 1)} | ${fmt(q.p99Ms, 1)} | ${thousands(q.itemsRead)} | ${q.returned} |`);
+  L.push('');
   return L.join('\n');
 }

@@ -18,6 +18,7 @@ import { measurePutEventsRequests, type PutEventsRequestsResult } from './put-ev
 import { FLEET_MIX } from './record-mix.js';
 import { measureSlowBus, type SlowBusResult } from './slow-bus.js';
 import { evaluateGoals, type Goal } from './results.js';
+import { measureIndexer, type IndexerMeasurement } from './indexer.js';
 
 export interface BenchOptions {
   /** Tiny inputs, one or few repetitions: checks that everything runs, measures nothing. */
@@ -39,6 +40,8 @@ export interface BenchResults {
   readonly coldStart: ColdStartResult;
   readonly memory: MemoryResult;
   readonly fleet: FleetResult;
+  /** The reference indexer on DynamoDB Local: load and query times on a generated fleet. */
+  readonly indexer: IndexerMeasurement;
 }
 
 export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResults> {
@@ -66,6 +69,9 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
     ? await measureMemory({ peakRecords: 50, batches: 6, recordsPerBatch: 20 })
     : await measureMemory({ peakRecords: 10_000, batches: 50, recordsPerBatch: 1000 });
 
+  log('8. reference indexer: load and query a generated fleet on DynamoDB Local');
+  const indexer = await measureIndexer({ nodes: tiny ? 500 : 100_000, runs: tiny ? 3 : 50, log });
+
   const fleet = fleetScale({
     records: fleetBatch.records,
     cpuUsPerRecord: fleetBatch.cpuUsPerRecord,
@@ -75,7 +81,7 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
   });
 
   const cpu = cpus();
-  const partial = { handlerCpu, putEventsRequests, slowBus, coldStart, memory, fleet };
+  const partial = { handlerCpu, putEventsRequests, slowBus, coldStart, memory, fleet, indexer };
   return {
     schema: 'hypervisor-notifier-bench/1',
     tiny,

@@ -1,15 +1,26 @@
 /**
  * `npm run --silent cli -- COMMAND ...`: the project's command line.
- *   render FILE|-                       the PutEvents entries the notifier would publish
+ *   render FILE|-                          the PutEvents entries the notifier would publish
  *   test-pattern PATTERN_FILE EVENT_FILE   whether an EventBridge pattern matches an event
+ *   resync --table TABLE ...               publish the current state of every live node
+ *   query [--hypervisor-type T] ...        ask the reference indexer's read model
  */
 import { processIo } from './cli-io.js';
+import { queryCommand } from './query.js';
 import { renderCommand } from './render.js';
+import { resyncCommand } from './resync.js';
 import { testPatternCommand } from './test-pattern.js';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   render: (args) => renderCommand(args, processIo),
   'test-pattern': (args) => testPatternCommand(args, processIo),
+  resync: (args) => {
+    // Ctrl-C stops after the pages in flight and keeps the checkpoint, so a rerun resumes.
+    const abort = new AbortController();
+    process.once('SIGINT', () => abort.abort());
+    return resyncCommand(args, processIo, { signal: abort.signal });
+  },
+  query: (args) => queryCommand(args, processIo),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -70,6 +70,12 @@ export const AppContextSchema = z
 
     /** Add the example indexer route (updates whose running_vms changed). */
     exampleRoute: bool.default(true),
+    /** Add the resync function (operators invoke it to republish every live node). */
+    resyncFunction: bool.default(true),
+    /** PutEvents requests per second the resync function may make. */
+    resyncPutEventsPerSecond: z.coerce.number().gt(0).max(10000).default(50),
+    /** Add the reference indexer (its route, read-model table and function). */
+    referenceIndexer: bool.default(true),
   })
   .superRefine((c, ctx) => {
     const existing = [c.existingTableName, c.existingTableStreamArn].filter((v) => v !== undefined).length;

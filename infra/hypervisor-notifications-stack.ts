@@ -12,6 +12,8 @@ import type { Construct } from 'constructs';
 import type { AppContext } from './context.js';
 import { HypervisorNotifier, type HypervisorNotifierProps } from './hypervisor-notifier.js';
 import type { IndexerRouteOptions } from './indexer-route.js';
+import { ReferenceIndexer } from './reference-indexer.js';
+import { ResyncFunction } from './resync-function.js';
 
 /** The example route of the bundled stack: updates whose `running_vms` changed. */
 export const EXAMPLE_ROUTE: { readonly id: string; readonly options: IndexerRouteOptions } = {
@@ -19,6 +21,16 @@ export const EXAMPLE_ROUTE: { readonly id: string; readonly options: IndexerRout
   options: {
     changedFields: ['running_vms'],
     description: 'Example indexer route: compute_node.update notifications whose running_vms changed',
+  },
+};
+
+/** The reference indexer's route: every notification, stream and resync. */
+export const REFERENCE_INDEXER_ROUTE: { readonly id: string; readonly options: IndexerRouteOptions } = {
+  id: 'ReferenceIndexer',
+  options: {
+    description: 'Reference indexer: every compute node notification (create, update, delete; stream and resync)',
+    // Six times the indexer function's timeout (30 s), as Lambda recommends for SQS sources.
+    visibilityTimeout: Duration.seconds(180),
   },
 };
 
@@ -30,6 +42,8 @@ export interface HypervisorNotificationsStackProps extends StackProps {
 
 export class HypervisorNotificationsStack extends Stack {
   readonly notifier: HypervisorNotifier;
+  readonly resync: ResyncFunction | undefined;
+  readonly referenceIndexer: ReferenceIndexer | undefined;
 
   constructor(scope: Construct, id: string, props: HypervisorNotificationsStackProps) {
     super(scope, id, props);
@@ -93,6 +107,31 @@ export class HypervisorNotificationsStack extends Stack {
     if (c.exampleRoute) {
       const route = n.addIndexerRoute(EXAMPLE_ROUTE.id, EXAMPLE_ROUTE.options);
       new CfnOutput(this, `${EXAMPLE_ROUTE.id}QueueUrl`, { value: route.queue.queueUrl, description: 'Queue of the example indexer route' });
+    }
+
+    this.resync = undefined;
+    if (c.resyncFunction) {
+      this.resync = new ResyncFunction(this, 'Resync', {
+        table: n.table,
+        eventBus: n.eventBus,
+        eventSource: n.eventSource,
+        publisherHostFallback: c.publisherHostFallback,
+        putEventsPerSecond: c.resyncPutEventsPerSecond,
+        logRetention: c.logRetentionDays as RetentionDays,
+      });
+      new CfnOutput(this, 'ResyncFunctionName', { value: this.resync.functionName, description: 'Resync function (invoke with {}, then with the continuation it returns)' });
+    }
+
+    this.referenceIndexer = undefined;
+    if (c.referenceIndexer) {
+      const route = n.addIndexerRoute(REFERENCE_INDEXER_ROUTE.id, REFERENCE_INDEXER_ROUTE.options);
+      this.referenceIndexer = new ReferenceIndexer(this, 'ReferenceIndexer', {
+        queue: route.queue,
+        encryptionKey: n.encryptionKey,
+        logRetention: c.logRetentionDays as RetentionDays,
+      });
+      new CfnOutput(this, 'IndexerTableName', { value: this.referenceIndexer.table.tableName, description: 'Read model of the reference indexer (cli query --table)' });
+      new CfnOutput(this, 'IndexerFunctionName', { value: this.referenceIndexer.bundled.function.functionName, description: 'Reference indexer function' });
     }
   }
 }

@@ -422,6 +422,8 @@ export class HypervisorNotifier extends Construct {
     // Lambda poller's documented permission set for DynamoDB sources includes it.
     add('ListStreams', ['dynamodb:ListStreams'], ['*']);
     add('PublishNotifications', ['events:PutEvents'], [this.eventBus.eventBusArn]);
+    // At a cold start the function asks whether the bus exists: PutEvents to a missing bus answers success.
+    add('CheckEventBus', ['events:DescribeEventBus'], [this.eventBus.eventBusArn]);
     add('QuarantineRecords', ['sqs:SendMessage'], [this.quarantineQueue.queueArn]);
     add('WriteDiscardedBatches', ['s3:PutObject'], [this.onFailureBucket.arnForObjects('*')]);
     add('ListDiscardedBatches', ['s3:ListBucket'], [this.onFailureBucket.bucketArn]);

@@ -14,6 +14,8 @@ import { FleetSimulator } from './fleet-simulator.js';
 import { watchLauncher } from './launcher-watch.js';
 import { JavaNotFoundError } from './dynamodb-local.js';
 import { startLocalPipeline, type LocalPipeline } from './pipeline.js';
+import { startLocalReferenceIndexer, type LocalReferenceIndexer } from './reference-indexer-feed.js';
+import type { NodeQuery } from '../functions/indexer/query-plan.js';
 import { METRIC } from '../functions/notifier/metric-names.js';
 import type { DeliveredEvent } from './targets.js';
 import type { QueueMessage } from './sqs-server.js';
@@ -122,6 +124,28 @@ function summary(p: LocalPipeline, label: string): string {
   );
 }
 
+/** What a Searchlight user would ask the indexer: QEMU nodes with room for a 4-vCPU instance. */
+const SAMPLE_QUERY: NodeQuery = { hypervisorType: 'QEMU', minFreeVcpus: 4n, limit: 5 };
+
+/** One line (or, at the end, the page) answering the sample query from the reference indexer's table. */
+async function showQuery(indexer: LocalReferenceIndexer, full: boolean): Promise<void> {
+  if (indexer.target === undefined) return;
+  try {
+    const answer = await indexer.query(SAMPLE_QUERY);
+    const s = indexer.stats;
+    const head = `[indexer] applied ${s.applied} (duplicates ${s.duplicate}, stale ${s.stale}) · query: QEMU nodes with ≥ 4 free vCPUs, most free first`;
+    const nodes = answer.nodes.map((n) => `${n.host ?? n.uuid.slice(0, 8)} (${n.freeVcpus} vCPUs, ${n.freeRamMb} MB free)`);
+    if (!full) out(`${head}: ${nodes.slice(0, 3).join(', ') || 'none yet'}${answer.nextPage ? ', …' : ''}`);
+    else {
+      out(`${head} (index ${answer.indexName}, ${answer.itemsRead} items read):`);
+      for (const line of nodes) out(`    ${line}`);
+      if (nodes.length === 0) out('    none');
+    }
+  } catch (error) {
+    process.stderr.write(`reference indexer query: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
 async function main(): Promise<number> {
   let args: Args;
   try {
@@ -195,6 +219,11 @@ async function main(): Promise<number> {
     return 0;
   }
   targetsOf = (rule) => p.deployment.rules.find((r) => r.name === rule)?.targets.map((t) => t.name) ?? [rule];
+  const refIndexer = await startLocalReferenceIndexer(p, {
+    onError: (error) => {
+      if (!shuttingDown) process.stderr.write(`reference indexer: ${error instanceof Error ? error.message : String(error)}\n`);
+    },
+  });
   const fleet = new FleetSimulator({
     client: p.ddb,
     tableName: p.tableName,
@@ -217,13 +246,21 @@ async function main(): Promise<number> {
   out(`  rules             ${rules.length} from ${p.templateSource}`);
   for (const r of rules) out(`                      ${r}`);
   out(`  quarantine (SQS)  ${p.sqsEndpoint}  ${p.quarantineQueueUrl}`);
+  out(
+    refIndexer.target === undefined
+      ? '  indexer           no ReferenceIndexer route in the template: the reference indexer is off'
+      : `  indexer           functions/indexer on table ${refIndexer.tableName} (DynamoDB Local), fed by ${refIndexer.target}`,
+  );
   out(`  files             ${rel(p.files.events)} (deliveries), ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
   out(`  fleet             ${args.nodes} nodes, seed ${args.seed}; ${args.duration === undefined ? 'until Ctrl-C' : `for ${args.duration} s (Ctrl-C stops sooner)`}`);
   out('');
 
   startedAt = Date.now();
   fleet.start();
-  const ticker = setInterval(() => out(summary(p, `${Math.round((Date.now() - startedAt) / 1000)}s`)), 5_000);
+  const ticker = setInterval(() => {
+    out(summary(p, `${Math.round((Date.now() - startedAt) / 1000)}s`));
+    void showQuery(refIndexer, false);
+  }, 5_000);
   const timers: NodeJS.Timeout[] = [ticker];
   if (args.duration !== undefined) timers.push(setTimeout(() => stopRequested?.(), args.duration * 1000));
 
@@ -240,6 +277,8 @@ async function main(): Promise<number> {
     seen = p.poller.stats.records;
     await new Promise((r) => setTimeout(r, 500));
   }
+  await refIndexer.stop();
+  await showQuery(refIndexer, true);
   await p.stop();
   out(summary(p, 'final'));
   out(`stopped. Files: ${rel(p.files.events)}, ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);

@@ -68,10 +68,24 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
 
   function notify(record: StreamRecord, eventType: EventType, payloadJson: string, publisher: string, cause: Cause, changed: readonly string[], origin: 'stream' | 'resync'): BuildOutcome {
     const seq = record.dynamodb.SequenceNumber;
-    const seconds = record.dynamodb.ApproximateCreationDateTime;
+    const id = messageId(record.eventSourceARN ?? record.eventID, seq, origin);
+    return notifyAt(id, seq, record.dynamodb.ApproximateCreationDateTime, eventType, payloadJson, publisher, cause, changed, origin);
+  }
+
+  function notifyAt(
+    id: string,
+    seq: string,
+    seconds: number,
+    eventType: EventType,
+    payloadJson: string,
+    publisher: string,
+    cause: Cause,
+    changed: readonly string[],
+    origin: 'stream' | 'resync',
+  ): BuildOutcome & { kind: 'notify' } {
     const changedJson = changed.length === 0 ? '' : '"' + changed.join('","') + '"';
     const detail =
-      `{"message_id":"${messageId(record.eventSourceARN ?? record.eventID, seq, origin)}","publisher_id":${publisher},` +
+      `{"message_id":"${id}","publisher_id":${publisher},` +
       `"event_type":"${eventType}","priority":"${PRIORITY}","payload":${payloadJson},"timestamp":"${novaTimestamp(seconds)}",` +
       `"change":{"sequence_number":"${seq}","changed_fields":[${changedJson}],"origin":"${origin}","cause":"${cause}"}}`;
     const entry: PutEventsRequestEntry = {
@@ -124,8 +138,26 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
     return { field: `dynamodb.${which}`, rule: `is required for a ${record.eventName} record` };
   }
 
+  /**
+   * A resync notification: the current state of a live node as read by a table scan, as a
+   * `compute_node.update` with `change.origin: 'resync'`, `sequence_number: "0"` (below every
+   * stream notification of the node), no changed fields, and `timestamp` = the read time. The
+   * payload is the one `build` would send for the same image. The caller skips soft-deleted
+   * items (`isSoftDeleted`); `scanIdentity` names the table (its message ids stay apart from
+   * other tables'), and the message id is derived from it, the node and the read time.
+   */
+  function resync(image: Image, readTimeSeconds: number, scanIdentity: string): BuildOutcome {
+    const encoded = encodeNode(image);
+    if (!encoded.ok) return { kind: 'invalid', issues: encoded.issues };
+    // fields[1] is the uuid's JSON text (payload order: id, uuid, ...).
+    const id = messageId(scanIdentity, `${encoded.fields[1]}@${readTimeSeconds}`, 'resync');
+    return notifyAt(id, '0', readTimeSeconds, 'compute_node.update', encoded.json, publisherJson(image), 'modify', [], 'resync');
+  }
+
   /** Record → outcome. Throws ConfigurationError when the stream carries no images. */
-  return function build(record: StreamRecord): BuildOutcome {
+  return Object.assign(build, { resync });
+
+  function build(record: StreamRecord): BuildOutcome {
     switch (record.eventName) {
       case 'INSERT': {
         const image = requireImage(record, 'NewImage');
@@ -156,7 +188,7 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
         return remove(record, image, isTtlExpiry(record) ? 'ttl' : 'remove');
       }
     }
-  };
+  }
 }
 
 function isIssue(x: Image | FieldIssue): x is FieldIssue {

@@ -7,7 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { BuiltApp } from '../../infra/build-app.js';
 import { AppContextError } from '../../infra/context.js';
-import { buildTestApp, logicalIds, onlyLogicalId } from './helpers.js';
+import { buildTestApp, logicalIds, NOTIFIER_ONLY, onlyLogicalId } from './helpers.js';
 
 const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:123456789012:table/compute-nodes/stream/2026-01-01T00:00:00.000';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1111aaaa-2222-bbbb-3333-cccc4444dddd';
@@ -19,6 +19,7 @@ describe('existing table, existing bus (by ARN), existing alarm topic', () => {
   let template: Template;
   beforeAll(() => {
     built = buildTestApp({
+      ...NOTIFIER_ONLY,
       stackName: 'OnExisting',
       existingTableName: 'compute-nodes',
       existingTableStreamArn: STREAM_ARN,
@@ -80,7 +81,7 @@ describe('alarm e-mail without a topic', () => {
   let built: BuiltApp;
   let template: Template;
   beforeAll(() => {
-    built = buildTestApp({ stackName: 'WithEmail', alarmEmail: 'ops@example.com', exampleRoute: 'false' });
+    built = buildTestApp({ ...NOTIFIER_ONLY, stackName: 'WithEmail', alarmEmail: 'ops@example.com', exampleRoute: 'false' });
     template = Template.fromStack(built.stack);
   });
 
@@ -155,7 +156,7 @@ describe('synth-time failures', () => {
 
 describe('cdk-nag is really checking (negative control)', () => {
   it('a plain queue added to the bundled stack is reported and fails synth', () => {
-    const built = buildTestApp({ stackName: 'Control', exampleRoute: false });
+    const built = buildTestApp({ ...NOTIFIER_ONLY, stackName: 'Control', exampleRoute: false });
     new sqs.Queue(built.stack, 'PlainQueue');
     const [awsSolutions, serverless] = built.nagPacks;
     expect(awsSolutions.validateScope(built.app).violations.map((v) => v.ruleName)).toEqual(

@@ -8,7 +8,7 @@ import { detailJsonSchemas } from '../../functions/notifier/contract/index.js';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/notifier/metric-names.js';
 import type { BuiltApp } from '../../infra/build-app.js';
 import { indexerRoutePattern } from '../../infra/indexer-route-pattern.js';
-import { buildTestApp, logicalIds, onlyLogicalId } from './helpers.js';
+import { buildTestApp, logicalIds, NOTIFIER_ONLY, onlyLogicalId } from './helpers.js';
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 
@@ -17,7 +17,8 @@ let template: Template;
 let resources: Record<string, Resource>;
 
 beforeAll(() => {
-  built = buildTestApp();
+  // The notifier core; the resync function and the reference indexer: consumers.test.ts.
+  built = buildTestApp(NOTIFIER_ONLY);
   template = Template.fromStack(built.stack);
   resources = template.toJSON().Resources as Record<string, Resource>;
 });
@@ -126,7 +127,7 @@ describe('event source mapping', () => {
 
   it('follows the batch settings of the context', () => {
     const other = Template.fromStack(
-      buildTestApp({ stackName: 'Tuned', batchSize: '250', maxBatchingWindowSeconds: 5, parallelizationFactor: 3, retryAttempts: 7, maxRecordAgeSeconds: 3600 }).stack,
+      buildTestApp({ ...NOTIFIER_ONLY, stackName: 'Tuned', batchSize: '250', maxBatchingWindowSeconds: 5, parallelizationFactor: 3, retryAttempts: 7, maxRecordAgeSeconds: 3600 }).stack,
     );
     other.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 250,
@@ -157,6 +158,7 @@ describe('function role', () => {
       },
       { Effect: 'Allow', Action: 'dynamodb:ListStreams', Resource: '*' },
       { Effect: 'Allow', Action: 'events:PutEvents', Resource: getAtt(busId, 'Arn') },
+      { Effect: 'Allow', Action: 'events:DescribeEventBus', Resource: getAtt(busId, 'Arn') },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(quarantineId, 'Arn') },
       { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [getAtt(bucketId, 'Arn'), '/*']] } },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: getAtt(bucketId, 'Arn') },

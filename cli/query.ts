@@ -1,0 +1,105 @@
+/**
+ * `query`: ask the reference indexer's read model which nodes fit.
+ *
+ *   npm run --silent cli -- query --hypervisor-type QEMU --min-free-vcpus 4 --limit 20 [--page TOKEN]
+ *
+ * Prints one JSON object: `{"nodes": [...], "next_page": TOKEN | null}` (integers exact).
+ * Exit status 0, 1 when DynamoDB fails, 2 for a usage error (the message says which flag).
+ */
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { INDEXER_ENV } from '../functions/indexer/indexer.js';
+import { SORT_RESOURCES, type SortResource } from '../functions/indexer/indexer-table.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, QueryError, parseMinimum, type NodeQuery } from '../functions/indexer/query-plan.js';
+import { answerJson, queryNodes } from '../functions/indexer/store.js';
+import { clientSettings } from './aws-endpoints.js';
+import type { CliIo } from './cli-io.js';
+
+const USAGE = `usage: query [--hypervisor-type TYPE] [--host HOST]
+             [--min-free-vcpus N] [--min-free-ram-mb N] [--min-free-disk-gb N]
+             [--sort free_vcpus|free_ram_mb|free_disk_gb] [--order desc|asc]
+             [--limit N] [--page TOKEN] [--table TABLE] [--dynamodb-endpoint URL] [--region REGION]
+  Nodes of the reference indexer's read model that match, sorted by the free resource
+  (default: the first one with a minimum, else vCPUs; most free first, --order asc for best
+  fit first), ${DEFAULT_LIMIT} per page (at most ${MAX_LIMIT}); pass next_page as --page for the next page.
+  Table from --table or ${INDEXER_ENV.tableName}; endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB.`;
+
+export interface QueryCommandOptions {
+  readonly env?: Record<string, string | undefined>;
+  readonly dynamodb?: DynamoDBClient;
+}
+
+export async function queryCommand(args: string[], io: CliIo, options: QueryCommandOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  let query: NodeQuery;
+  let table: string | undefined;
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        'hypervisor-type': { type: 'string' },
+        host: { type: 'string' },
+        'min-free-vcpus': { type: 'string' },
+        'min-free-ram-mb': { type: 'string' },
+        'min-free-disk-gb': { type: 'string' },
+        sort: { type: 'string' },
+        order: { type: 'string' },
+        limit: { type: 'string' },
+        page: { type: 'string' },
+        table: { type: 'string' },
+        'dynamodb-endpoint': { type: 'string' },
+        region: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+    if (values.help) {
+      io.stdout(USAGE + '\n');
+      return 0;
+    }
+    const sort = values.sort;
+    if (sort !== undefined && !SORT_RESOURCES.includes(sort as SortResource)) throw new QueryError(`--sort must be one of ${SORT_RESOURCES.join(', ')}, got ${sort}`);
+    const order = values.order;
+    if (order !== undefined && order !== 'asc' && order !== 'desc') throw new QueryError(`--order must be asc or desc, got ${order}`);
+    const limit = values.limit === undefined ? undefined : Number(values.limit);
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)) throw new QueryError(`--limit must be a whole number from 1 to ${MAX_LIMIT}, got ${values.limit}`);
+    const min = (flag: string, text: string | undefined) => (text === undefined ? undefined : parseMinimum(flag, text));
+    const minFreeVcpus = min('--min-free-vcpus', values['min-free-vcpus']);
+    const minFreeRamMb = min('--min-free-ram-mb', values['min-free-ram-mb']);
+    const minFreeDiskGb = min('--min-free-disk-gb', values['min-free-disk-gb']);
+    query = {
+      ...(values['hypervisor-type'] === undefined ? {} : { hypervisorType: values['hypervisor-type'] }),
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(minFreeVcpus === undefined ? {} : { minFreeVcpus }),
+      ...(minFreeRamMb === undefined ? {} : { minFreeRamMb }),
+      ...(minFreeDiskGb === undefined ? {} : { minFreeDiskGb }),
+      ...(sort === undefined ? {} : { sort: sort as SortResource }),
+      ...(order === undefined ? {} : { order }),
+      ...(limit === undefined ? {} : { limit }),
+      ...(values.page === undefined ? {} : { page: values.page }),
+    };
+    table = values.table ?? env[INDEXER_ENV.tableName];
+    if (table === undefined || table === '') throw new QueryError(`the indexer table is not set: --table or ${INDEXER_ENV.tableName}`);
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n${error instanceof QueryError ? '' : USAGE + '\n'}`);
+    return 2;
+  }
+
+  let client = options.dynamodb;
+  try {
+    client ??= new DynamoDBClient(clientSettings(values['dynamodb-endpoint'] ?? env.AWS_ENDPOINT_URL_DYNAMODB, env, values.region));
+    const answer = await queryNodes(client, table, query);
+    io.stdout(answerJson(answer) + '\n');
+    return 0;
+  } catch (error) {
+    if (error instanceof QueryError) {
+      io.stderr(`${error.message}\n`);
+      return 2;
+    }
+    io.stderr(`query failed: ${(error as Error).name}: ${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    if (options.dynamodb === undefined) client?.destroy();
+  }
+}

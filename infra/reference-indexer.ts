@@ -1,0 +1,107 @@
+/**
+ * The reference indexer: a DynamoDB read model of the fleet (functions/indexer/indexer-table.ts)
+ * kept by a function consuming an indexer route's queue (SQS event source, partial batch
+ * responses). Its role may exactly: receive and delete from that queue (and decrypt with its
+ * key), PutItem on the indexer table (with its key), write its logs.
+ */
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ALL_INDEXES, NODE_PARTITION_KEY } from '../functions/indexer/indexer-table.js';
+import { INDEXER_ENV } from '../functions/indexer/indexer.js';
+import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
+import { acknowledge } from './secure-resources.js';
+
+export const INDEXER_ENTRY = path.join(PROJECT_ROOT, 'functions', 'indexer', 'handler.ts');
+
+export interface ReferenceIndexerProps {
+  /** The indexer route's queue (its `visibilityTimeout` must exceed the function's timeout). */
+  readonly queue: sqs.IQueue;
+  /** Key of the indexer table. */
+  readonly encryptionKey: kms.IKey;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** Messages per invocation. @default 100 */
+  readonly batchSize?: number;
+  /** @default Duration.seconds(1) */
+  readonly maxBatchingWindow?: Duration;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Removal policy of the read model (it can be rebuilt with a resync). @default RemovalPolicy.DESTROY */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default INDEXER_ENTRY */
+  readonly entry?: string;
+}
+
+export class ReferenceIndexer extends Construct {
+  readonly table: dynamodb.Table;
+  readonly bundled: BundledFunction;
+  readonly eventSourceMapping: lambda.EventSourceMapping;
+
+  constructor(scope: Construct, id: string, props: ReferenceIndexerProps) {
+    super(scope, id);
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: NODE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    for (const index of ALL_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    this.bundled = new BundledFunction(this, 'Indexer', {
+      entry: props.entry ?? INDEXER_ENTRY,
+      description: 'Reference indexer: applies compute node notifications to a queryable read model (DynamoDB)',
+      roleDescription: 'Reference indexer: consume its route queue, write the read model',
+      environment: { [INDEXER_ENV.tableName]: this.table.tableName },
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    const b = this.bundled;
+    b.allow('ConsumeRouteQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [props.queue.queueArn]);
+    if (props.queue.encryptionMasterKey !== undefined) b.allow('DecryptRouteQueue', ['kms:Decrypt'], [props.queue.encryptionMasterKey.keyArn]);
+    b.allow('WriteReadModel', ['dynamodb:PutItem'], [this.table.tableArn]);
+    b.allow('UseReadModelKey', ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], [props.encryptionKey.keyArn]);
+
+    this.eventSourceMapping = b.function.addEventSourceMapping('RouteQueue', {
+      eventSourceArn: props.queue.queueArn,
+      batchSize: props.batchSize ?? 100,
+      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      reportBatchItemFailures: true,
+    });
+    // Lambda checks the role's access to the queue when it creates the mapping.
+    this.eventSourceMapping.node.addDependency(b.role);
+    acknowledge(
+      this.eventSourceMapping,
+      'Serverless-LambdaEventSourceMappingDestination',
+      'An SQS event source mapping has no on-failure destination (Lambda supports them for stream and Kafka sources only); messages that keep failing move to the route queue\'s dead-letter queue through its redrive policy, alarmed.',
+    );
+
+    acknowledge(
+      b.function,
+      'Serverless-LambdaDLQ',
+      'Invoked synchronously by its SQS event source mapping; failed messages are redelivered and then moved by the route queue\'s redrive policy to its dead-letter queue (alarmed).',
+    );
+    acknowledge(
+      b.function,
+      'Serverless-LambdaTracing',
+      'One conditional PutItem per message; outcomes are logged per batch. X-Ray would add a Resource:* grant.',
+    );
+  }
+}
