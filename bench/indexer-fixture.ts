@@ -11,20 +11,11 @@ import { loadConfig } from '../functions/notifier/config.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import type { StreamRecord } from '../functions/notifier/stream-record.js';
 import { forEachConcurrently } from '../functions/notifier/retry-policy.js';
+import { seededRandom } from '../local/seeded-random.js';
 
 export const HYPERVISOR_TYPES = ['QEMU', 'QEMU', 'QEMU', 'VMware vCenter Server', 'ironic', 'Hyper-V', 'lxd'] as const;
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 export interface FixtureNode {
   readonly notification: IndexerNotification;
