@@ -23,6 +23,24 @@ export class AwsServiceError extends Error {
 
 export type Operation = (input: Record<string, unknown>, request: IncomingMessage) => unknown | Promise<unknown>;
 
+/**
+ * A fault injected into one request (fault-injection tests and the soak; never set by `npm start`):
+ * - `error`: answer this service error instead of running the operation;
+ * - `drop`: close the connection without an answer (the client sees a hang-up); with
+ *   `after`, once the operation has run (its effect stays: the client retries a request that succeeded);
+ * - `hang`: never answer (the connection stays open until the client gives up or the server
+ *   closes); with `after`, once the operation has run;
+ * - `delay`: answer normally, `ms` later.
+ */
+export type RequestFault =
+  | { readonly kind: 'error'; readonly type: string; readonly message?: string; readonly status?: number; readonly queryError?: string }
+  | { readonly kind: 'drop'; readonly after?: boolean }
+  | { readonly kind: 'hang'; readonly after?: boolean }
+  | { readonly kind: 'delay'; readonly ms: number };
+
+/** Decides, per request, whether to inject a fault (undefined: none). */
+export type RequestFaults = (operation: string, input: Record<string, unknown>) => RequestFault | undefined;
+
 export interface AwsJsonServerOptions {
   /** `X-Amz-Target` prefix, e.g. `AWSEvents` or `AmazonSQS`. */
   readonly targetPrefix: string;
@@ -33,12 +51,16 @@ export interface AwsJsonServerOptions {
   readonly maxBodyBytes?: number;
   /** Error type for an operation this server does not implement. */
   readonly unknownOperationType?: string;
+  /** Consulted for every request, after its body is read and before its operation runs. */
+  readonly faults?: RequestFaults;
 }
 
 export interface RunningServer {
   readonly endpoint: string;
   readonly port: number;
   readonly server: Server;
+  /** Requests being handled now (read, run, or delayed; a dropped or hung one is not). */
+  pending(): number;
   close(): Promise<void>;
 }
 
@@ -59,10 +81,17 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A dropped request: the socket is destroyed. A hung one: nothing is ever written (close() ends it). */
+function withhold(req: IncomingMessage, how: 'drop' | 'hang'): void {
+  if (how === 'drop') req.socket.destroy();
+}
+
 /** Starts the server on 127.0.0.1 (port 0 unless given). */
 export async function startAwsJsonServer(opts: AwsJsonServerOptions, port = 0): Promise<RunningServer> {
   const contentType = `application/x-amz-json-${opts.jsonVersion}`;
+  let pending = 0;
   const server = createServer((req, res) => {
+    pending++;
     void (async () => {
       try {
         if (req.method !== 'POST') throw new AwsServiceError('UnknownOperationException', `${req.method} is not supported; the AWS JSON protocol uses POST /`, 404);
@@ -80,7 +109,13 @@ export async function startAwsJsonServer(opts: AwsJsonServerOptions, port = 0): 
           throw new AwsServiceError('SerializationException', 'the request body is not valid JSON');
         }
         if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new AwsServiceError('SerializationException', 'the request body must be a JSON object');
+        const fault = opts.faults?.(name!, input as Record<string, unknown>);
+        if (fault?.kind === 'error') throw new AwsServiceError(fault.type, fault.message ?? `injected fault: ${fault.type}`, fault.status ?? 400, fault.queryError);
+        if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+        const noAnswer = fault?.kind === 'drop' || fault?.kind === 'hang';
+        if (noAnswer && !fault.after) return withhold(req, fault.kind);
         const output = await operation(input as Record<string, unknown>, req);
+        if (noAnswer) return withhold(req, fault.kind);
         send(res, 200, output ?? {}, contentType);
       } catch (error) {
         if (error instanceof AwsServiceError) {
@@ -93,6 +128,8 @@ export async function startAwsJsonServer(opts: AwsJsonServerOptions, port = 0): 
             'x-amzn-errortype': 'InternalFailure',
           });
         }
+      } finally {
+        pending--;
       }
     })();
   });
@@ -110,6 +147,7 @@ export async function startAwsJsonServer(opts: AwsJsonServerOptions, port = 0): 
     endpoint: `http://${LOOPBACK}:${actual}`,
     port: actual,
     server,
+    pending: () => pending,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

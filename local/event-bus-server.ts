@@ -1,7 +1,7 @@
 /**
- * The local event bus: a loopback HTTP server speaking EventBridge's PutEvents (AWS JSON 1.1,
- * `X-Amz-Target: AWSEvents.PutEvents`), so the notifier's real `EventBridgeClient` publishes
- * to it with only `endpoint` changed.
+ * The local event bus: a loopback HTTP server speaking EventBridge's PutEvents and
+ * DescribeEventBus (AWS JSON 1.1, `X-Amz-Target: AWSEvents.PutEvents`), so the notifier's
+ * real `EventBridgeClient` publishes to it with only `endpoint` changed.
  *
  * Entries are checked the way EventBridge checks them: at most 10 a request and the request
  * under 256 KB as EventBridge counts it (else the whole request is a ValidationException);
@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { compilePattern, type CompiledPattern } from './event-pattern/index.js';
 import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE } from '../functions/notifier/put-events-entry.js';
-import { AwsServiceError, startAwsJsonServer, type RunningServer } from './aws-json-server.js';
+import { AwsServiceError, startAwsJsonServer, type RequestFault, type RunningServer } from './aws-json-server.js';
 import { firstInt64Overflow } from './json-integers.js';
 import type { TemplateRule } from './stack-template.js';
 import type { DeliveredEvent, Delivery, EventTarget } from './targets.js';
@@ -43,6 +43,19 @@ export interface EventBusOptions {
   /** Observes every refused entry. */
   readonly onRejected?: (entry: unknown, errorCode: string, errorMessage: string) => void;
   readonly port?: number;
+  /** Faults to inject from the start (see {@link EventBusFaults}); settable later as `bus.faults`. */
+  readonly faults?: EventBusFaults;
+}
+
+/**
+ * Fault injection (tests and the soak): consulted per request and per entry. Faults are
+ * only ever set by tests; with none the bus behaves as described above.
+ */
+export interface EventBusFaults {
+  /** Per request (`PutEvents`, `DescribeEventBus`): an error, a dropped or hung connection, a delay. */
+  request?(operation: string, input: Record<string, unknown>): RequestFault | undefined;
+  /** Per PutEvents entry that passed validation: answer this error for it instead of accepting it. */
+  entry?(entry: Readonly<Record<string, unknown>>, index: number): { ErrorCode: string; ErrorMessage: string } | undefined;
 }
 
 export interface PutEventsResultEntry {
@@ -73,9 +86,12 @@ export class LocalEventBus {
   readonly region: string;
   readonly busArn: string;
   private readonly rules: CompiledRule[];
-  readonly stats = { requests: 0, accepted: 0, rejected: 0, deliveries: 0, toOtherBus: 0 };
+  readonly stats = { requests: 0, accepted: 0, rejected: 0, deliveries: 0, toOtherBus: 0, injected: 0 };
+  /** Faults to inject; undefined (the default) for none. */
+  faults: EventBusFaults | undefined;
 
   constructor(private readonly opts: EventBusOptions) {
+    this.faults = opts.faults;
     this.account = opts.account ?? LOCAL_ACCOUNT;
     this.region = opts.region ?? LOCAL_AWS.region;
     this.busArn = `arn:aws:events:${this.region}:${this.account}:event-bus/${opts.busName}`;
@@ -89,6 +105,17 @@ export class LocalEventBus {
 
   private isThisBus(name: unknown): boolean {
     return name === undefined || name === null || name === '' || name === 'default' || name === this.opts.busName || name === this.busArn;
+  }
+
+  /**
+   * DescribeEventBus: this bus (by name, ARN, or `default`) exists; any other is a
+   * ResourceNotFoundException, as EventBridge answers (the notifier checks its bus with it).
+   */
+  describeEventBus(input: Record<string, unknown>): { Name: string; Arn: string } {
+    const name = input.Name;
+    if (name === 'default') return { Name: 'default', Arn: `arn:aws:events:${this.region}:${this.account}:event-bus/default` };
+    if (name === undefined || this.isThisBus(name)) return { Name: this.opts.busName, Arn: this.busArn };
+    throw new AwsServiceError('ResourceNotFoundException', `Event bus ${String(name)} does not exist.`);
   }
 
   /** PutEvents, without the HTTP: validates, routes, delivers, answers. */
@@ -119,12 +146,17 @@ export class LocalEventBus {
     }
 
     const now = Date.now();
-    const results = (entries as RequestEntry[]).map((entry): PutEventsResultEntry => {
+    const results = (entries as RequestEntry[]).map((entry, index): PutEventsResultEntry => {
       const problem = this.check(entry);
       if (problem !== undefined) {
         this.stats.rejected++;
         this.opts.onRejected?.(entry, problem.ErrorCode, problem.ErrorMessage);
         return problem;
+      }
+      const injected = this.faults?.entry?.(entry as Record<string, unknown>, index);
+      if (injected !== undefined) {
+        this.stats.injected++;
+        return { ErrorCode: injected.ErrorCode, ErrorMessage: injected.ErrorMessage };
       }
       const id = randomUUID();
       this.stats.accepted++;
@@ -197,6 +229,8 @@ export class LocalEventBus {
 export interface EventBusServer {
   readonly bus: LocalEventBus;
   readonly endpoint: string;
+  /** Requests being handled now (a delayed one included). */
+  pending(): number;
   close(): Promise<void>;
 }
 
@@ -207,10 +241,11 @@ export async function startEventBusServer(opts: EventBusOptions): Promise<EventB
     {
       targetPrefix: 'AWSEvents',
       jsonVersion: '1.1',
-      operations: { PutEvents: (input) => bus.putEvents(input) },
+      operations: { PutEvents: (input) => bus.putEvents(input), DescribeEventBus: (input) => bus.describeEventBus(input) },
       maxBodyBytes: 4 * 1024 * 1024,
+      faults: (operation, input) => bus.faults?.request?.(operation, input),
     },
     opts.port ?? 0,
   );
-  return { bus, endpoint: server.endpoint, close: () => server.close() };
+  return { bus, endpoint: server.endpoint, pending: () => server.pending(), close: () => server.close() };
 }

@@ -20,6 +20,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { REQUEST_TIMEOUTS } from '../functions/notifier/client-config.js';
 import { ENV, loadConfig, type NotifierConfig } from '../functions/notifier/config.js';
 import { createNotifier } from '../functions/notifier/notifier.js';
 import type { InvokeOutcome, OnFailureRecord, StreamHandler } from './batch-delivery.js';
@@ -38,6 +39,8 @@ import { IndexerSink, JsonlTarget, type DeliveredEvent } from './targets.js';
 
 export const DEFAULT_BUS_NAME = 'local-notifications';
 export const QUARANTINE_QUEUE = 'quarantine';
+/** The stack's quarantine queue takes messages up to 1 MiB (MaximumMessageSize), as the notifier sends them. */
+export const QUARANTINE_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export interface PipelineOptions {
   /** @default '.local' */
@@ -159,6 +162,7 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
     const indexer = new IndexerSink();
     const sqsServer = await startSqsServer({
       queues: [QUARANTINE_QUEUE],
+      maxMessageBytes: QUARANTINE_MAX_MESSAGE_BYTES,
       file: quarantineFile,
       onMessage: (m) => {
         stats.quarantined++;
@@ -179,15 +183,16 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
 
     const quarantineQueueUrl = sqsServer.queueUrl(QUARANTINE_QUEUE);
     const notifierConfig = loadConfig(notifierEnvironment(deployment, { busArn: busServer.bus.busArn, queueUrl: quarantineQueueUrl }));
-    const eventBridge = new EventBridgeClient({ ...localClientConfig(busServer.endpoint), maxAttempts: 1 });
-    const sqsClient = new SQSClient(localClientConfig(sqsServer.endpoint));
+    // As the Lambda entry point (handler.ts) configures them.
+    const eventBridge = new EventBridgeClient({ ...localClientConfig(busServer.endpoint), maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS });
+    const sqsClient = new SQSClient({ ...localClientConfig(sqsServer.endpoint), requestHandler: REQUEST_TIMEOUTS });
     cleanups.push(() => {
       eventBridge.destroy();
       sqsClient.destroy();
     });
     const metrics = new CountingMetrics();
     const logger = new Logger({ serviceName: 'hypervisor-notifier', logLevel: opts.logLevel ?? 'ERROR' });
-    const notifier = createNotifier({ config: notifierConfig, eventBridge, sqs: sqsClient, logger, metrics: metrics.asMetrics() });
+    const notifier = createNotifier({ config: notifierConfig, eventBridge, sqs: sqsClient, logger, metrics: metrics.asMetrics(), checkEventBus: true });
     const timeoutMs = opts.functionTimeoutMs ?? 60_000;
     const baseHandler: StreamHandler = (event) => {
       const started = Date.now();

@@ -4,10 +4,11 @@
  * `awsQueryCompatible` error codes), so the notifier's real `SQSClient` reaches it the same
  * way it reaches SQS. Implements SendMessage, SendMessageBatch, ReceiveMessage,
  * DeleteMessage and GetQueueUrl; messages are kept in memory and appended to a JSONL file.
- * Answers carry `MD5OfMessageBody`, which the SDK verifies.
+ * Answers carry `MD5OfMessageBody`, which the SDK verifies. Tests can inject faults (a
+ * refusing or unreachable queue, failed entries) through `sqs.faults`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { AwsServiceError, startAwsJsonServer, type RunningServer } from './aws-json-server.js';
+import { AwsServiceError, startAwsJsonServer, type RequestFault, type RunningServer } from './aws-json-server.js';
 import { LOCAL_ACCOUNT } from './local-aws.js';
 import type { JsonlWriter } from './run-directory.js';
 
@@ -35,6 +36,18 @@ export interface SqsServerOptions {
   readonly file?: JsonlWriter;
   readonly onMessage?: (message: QueueMessage) => void;
   readonly port?: number;
+  /** Largest message, and batch, accepted. @default MAX_MESSAGE_BYTES (SQS's default, 256 KiB; the stack's quarantine queue takes 1 MiB) */
+  readonly maxMessageBytes?: number;
+  /** Faults to inject from the start (see {@link SqsFaults}); settable later as `sqs.faults`. */
+  readonly faults?: SqsFaults;
+}
+
+/** Fault injection (tests and the soak): consulted per request and per batch entry. */
+export interface SqsFaults {
+  /** Per request (`SendMessageBatch`, `SendMessage`, ...): an error, a dropped or hung connection, a delay. */
+  request?(operation: string, input: Record<string, unknown>): RequestFault | undefined;
+  /** Per SendMessageBatch entry: fail it with this code instead of storing it. */
+  entry?(queue: string, entry: Readonly<Record<string, unknown>>): { Code: string; Message: string; SenderFault: boolean } | undefined;
 }
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
@@ -45,9 +58,14 @@ function queueError(type: string, code: string, message: string): AwsServiceErro
 
 export class LocalSqs {
   private readonly queues = new Map<string, QueueMessage[]>();
+  private readonly maxBytes: number;
   endpoint = '';
+  /** Faults to inject; undefined (the default) for none. */
+  faults: SqsFaults | undefined;
 
   constructor(private readonly opts: SqsServerOptions) {
+    this.faults = opts.faults;
+    this.maxBytes = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     for (const q of opts.queues) this.queues.set(q, []);
   }
 
@@ -86,15 +104,15 @@ export class LocalSqs {
     return message;
   }
 
-  private static bodyProblem(body: unknown): string | undefined {
+  private bodyProblem(body: unknown): string | undefined {
     if (typeof body !== 'string' || body === '') return 'The request must contain the parameter MessageBody.';
-    if (Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES) return `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`;
+    if (Buffer.byteLength(body, 'utf8') > this.maxBytes) return `One or more parameters are invalid. Reason: Message must be shorter than ${this.maxBytes} bytes.`;
     return undefined;
   }
 
   sendMessage(input: Record<string, unknown>) {
     const q = this.queueOf(input.QueueUrl);
-    const problem = LocalSqs.bodyProblem(input.MessageBody);
+    const problem = this.bodyProblem(input.MessageBody);
     if (problem !== undefined) throw queueError('InvalidParameterValueException', 'InvalidParameterValue', problem);
     const m = this.store(q.name, q.messages, input.MessageBody as string);
     return { MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody };
@@ -110,16 +128,21 @@ export class LocalSqs {
     const ids = entries.map((e: { Id?: unknown }) => e.Id);
     if (new Set(ids).size !== ids.length) throw queueError('BatchEntryIdsNotDistinct', 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
     const total = entries.reduce((n: number, e: { MessageBody?: unknown }) => n + (typeof e.MessageBody === 'string' ? Buffer.byteLength(e.MessageBody, 'utf8') : 0), 0);
-    if (total > MAX_MESSAGE_BYTES) {
-      throw queueError('BatchRequestTooLong', 'AWS.SimpleQueueService.BatchRequestTooLong', `Batch requests cannot be longer than ${MAX_MESSAGE_BYTES} bytes. You have sent ${total} bytes.`);
+    if (total > this.maxBytes) {
+      throw queueError('BatchRequestTooLong', 'AWS.SimpleQueueService.BatchRequestTooLong', `Batch requests cannot be longer than ${this.maxBytes} bytes. You have sent ${total} bytes.`);
     }
     const Successful: { Id: string; MessageId: string; MD5OfMessageBody: string }[] = [];
     const Failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[] = [];
     for (const e of entries as { Id?: unknown; MessageBody?: unknown }[]) {
       const id = String(e.Id);
-      const problem = LocalSqs.bodyProblem(e.MessageBody);
+      const problem = this.bodyProblem(e.MessageBody);
       if (problem !== undefined) {
         Failed.push({ Id: id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
+        continue;
+      }
+      const injected = this.faults?.entry?.(q.name, e as Record<string, unknown>);
+      if (injected !== undefined) {
+        Failed.push({ Id: id, ...injected });
         continue;
       }
       const m = this.store(q.name, q.messages, e.MessageBody as string);
@@ -165,6 +188,8 @@ export interface SqsServer {
   readonly sqs: LocalSqs;
   readonly endpoint: string;
   queueUrl(name: string): string;
+  /** Requests being handled now (a delayed one included). */
+  pending(): number;
   close(): Promise<void>;
 }
 
@@ -176,7 +201,8 @@ export async function startSqsServer(opts: SqsServerOptions): Promise<SqsServer>
       targetPrefix: 'AmazonSQS',
       jsonVersion: '1.0',
       unknownOperationType: 'com.amazonaws.sqs#UnsupportedOperation',
-      maxBodyBytes: 2 * 1024 * 1024,
+      // A body's JSON escapes can double its size on the wire.
+      maxBodyBytes: Math.max(2 * 1024 * 1024, 4 * (opts.maxMessageBytes ?? MAX_MESSAGE_BYTES)),
       operations: {
         SendMessage: (i) => sqs.sendMessage(i),
         SendMessageBatch: (i) => sqs.sendMessageBatch(i),
@@ -184,9 +210,10 @@ export async function startSqsServer(opts: SqsServerOptions): Promise<SqsServer>
         DeleteMessage: (i) => sqs.deleteMessage(i),
         GetQueueUrl: (i) => sqs.getQueueUrl(i),
       },
+      faults: (operation, input) => sqs.faults?.request?.(operation, input),
     },
     opts.port ?? 0,
   );
   sqs.endpoint = server.endpoint;
-  return { sqs, endpoint: server.endpoint, queueUrl: (name) => sqs.queueUrl(name), close: () => server.close() };
+  return { sqs, endpoint: server.endpoint, queueUrl: (name) => sqs.queueUrl(name), pending: () => server.pending(), close: () => server.close() };
 }

@@ -6,6 +6,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { REQUEST_TIMEOUTS } from './client-config.js';
 import { loadConfig } from './config.js';
 import { METRICS_NAMESPACE } from './metric-names.js';
 import { createNotifier } from './notifier.js';
@@ -17,9 +18,12 @@ logger.info('notifier configured', { config });
 
 export const handler = createNotifier({
   config,
-  // The notifier retries failed entries itself, within the invocation's remaining time.
-  eventBridge: new EventBridgeClient({ maxAttempts: 1 }),
-  sqs: new SQSClient({}),
+  // The notifier retries failed entries itself, within the invocation's remaining time; a hung
+  // request fails after REQUEST_TIMEOUTS instead of waiting out the invocation.
+  eventBridge: new EventBridgeClient({ maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS }),
+  sqs: new SQSClient({ requestHandler: REQUEST_TIMEOUTS }),
   logger,
   metrics,
+  // Before the first record: DescribeEventBus, as PutEvents to a missing bus answers success.
+  checkEventBus: true,
 });

@@ -17,6 +17,7 @@ import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
 import type { NotifierConfig } from './config.js';
 import { ConfigurationError } from './errors.js';
 import { METRIC } from './metric-names.js';
+import { checkEventBus } from './bus-check.js';
 import { createNotificationBuilder } from './notification-builder.js';
 import { processBatch, type BatchOutcome } from './batch-processor.js';
 import { StreamEvent } from './stream-record.js';
@@ -29,10 +30,16 @@ export interface NotifierDeps {
   readonly metrics: Metrics;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /**
+   * Check with DescribeEventBus, before the instance's first record, that the configured bus
+   * exists (PutEvents to a missing bus answers success). The Lambda entry point sets it.
+   * @default false
+   */
+  readonly checkEventBus?: boolean;
 }
 
-/** What the handler needs of Lambda's context. */
-export type NotifierContext = Pick<Context, 'getRemainingTimeInMillis'>;
+/** What the handler needs of Lambda's context (the function's ARN, when given, scopes the bus check). */
+export type NotifierContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'invokedFunctionArn'>>;
 
 // Leave time to quarantine and answer after the last retry.
 function deadlineFrom(context: NotifierContext): number {
@@ -46,12 +53,21 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   const queueUrl = config.quarantineQueueUrl;
   if (queueUrl === undefined) throw new ConfigurationError('QUARANTINE_QUEUE_URL: must be set (rejected records go there)');
   const build = createNotificationBuilder(config);
+  let busChecked = deps.checkEventBus !== true;
+
+  /** Once per instance; a missing bus throws ConfigurationError, so no record is put into the void. */
+  async function verifyEventBus(context: NotifierContext): Promise<void> {
+    const result = await checkEventBus(deps.eventBridge, config.eventBusName, context.invokedFunctionArn);
+    if (result.kind === 'exists' || !result.retry) busChecked = true;
+    if (result.kind === 'unverified') logger.warn('could not check that the event bus exists; publishing anyway', { bus: config.eventBusName, reason: result.reason });
+  }
 
   return async (event, context) => {
     const parsed = StreamEvent.safeParse(event);
     if (!parsed.success) throw new ConfigurationError('the event is not a DynamoDB stream event (no Records array): check the event source mapping');
     let outcome: BatchOutcome;
     try {
+      if (!busChecked) await verifyEventBus(context);
       outcome = await processBatch(parsed.data.Records, {
         build,
         eventBridge: deps.eventBridge,

@@ -1,0 +1,49 @@
+/**
+ * PutEvents to an event bus that does not exist answers success (aws/aws-sdk#186,
+ * aws/aws-cli#9186): every notification would vanish while the metrics say "sent". What the
+ * function can detect, it detects once per instance before it handles a record: it asks
+ * `DescribeEventBus` for the configured bus, and a bus that does not exist is a
+ * ConfigurationError naming it (the invocation fails, the Errors alarm fires, and the stream
+ * is retried from the same record once the bus exists).
+ *
+ * Not detectable this way, and so not checked: a bus in another account (DescribeEventBus
+ * needs that bus's resource policy to allow it; PutEvents needs only events:PutEvents), or
+ * a bus deleted after the check (the next cold start finds it).
+ */
+import { DescribeEventBusCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ConfigurationError } from './errors.js';
+
+export type BusCheck =
+  | { readonly kind: 'exists'; readonly arn: string | undefined }
+  /** The check could not decide (access denied, network): records are handled anyway. */
+  | { readonly kind: 'unverified'; readonly reason: string; readonly retry: boolean };
+
+const errorName = (error: unknown) => (typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name) : '');
+const accountOf = (arn: string | undefined) => (arn?.startsWith('arn:') ? arn.split(':')[4] : undefined);
+
+/**
+ * Asks EventBridge whether `bus` (a name or an ARN) exists. Throws ConfigurationError when
+ * it does not. `functionArn` (Lambda's `invokedFunctionArn`), when known, lets a bus ARN of
+ * another account be recognised and left unchecked.
+ */
+export async function checkEventBus(client: EventBridgeClient, bus: string, functionArn?: string): Promise<BusCheck> {
+  const busAccount = accountOf(bus);
+  const ownAccount = accountOf(functionArn);
+  if (busAccount !== undefined && ownAccount !== undefined && busAccount !== ownAccount) {
+    return { kind: 'unverified', reason: `the bus is in account ${busAccount}, not this function's (${ownAccount})`, retry: false };
+  }
+  try {
+    const out = await client.send(new DescribeEventBusCommand({ Name: bus }));
+    return { kind: 'exists', arn: out.Arn };
+  } catch (error) {
+    const name = errorName(error);
+    if (name === 'ResourceNotFoundException') {
+      throw new ConfigurationError(
+        `EVENT_BUS_NAME: the event bus '${bus}' does not exist (DescribeEventBus: ${error instanceof Error ? error.message : name}); PutEvents would answer success and every notification would be lost`,
+      );
+    }
+    // Access denied stays denied for this instance; anything else may pass next time.
+    const denied = name === 'AccessDeniedException' || name === 'AccessDenied';
+    return { kind: 'unverified', reason: `${name}: ${error instanceof Error ? error.message : String(error)}`, retry: !denied };
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * The invariants every fault scenario checks, shared by the fault tests (`test/faults/`) and
+ * the soak (`soak/`):
+ *
+ * 1. every change to a watched field (and every create and delete) leads to a notification
+ *    delivered at least once, and exactly once after deduplication by `message_id`, with the
+ *    right detail type, cause and changed fields; nothing else is delivered;
+ * 2. every rejected record is in the quarantine with its reason (the offending fields, or
+ *    EventBridge's error code) and its full content;
+ * 3. per node, the last delivered state (by `change.sequence_number` as BigInt) equals the
+ *    table's final state: a deleted or soft-deleted node ends with a delete, a live node's
+ *    watched fields equal the table's (unwatched ones may be newer: such updates are
+ *    suppressed by design);
+ * 4. nothing is stuck: the event source mapping read every record of the stream and finished
+ *    every batch.
+ *
+ * The oracle (what *should* happen) is independent of the notifier's code: it is computed
+ * here from the stream records themselves, read independently of the poller (DynamoDB
+ * Local's stream read again from TRIM_HORIZON, or the records a scenario generated), by the
+ * README's table "When a notification is sent": old and new image compared on the nine
+ * watched fields by meaning (numbers as exact decimals, so `8` = `8.0` = `80E-1`, however
+ * many digits), soft deletes by the `deleted` attribute. Which images are invalid is the
+ * scenario's knowledge, not the notifier's: an image may carry a `fault_expect` attribute
+ * (JSON: `{"invalid": [fields]}` or `{"rejected": {"code": ..., "fields": [...]}}`, an
+ * attribute the notifier ignores), or the scenario passes `imageProblems` (the fleet
+ * simulator's invalid writes put a fraction in `vcpus`), and a record the scenario broke by
+ * hand is named in `recordExpectations`.
+ */
+import type { DeliveredEvent } from '../../local/targets.js';
+import type { OnFailureRecord } from '../../local/batch-delivery.js';
+
+type Attribute = Record<string, unknown>;
+export type Image = Record<string, Attribute>;
+
+/** The spec's nine watched fields, in payload order (README, "When a notification is sent"). */
+export const WATCHED_FIELDS = [
+  'vcpus',
+  'memory_mb',
+  'local_gb',
+  'vcpus_used',
+  'local_gb_used',
+  'hypervisor_hostname',
+  'current_workload',
+  'running_vms',
+  'disk_available_least',
+] as const;
+
+/** The attribute a scenario puts on an image it made invalid on purpose (ignored by the notifier). */
+export const EXPECT_ATTRIBUTE = 'fault_expect';
+
+/** What a scenario knows is wrong with an image. */
+export interface ImageProblems {
+  /** Fields the notifier must name when it quarantines the record (`invalid_record`). */
+  readonly invalid?: readonly string[];
+  /** EventBridge must refuse the entry with this code (`event_rejected`); `fields`: the fields that cause it. */
+  readonly rejected?: { readonly code: string; readonly fields: readonly string[] };
+}
+
+/** What must become of one stream record. */
+export type Expectation =
+  | { readonly kind: 'notify'; readonly type: string; readonly cause: string; readonly changed: readonly string[] }
+  | { readonly kind: 'nothing'; readonly why: string }
+  | { readonly kind: 'quarantine'; readonly reason: 'invalid_record'; readonly fields: readonly string[] }
+  | { readonly kind: 'quarantine'; readonly reason: 'event_rejected'; readonly errorCode: string }
+  /** The whole invocation fails (a configuration error): the record ends in the on-failure destination. */
+  | { readonly kind: 'on_failure'; readonly why: string };
+
+/** A stream record as the handler receives it (loosely typed: scenarios also send broken ones). */
+export interface ObservedRecord {
+  readonly eventID?: unknown;
+  readonly eventName?: unknown;
+  readonly dynamodb?: {
+    readonly SequenceNumber?: unknown;
+    readonly Keys?: Image;
+    readonly NewImage?: Image;
+    readonly OldImage?: Image;
+    readonly StreamViewType?: unknown;
+  };
+}
+
+export interface Observation {
+  /** Scenario label, for messages. */
+  readonly scenario: string;
+  /** Table writes the scenario made (for the report). */
+  readonly writes: number;
+  /** Every record of the stream, in stream order, read independently of the poller. */
+  readonly records: readonly ObservedRecord[];
+  /** The table at the end: uuid → item. A node that is not in it was deleted. */
+  readonly table: ReadonlyMap<string, Image>;
+  /** Every event the bus accepted for its bus, retries included. */
+  readonly delivered: readonly DeliveredEvent[];
+  /** Every quarantine message body. */
+  readonly quarantined: readonly string[];
+  /** What the event source mapping gave up on. */
+  readonly onFailure: readonly OnFailureRecord[];
+  /** Records the event source mapping has read, and finished (delivered or given up on). */
+  readonly progress: { readonly read: number; readonly done: number };
+}
+
+export interface CheckOptions {
+  /** The scenario's knowledge of invalid images (besides the `fault_expect` attribute). */
+  readonly imageProblems?: (image: Image) => ImageProblems | undefined;
+  /** Records the scenario broke by hand (bad envelope, no images), by eventID. */
+  readonly recordExpectations?: ReadonlyMap<string, Expectation>;
+}
+
+export interface InvariantReport {
+  readonly scenario: string;
+  readonly writes: number;
+  readonly records: number;
+  /** Notifications the oracle expects (one per record). */
+  readonly expected: number;
+  /** Delivered events, retries included. */
+  readonly deliveries: number;
+  /** Distinct `message_id`s delivered. */
+  readonly delivered: number;
+  /** Deliveries beyond the first of each `message_id`. */
+  readonly duplicates: number;
+  /** Records the oracle expects in the quarantine. */
+  readonly expectedQuarantined: number;
+  /** Records in the quarantine (distinct: a record quarantined again on a retry counts once). */
+  readonly quarantined: number;
+  /** Records in the on-failure destination. */
+  readonly onFailure: number;
+  /** Expected notifications not delivered plus expected quarantines missing: must be 0. */
+  readonly lost: number;
+  /** Everything that is wrong, one line each (lost records included). */
+  readonly violations: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The oracle
+
+/** A DynamoDB number's meaning as an exact decimal: `8`, `8.0`, `80E-1` → `8e0`; zero → `0e0`. */
+export function canonicalNumber(text: string): string | undefined {
+  const m = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+  if (m === null || (m[2] === '' && (m[3] ?? '') === '')) return undefined;
+  let digits = (m[2] ?? '') + (m[3] ?? '');
+  let exponent = BigInt(m[4] ?? '0') - BigInt((m[3] ?? '').length);
+  digits = digits.replace(/^0+/, '');
+  if (digits === '') return '0e0';
+  const trailing = digits.length - digits.replace(/0+$/, '').length;
+  digits = digits.slice(0, digits.length - trailing);
+  exponent += BigInt(trailing);
+  return `${m[1] === '-' ? '-' : ''}${digits}e${exponent}`;
+}
+
+/** What a watched attribute means: missing and NULL are the same (`null` in the payload). */
+export function meaning(value: Attribute | undefined): string {
+  if (value === undefined || value === null || typeof value !== 'object') return 'null';
+  if (value.NULL === true) return 'null';
+  if (typeof value.N === 'string') return `n:${canonicalNumber(value.N) ?? value.N}`;
+  if (typeof value.S === 'string') return `s:${value.S}`;
+  return `other:${JSON.stringify(value)}`;
+}
+
+/** Nova's soft delete: `deleted` non-zero or true. `undefined` when the attribute is malformed. */
+export function softDeleted(image: Image): boolean | undefined {
+  const d = image.deleted;
+  if (d === undefined || d.NULL === true) return false;
+  if (typeof d.BOOL === 'boolean') return d.BOOL;
+  if (typeof d.N === 'string') {
+    const n = canonicalNumber(d.N);
+    if (n === undefined || !/^-?\d+e\d+$/.test(n)) return undefined; // not an integer
+    return n !== '0e0';
+  }
+  return undefined;
+}
+
+function problemsOf(image: Image, opts: CheckOptions): ImageProblems {
+  const marked = image[EXPECT_ATTRIBUTE];
+  let fromMarker: ImageProblems = {};
+  if (marked !== undefined && typeof marked.S === 'string') fromMarker = JSON.parse(marked.S) as ImageProblems;
+  const fromScenario = opts.imageProblems?.(image) ?? {};
+  const invalid = [...new Set([...(fromMarker.invalid ?? []), ...(fromScenario.invalid ?? [])])];
+  const rejected = fromMarker.rejected ?? fromScenario.rejected;
+  return { ...(invalid.length > 0 ? { invalid } : {}), ...(rejected === undefined ? {} : { rejected }) };
+}
+
+/** The notification a valid image yields, or the quarantine its problems lead to. */
+function publish(image: Image, fields: 'all' | readonly string[], notification: Expectation & { kind: 'notify' }, opts: CheckOptions): Expectation {
+  const p = problemsOf(image, opts);
+  const relevant = (f: string) => fields === 'all' || fields.includes(f);
+  const invalid = (p.invalid ?? []).filter(relevant);
+  if (invalid.length > 0) return { kind: 'quarantine', reason: 'invalid_record', fields: invalid };
+  if (p.rejected !== undefined && p.rejected.fields.some(relevant)) return { kind: 'quarantine', reason: 'event_rejected', errorCode: p.rejected.code };
+  return notification;
+}
+
+/** The README's table "When a notification is sent", applied to one record. */
+export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}): Expectation {
+  const byHand = typeof record.eventID === 'string' ? opts.recordExpectations?.get(record.eventID) : undefined;
+  if (byHand !== undefined) return byHand;
+  const d = record.dynamodb ?? {};
+  const remove = (image: Image, cause: string) => publish(image, ['id', 'uuid'], { kind: 'notify', type: 'compute_node.delete', cause, changed: [] }, opts);
+  const create = (image: Image, cause: string) => publish(image, 'all', { kind: 'notify', type: 'compute_node.create', cause, changed: [] }, opts);
+  const badDeleted: Expectation = { kind: 'quarantine', reason: 'invalid_record', fields: ['deleted'] };
+  switch (record.eventName) {
+    case 'INSERT': {
+      const image = d.NewImage!;
+      const deleted = softDeleted(image);
+      if (deleted === undefined) return badDeleted;
+      return deleted ? { kind: 'nothing', why: 'inserted soft-deleted' } : create(image, 'insert');
+    }
+    case 'MODIFY': {
+      const before = d.OldImage!;
+      const after = d.NewImage!;
+      const now = softDeleted(after);
+      if (now === undefined) return badDeleted;
+      if (softDeleted(before) === true) return now ? { kind: 'nothing', why: 'change to a soft-deleted node' } : create(after, 'undelete');
+      if (now) return remove(after, 'soft_delete');
+      const changed = WATCHED_FIELDS.filter((f) => meaning(before[f]) !== meaning(after[f]));
+      // The new image is validated whatever changed.
+      const p = problemsOf(after, opts);
+      if ((p.invalid ?? []).length > 0) return { kind: 'quarantine', reason: 'invalid_record', fields: p.invalid! };
+      if (changed.length === 0) return { kind: 'nothing', why: 'no watched field changed' };
+      return publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed }, opts);
+    }
+    case 'REMOVE': {
+      const image = d.OldImage!;
+      if (softDeleted(image) === true) return { kind: 'nothing', why: 'the node was soft-deleted' };
+      return remove(image, 'remove');
+    }
+    default:
+      throw new Error(`the oracle has no rule for record ${String(record.eventID)} (${String(record.eventName)}): name it in recordExpectations`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The check
+
+interface Detail {
+  message_id: string;
+  payload: { 'nova_object.data': Record<string, unknown> };
+  change: { sequence_number: string; changed_fields: string[]; cause: string };
+}
+
+const seqOf = (r: ObservedRecord) => String(r.dynamodb?.SequenceNumber ?? '');
+const uuidOf = (r: ObservedRecord) => {
+  const key = r.dynamodb?.Keys?.uuid ?? r.dynamodb?.NewImage?.uuid ?? r.dynamodb?.OldImage?.uuid;
+  return typeof key?.S === 'string' ? key.S : undefined;
+};
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Checks the four invariants; never throws for a violation (the report lists them). */
+export function checkInvariants(o: Observation, opts: CheckOptions = {}): InvariantReport {
+  const violations: string[] = [];
+  const problem = (text: string) => {
+    if (violations.length < 200) violations.push(text);
+    else if (violations.length === 200) violations.push('… (more violations not listed)');
+  };
+
+  // Deliveries, deduplicated by message_id; each id must always carry the same detail.
+  const byMessage = new Map<string, { detail: Detail; type: string; text: string; count: number }>();
+  for (const event of o.delivered) {
+    const detail = event.detail as unknown as Detail;
+    const text = JSON.stringify(event.detail);
+    const seen = byMessage.get(detail.message_id);
+    if (seen === undefined) byMessage.set(detail.message_id, { detail, type: event['detail-type'], text, count: 1 });
+    else {
+      seen.count++;
+      if (seen.text !== text) problem(`message_id ${detail.message_id} was delivered with two different details`);
+    }
+  }
+  const bySequence = new Map<string, { detail: Detail; type: string }[]>();
+  for (const { detail, type } of byMessage.values()) {
+    const list = bySequence.get(detail.change.sequence_number) ?? [];
+    list.push({ detail, type });
+    bySequence.set(detail.change.sequence_number, list);
+  }
+  const quarantineBySequence = new Map<string, Record<string, unknown>[]>();
+  const quarantineById = new Map<string, Record<string, unknown>[]>();
+  for (const body of o.quarantined) {
+    const m = JSON.parse(body) as Record<string, unknown>;
+    for (const [map, key] of [
+      [quarantineBySequence, m.sequenceNumber],
+      [quarantineById, m.eventID],
+    ] as const) {
+      const k = String(key);
+      map.set(k, [...(map.get(k) ?? []), m]);
+    }
+  }
+  const onFailureIds = new Set(o.onFailure.flatMap((f) => f.records.map((r) => r.eventID)));
+
+  let expected = 0;
+  let expectedQuarantined = 0;
+  let lost = 0;
+  let onFailure = 0;
+  const explained = new Set<string>(); // sequence numbers of records whose notification was expected
+  const explainedQuarantine = new Set<Record<string, unknown>>();
+  /** Per node: the last expected notification (by sequence number), and whether its final image has a known problem. */
+  const lastExpected = new Map<string, { seq: bigint; type: string }>();
+  const lastRecord = new Map<string, { seq: bigint; expectation: Expectation }>();
+
+  for (const record of o.records) {
+    const expectation = expectationFor(record, opts);
+    const seq = seqOf(record);
+    const id = String(record.eventID ?? '');
+    const uuid = uuidOf(record);
+    const where = `record ${id} (${String(record.eventName)} seq ${seq}${uuid === undefined ? '' : ` node ${uuid}`})`;
+    if (uuid !== undefined && /^\d+$/.test(seq)) {
+      const prev = lastRecord.get(uuid);
+      if (prev === undefined || BigInt(seq) > prev.seq) lastRecord.set(uuid, { seq: BigInt(seq), expectation });
+    }
+    const inOnFailure = onFailureIds.has(id);
+    switch (expectation.kind) {
+      case 'nothing': {
+        const sent = bySequence.get(seq);
+        if (sent !== undefined) problem(`${where}: expected no notification (${expectation.why}), got ${sent.map((d) => d.detail.message_id).join(', ')}`);
+        explained.add(seq);
+        break;
+      }
+      case 'notify': {
+        expected++;
+        explained.add(seq);
+        if (uuid !== undefined) {
+          const prev = lastExpected.get(uuid);
+          if (prev === undefined || BigInt(seq) > prev.seq) lastExpected.set(uuid, { seq: BigInt(seq), type: expectation.type });
+        }
+        const sent = bySequence.get(seq) ?? [];
+        if (sent.length === 0) {
+          if (inOnFailure && o.onFailure.length > 0) onFailure++;
+          else {
+            lost++;
+            problem(`LOST ${where}: expected ${expectation.type} (${expectation.cause}), nothing delivered${quarantineBySequence.has(seq) ? ' (it was quarantined instead)' : ''}`);
+          }
+          break;
+        }
+        if (sent.length > 1) problem(`${where}: published under ${sent.length} different message ids`);
+        const { detail: d, type } = sent[0]!;
+        if (type !== expectation.type) problem(`${where}: expected ${expectation.type}, delivered ${type}`);
+        if (d.change.cause !== expectation.cause) problem(`${where}: expected cause ${expectation.cause}, delivered ${d.change.cause}`);
+        if (!sameList(d.change.changed_fields, expectation.changed)) {
+          problem(`${where}: expected changed_fields [${expectation.changed.join(',')}], delivered [${d.change.changed_fields.join(',')}]`);
+        }
+        const payloadUuid = d.payload['nova_object.data'].uuid;
+        if (uuid !== undefined && payloadUuid !== uuid) problem(`${where}: the notification names node ${String(payloadUuid)}`);
+        break;
+      }
+      case 'quarantine': {
+        expectedQuarantined++;
+        const messages = /^\d+$/.test(seq) ? (quarantineBySequence.get(seq) ?? []) : (quarantineById.get(id) ?? []);
+        const mine = messages.filter((m) => m.eventID === record.eventID);
+        if (mine.length === 0) {
+          if (inOnFailure && o.onFailure.length > 0) onFailure++;
+          else {
+            lost++;
+            problem(`LOST ${where}: expected in quarantine (${expectation.reason}), not there${bySequence.has(seq) ? ' (a notification was sent instead)' : ''}`);
+          }
+          break;
+        }
+        for (const m of mine) {
+          explainedQuarantine.add(m);
+          if (m.reason !== expectation.reason) problem(`${where}: quarantined as ${String(m.reason)}, expected ${expectation.reason}`);
+          else if (expectation.reason === 'invalid_record') {
+            const fields = [...new Set(((m.issues ?? []) as { field: string }[]).map((i) => i.field))].sort();
+            const want = [...new Set(expectation.fields)].sort();
+            if (!sameList(fields, want)) problem(`${where}: quarantine names fields [${fields.join(',')}], expected [${want.join(',')}]`);
+          } else if (m.errorCode !== expectation.errorCode) problem(`${where}: quarantined with error code ${String(m.errorCode)}, expected ${expectation.errorCode}`);
+          if (JSON.stringify(m.record) !== JSON.stringify(record)) problem(`${where}: the quarantined record is not the record as received`);
+        }
+        if (bySequence.has(seq) && /^\d+$/.test(seq)) problem(`${where}: quarantined, yet a notification was delivered`);
+        break;
+      }
+      case 'on_failure': {
+        if (inOnFailure) onFailure++;
+        else {
+          lost++;
+          problem(`LOST ${where}: expected in the on-failure destination (${expectation.why}), not there`);
+        }
+        explained.add(seq);
+        break;
+      }
+    }
+  }
+
+  // Nothing delivered or quarantined that no record explains.
+  for (const [seq, details] of bySequence) {
+    if (!explained.has(seq)) problem(`a notification for sequence number ${seq} (${details.map((d) => d.detail.message_id).join(', ')}) matches no record that should notify`);
+  }
+  for (const body of o.quarantined) {
+    const m = JSON.parse(body) as Record<string, unknown>;
+    if (![...explainedQuarantine].some((x) => x.eventID === m.eventID && x.sequenceNumber === m.sequenceNumber)) {
+      problem(`quarantine message for record ${String(m.eventID)} (seq ${String(m.sequenceNumber)}, ${String(m.reason)}) matches no record that should be quarantined`);
+    }
+  }
+
+  // 3. The last delivered state per node equals the table's final state.
+  const lastDelivered = new Map<string, { seq: bigint; detail: Detail; type: string }>();
+  for (const event of o.delivered) {
+    const d = event.detail as unknown as Detail;
+    const uuid = String(d.payload['nova_object.data'].uuid);
+    const seq = BigInt(d.change.sequence_number);
+    const prev = lastDelivered.get(uuid);
+    if (prev === undefined || seq > prev.seq) lastDelivered.set(uuid, { seq, detail: d, type: event['detail-type'] });
+  }
+  for (const [uuid, last] of lastRecord) {
+    const item = o.table.get(uuid);
+    const delivered = lastDelivered.get(uuid);
+    const expectedLast = lastExpected.get(uuid);
+    if (delivered !== undefined && expectedLast !== undefined && delivered.seq !== expectedLast.seq && onFailure === 0) {
+      problem(`node ${uuid}: the last notification delivered is seq ${delivered.seq}, expected seq ${expectedLast.seq}`);
+    }
+    const state = item === undefined ? 'deleted' : softDeleted(item) === true ? 'soft-deleted' : 'live';
+    if (last.expectation.kind === 'quarantine' || last.expectation.kind === 'on_failure') continue; // its last change is held for an operator
+    if (state !== 'live') {
+      if (delivered !== undefined && delivered.type !== 'compute_node.delete') {
+        problem(`node ${uuid}: ${state} in the table, but its last notification is ${delivered.type} (seq ${delivered.seq})`);
+      }
+      continue;
+    }
+    if (Object.keys(problemsOf(item!, opts)).length > 0) continue; // live but invalid: its last valid state is what was notified
+    if (delivered === undefined) {
+      if (expectedLast !== undefined) problem(`node ${uuid}: live in the table, nothing delivered`);
+      continue;
+    }
+    if (delivered.type === 'compute_node.delete') {
+      problem(`node ${uuid}: live in the table, but its last notification is a delete (seq ${delivered.seq})`);
+      continue;
+    }
+    const data = delivered.detail.payload['nova_object.data'];
+    for (const field of WATCHED_FIELDS) {
+      const inTable = meaning(item![field]);
+      const value = data[field];
+      const notified = value === null || value === undefined ? 'null' : typeof value === 'number' ? `n:${canonicalNumber(String(value))}` : `s:${String(value)}`;
+      if (inTable !== notified) problem(`node ${uuid}: ${field} is ${inTable} in the table, ${notified} in the last notification (seq ${delivered.seq})`);
+    }
+  }
+
+  // 4. Nothing stuck.
+  if (o.progress.read !== o.records.length) problem(`the event source mapping read ${o.progress.read} of the stream's ${o.records.length} records`);
+  if (o.progress.done !== o.progress.read) problem(`${o.progress.read - o.progress.done} records read but not finished (a batch pending)`);
+
+  let deliveries = 0;
+  for (const m of byMessage.values()) deliveries += m.count;
+  return {
+    scenario: o.scenario,
+    writes: o.writes,
+    records: o.records.length,
+    expected,
+    deliveries,
+    delivered: byMessage.size,
+    duplicates: deliveries - byMessage.size,
+    expectedQuarantined,
+    quarantined: new Set(o.quarantined.map((b) => { const m = JSON.parse(b) as Record<string, unknown>; return `${String(m.eventID)}|${String(m.sequenceNumber)}`; })).size,
+    onFailure,
+    lost,
+    violations,
+  };
+}
+
+/** One line for a failed assertion: the counts and the first violations. */
+export function describeReport(r: InvariantReport, max = 15): string {
+  const head = `${r.scenario}: ${r.records} records, ${r.expected} notifications expected, ${r.delivered} delivered (+${r.duplicates} duplicates), ${r.quarantined}/${r.expectedQuarantined} quarantined, ${r.onFailure} on-failure, ${r.lost} lost`;
+  return [head, ...r.violations.slice(0, max).map((v) => `  - ${v}`)].join('\n');
+}
