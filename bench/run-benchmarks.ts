@@ -67,7 +67,7 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
   log('6. memory');
   const memory = tiny
     ? await measureMemory({ peakRecords: 50, batches: 6, recordsPerBatch: 20 })
-    : await measureMemory({ peakRecords: 10_000, batches: 50, recordsPerBatch: 1000 });
+    : await measureMemory({ peakRecords: 10_000, batches: 300, recordsPerBatch: 1000 });
 
   log('8. reference indexer: load and query a generated fleet on DynamoDB Local');
   const indexer = await measureIndexer({ nodes: tiny ? 500 : 100_000, runs: tiny ? 3 : 50, log });
