@@ -11,6 +11,7 @@ import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js'
 import { PROJECT_ROOT } from '../../local/stack-template.js';
 import { startLocalReferenceIndexer, type LocalReferenceIndexer } from '../../local/reference-indexer-feed.js';
 import { waitFor } from './support.js';
+import { nodeImage } from '../support/records.js';
 
 let pipeline: LocalPipeline | undefined;
 let indexer: LocalReferenceIndexer | undefined;
@@ -30,26 +31,7 @@ afterAll(async () => {
 });
 
 function node(n: number, type: string, vcpusUsed: number): Record<string, AttributeValue> {
-  return {
-    id: { N: String(n) },
-    uuid: { S: `5eed0000-0000-4000-8000-${String(n).padStart(12, '0')}` },
-    host: { S: `compute-${n}` },
-    vcpus: { N: '32' },
-    memory_mb: { N: '65536' },
-    local_gb: { N: '1000' },
-    vcpus_used: { N: String(vcpusUsed) },
-    memory_mb_used: { N: '1024' },
-    local_gb_used: { N: '10' },
-    hypervisor_type: { S: type },
-    hypervisor_version: { N: '6002000' },
-    hypervisor_hostname: { S: `compute-${n}.example.org` },
-    free_ram_mb: { N: '64512' },
-    free_disk_gb: { N: '990' },
-    current_workload: { N: '0' },
-    running_vms: { N: '1' },
-    disk_available_least: { N: '900' },
-    host_ip: { S: '192.0.2.1' },
-  };
+  return nodeImage(n, { vcpus: { N: '32' }, vcpus_used: { N: String(vcpusUsed) }, hypervisor_type: { S: type } }) as Record<string, AttributeValue>;
 }
 
 describe('the reference indexer on the local pipeline', () => {
