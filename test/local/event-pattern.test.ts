@@ -12,8 +12,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPatternCommand } from '../cli/test-pattern.js';
-import { compilePattern, InvalidPatternError, matchesPattern } from '../local/event-pattern/index.js';
+import { testPatternCommand } from '../../cli/test-pattern.js';
+import { compilePattern, InvalidPatternError, matchesPattern } from '../../local/event-pattern/index.js';
 
 /** The sample EC2 event used throughout the content-filtering pages. */
 const ec2Event = {
