@@ -17,7 +17,7 @@ import { measureMemory, type MemoryResult } from './memory.js';
 import { measurePutEventsRequests, type PutEventsRequestsResult } from './put-events-requests.js';
 import { FLEET_MIX } from './record-mix.js';
 import { measureSlowBus, type SlowBusResult } from './slow-bus.js';
-import { evaluateGoals, type Goal } from './results.js';
+import { evaluateGoals, type Goal, type Measured } from './results.js';
 import { measureIndexer, type IndexerMeasurement } from './indexer.js';
 
 export interface BenchOptions {
@@ -27,19 +27,13 @@ export interface BenchOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface BenchResults {
+export interface BenchResults extends Measured {
   readonly schema: 'hypervisor-notifier-bench/1';
   readonly tiny: boolean;
   readonly startedAt: string;
   readonly durationSeconds: number;
   readonly machine: { readonly node: string; readonly platform: string; readonly arch: string; readonly cpus: number; readonly cpuModel: string };
   readonly goals: readonly Goal[];
-  readonly handlerCpu: HandlerCpuResult;
-  readonly putEventsRequests: PutEventsRequestsResult;
-  readonly slowBus: SlowBusResult;
-  readonly coldStart: ColdStartResult;
-  readonly memory: MemoryResult;
-  readonly fleet: FleetResult;
   /** The reference indexer on DynamoDB Local: load and query times on a generated fleet. */
   readonly indexer: IndexerMeasurement;
 }

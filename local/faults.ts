@@ -65,9 +65,23 @@ export class FaultWindow {
   }
 }
 
-export interface BusFaultOptions {
+/** Faults of the connection itself, shared by the bus and the queue stand-ins. */
+interface ConnectionFaultOptions {
   /** Faults apply only while the window is active. @default always */
   readonly window?: FaultWindow;
+  /** Operations the request faults apply to. */
+  readonly operations?: readonly string[];
+  /** Share of requests whose connection is dropped: half before the server sees them, half after it took them. */
+  readonly drop?: number;
+  /** Share of requests never answered: half before, half after the server took them. */
+  readonly hang?: number;
+  /** Share of requests answered late, and how late. */
+  readonly delay?: { readonly share: number; readonly ms: number };
+  readonly random: () => number;
+  readonly log?: FaultLog;
+}
+
+export interface BusFaultOptions extends ConnectionFaultOptions {
   /** Operations the request faults apply to. @default ['PutEvents'] */
   readonly operations?: readonly string[];
   /** Share of requests answered with a ThrottlingException (HTTP 400), the whole request refused. */
@@ -76,14 +90,6 @@ export interface BusFaultOptions {
   readonly internalErrors?: number;
   /** Share of entries refused with a retryable code (ThrottlingException or InternalFailure), the rest of the request accepted. */
   readonly failEntries?: number;
-  /** Share of requests whose connection is dropped: half before the bus sees them, half after it accepted them. */
-  readonly drop?: number;
-  /** Share of requests never answered: half before, half after the bus accepted them. */
-  readonly hang?: number;
-  /** Share of requests answered late, and how late. */
-  readonly delay?: { readonly share: number; readonly ms: number };
-  readonly random: () => number;
-  readonly log?: FaultLog;
 }
 
 /** Picks at most one fault: each choice is taken with its share of requests (shares add up). */
@@ -132,20 +138,14 @@ export function busFaults(o: BusFaultOptions): EventBusFaults {
   };
 }
 
-export interface SqsFaultOptions {
-  /** Faults apply only while the window is active. @default always */
-  readonly window?: FaultWindow;
+
+export interface SqsFaultOptions extends ConnectionFaultOptions {
   /** Operations the request faults apply to. @default ['SendMessageBatch', 'SendMessage'] */
   readonly operations?: readonly string[];
   /** Share of requests answered with ServiceUnavailable (HTTP 503): 1 = the queue refuses everything. */
   readonly unavailable?: number;
   /** Share of batch entries failed with InternalError (SenderFault false: retryable). */
   readonly failEntries?: number;
-  readonly drop?: number;
-  readonly hang?: number;
-  readonly delay?: { readonly share: number; readonly ms: number };
-  readonly random: () => number;
-  readonly log?: FaultLog;
 }
 
 /** The quarantine queue misbehaving: unavailable, failing entries, network faults. */

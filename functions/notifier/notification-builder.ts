@@ -66,10 +66,11 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
     return fallbackPublisher!;
   }
 
-  function notify(record: StreamRecord, eventType: EventType, payloadJson: string, publisher: string, cause: Cause, changed: readonly string[], origin: 'stream' | 'resync'): BuildOutcome {
+  /** A notification of a stream record (resync notifications go through `resync`). */
+  function notify(record: StreamRecord, eventType: EventType, payloadJson: string, publisher: string, cause: Cause, changed: readonly string[]): BuildOutcome {
     const seq = record.dynamodb.SequenceNumber;
-    const id = messageId(record.eventSourceARN ?? record.eventID, seq, origin);
-    return notifyAt(id, seq, record.dynamodb.ApproximateCreationDateTime, eventType, payloadJson, publisher, cause, changed, origin);
+    const id = messageId(record.eventSourceARN ?? record.eventID, seq, 'stream');
+    return notifyAt(id, seq, record.dynamodb.ApproximateCreationDateTime, eventType, payloadJson, publisher, cause, changed, 'stream');
   }
 
   function notifyAt(
@@ -98,19 +99,19 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
     return { kind: 'notify', notification: { eventType, entry, size: entrySize(entry), changedFields: changed } };
   }
 
-  function create(record: StreamRecord, image: Image, cause: Cause, origin: 'stream' | 'resync'): BuildOutcome {
+  function create(record: StreamRecord, image: Image, cause: Cause): BuildOutcome {
     const encoded = encodeNode(image);
     if (!encoded.ok) return { kind: 'invalid', issues: encoded.issues };
-    return notify(record, 'compute_node.create', encoded.json, publisherJson(image), cause, [], origin);
+    return notify(record, 'compute_node.create', encoded.json, publisherJson(image), cause, []);
   }
 
   function remove(record: StreamRecord, image: Image, cause: Cause): BuildOutcome {
     const encoded = encodeDelete(image);
     if (!encoded.ok) return { kind: 'invalid', issues: encoded.issues };
-    return notify(record, 'compute_node.delete', encoded.json, publisherJson(image), cause, [], 'stream');
+    return notify(record, 'compute_node.delete', encoded.json, publisherJson(image), cause, []);
   }
 
-  function update(record: StreamRecord, oldImage: Image, newImage: Image, origin: 'stream' | 'resync'): BuildOutcome {
+  function update(record: StreamRecord, oldImage: Image, newImage: Image): BuildOutcome {
     // The new image is validated whatever changed: a bad item is reported when it is written.
     const encoded = encodeNode(newImage);
     if (!encoded.ok) return { kind: 'invalid', issues: encoded.issues };
@@ -123,7 +124,7 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
       if (isProblem(old) || old !== encoded.fields[f.index]) (changed ??= []).push(f.name);
     }
     if (changed === undefined) return { kind: 'suppressed' };
-    return notify(record, 'compute_node.update', encoded.json, publisherJson(newImage), 'modify', changed, origin);
+    return notify(record, 'compute_node.update', encoded.json, publisherJson(newImage), 'modify', changed);
   }
 
   function requireImage(record: StreamRecord, which: 'NewImage' | 'OldImage'): Image | FieldIssue {
@@ -165,7 +166,7 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
         const deleted = isSoftDeleted(image);
         if (deleted === true) return { kind: 'ignored', reason: 'inserted already soft-deleted' };
         if (deleted !== false) return { kind: 'invalid', issues: [deleted] };
-        return create(record, image, 'insert', 'stream');
+        return create(record, image, 'insert');
       }
       case 'MODIFY': {
         const newImage = requireImage(record, 'NewImage');
@@ -176,10 +177,10 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
         const now = isSoftDeleted(newImage as Image);
         if (now !== true && now !== false) return { kind: 'invalid', issues: [now] };
         if (was === true) {
-          return now ? { kind: 'ignored', reason: 'node is soft-deleted' } : create(record, newImage as Image, 'undelete', 'stream');
+          return now ? { kind: 'ignored', reason: 'node is soft-deleted' } : create(record, newImage as Image, 'undelete');
         }
         if (now) return remove(record, newImage as Image, 'soft_delete');
-        return update(record, oldImage as Image, newImage as Image, 'stream');
+        return update(record, oldImage as Image, newImage as Image);
       }
       case 'REMOVE': {
         const image = requireImage(record, 'OldImage');
