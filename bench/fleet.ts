@@ -102,7 +102,7 @@ export interface FleetResult {
 }
 
 /** Lambda gives a full vCPU at 1,769 MB and a proportional share below. */
-const FULL_VCPU_MB = 1769;
+export const FULL_VCPU_MB = 1769;
 
 export function fleetScale(measured: FleetBatchFigures, a: FleetAssumptions = FLEET_ASSUMPTIONS): FleetResult {
   const recordsPerSecond = (a.computeNodes / a.reportIntervalSeconds) * a.fractionOfReportsWritten;

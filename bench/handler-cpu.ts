@@ -1,12 +1,13 @@
 /**
- * Measurements 1 and 2: handler CPU per stream record for batches of a realistic mix, the
- * floor (JSON.stringify of the PutEvents entries the handler sent, captured at the transport),
- * a creates-only batch against Nova's own cost, and a per-stage breakdown of the hot path.
+ * Measurements 1 and 2: handler CPU per stream record for batches of a realistic mix against
+ * three floors for the PutEvents requests the batch sent (captured at the transport):
+ * `JSON.stringify` alone, the signed floor and the SDK floor (`floors.ts`); a creates-only
+ * batch against Nova's own cost; and a per-stage breakdown of the hot path.
  */
-import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { StreamEvent, StreamRecord } from '../functions/notifier/stream-record.js';
-import { CONTEXT, benchNotifier, repeat, repeatSync, round, sunk, type Bench } from './harness.js';
+import { floorStages } from './floors.js';
+import { CONTEXT, benchNotifier, repeatInterleaved, repeatSync, round, sunk, type Bench } from './harness.js';
 import { CREATES_ONLY, REALISTIC_MIX, streamEvent, type RecordMix } from './record-mix.js';
 
 /** Nova's cost to build and serialise one compute_node.create (shared/nova-reference/README.md). */
@@ -25,6 +26,14 @@ export interface BatchCpu {
   /** JSON.stringify of the PutEvents request entries this batch sent, per record, µs. */
   readonly floorUsPerRecord: number;
   readonly ratioToFloor: number;
+  /** JSON.stringify plus SHA-256 of each request's body (what any SigV4 client does), per record, µs. */
+  readonly signedFloorUsPerRecord: number;
+  readonly ratioToSignedFloor: number;
+  /** Bare EventBridgeClient.send of the same requests, prebuilt, on the instant transport, per record, µs. */
+  readonly sdkFloorUsPerRecord: number;
+  readonly ratioToSdkFloor: number;
+  /** Handler − SDK floor, per record, µs: everything that is ours. */
+  readonly overheadUsPerRecord: number;
   /** Bytes of log and EMF lines one batch writes (to the sink). */
   readonly logBytesPerBatch: number;
   /** Mean PutEvents entry size as EventBridge counts it (14 for Time + UTF-8 of Source, DetailType, Detail), bytes. */
@@ -53,10 +62,18 @@ export interface Breakdown {
   readonly envelopeParseUsPerRecord: number;
   /** The notification builder on the parsed records (encode, diff, Detail text, entry size). */
   readonly buildUsPerRecord: number;
-  /** The SDK's PutEvents send of the built entries, 10 a request, on the instant transport. */
+  /** The SDK floor: the SDK's PutEvents send of the requests the batch sent, prebuilt, on the instant transport. */
   readonly sdkPutEventsUsPerRecord: number;
-  /** The rest: quarantine (SQS send), logging and EMF metrics, packing, bookkeeping. */
+  /** The rest: quarantine (SQS send), logging and EMF metrics, packing, bookkeeping, garbage. */
   readonly otherUsPerRecord: number;
+  /** Invalid records in the batch. */
+  readonly invalidRecords: number;
+  /** Of the rest: the batch's invalid records handled alone (SQS quarantine, their log lines), less an empty batch, per record of the whole batch. */
+  readonly quarantineUsPerRecord: number;
+  /** Of the rest: an empty batch (the event's check, the metric lines every batch writes), per record of the whole batch. */
+  readonly perBatchUsPerRecord: number;
+  /** Handler CPU ÷ (SDK floor + parse and build): the goal's ratio. */
+  readonly ratioToSdkParseBuild: number;
 }
 
 export interface HandlerCpuOptions {
@@ -74,83 +91,121 @@ export async function measureBatch(bench: Bench, records: number, mix: RecordMix
   const event = streamEvent(records, mix);
   const { handle, transport } = bench;
   const r = reps(records, tiny);
-  let logBytes = 0;
-  const sample = await repeat(r.warmup, r.reps, async () => {
-    transport.reset();
-    const { bytes } = await sunk(() => handle(event, CONTEXT));
-    logBytes = bytes;
-  });
-  // One more, capturing what was sent, for the floor and the counts.
+  // One run capturing what was sent, for the floors and the counts.
   transport.reset();
   transport.capture = true;
-  const { value: response } = await sunk(() => handle(event, CONTEXT));
+  const { value: response, bytes: logBytes } = await sunk(() => handle(event, CONTEXT));
   transport.capture = false;
   if (response.batchItemFailures.length > 0) throw new Error(`benchmark batch reported failures: ${JSON.stringify(response)}`);
   const counts = transport.counts;
   const sent = transport.capturedRequests();
+  const floors = floorStages(sent, bench.config.putEventsConcurrency);
+  // The handler and its floors in turns, so the machine's load weighs on their ratio less.
+  const sample = await repeatInterleaved(r.warmup, r.reps, {
+    handler: async () => {
+      transport.reset();
+      await sunk(() => handle(event, CONTEXT));
+    },
+    signed: floors.signed,
+    sdk: floors.sdk,
+  });
   const floorBatchUs = repeatSync(tiny ? 1 : 20, tiny ? 3 : 31, 1, () => {
     let n = 0;
     for (const request of sent) n += JSON.stringify(request).length;
     return n;
   });
   const entryBytes = sent.flatMap((r) => r.Entries).map((e) => 14 + [e.Source, e.DetailType, e.Detail].reduce<number>((n, v) => n + (typeof v === 'string' ? Buffer.byteLength(v) : 0), 0));
-  const cpuUsPerRecord = sample.cpuUs / records;
+  const cpuUsPerRecord = sample.handler.cpuUs / records;
   const floorUsPerRecord = floorBatchUs / records;
+  const signedFloorUsPerRecord = sample.signed.cpuUs / records;
+  const sdkFloorUsPerRecord = sample.sdk.cpuUs / records;
   return {
     records,
     notifications: counts.putEventsEntries,
     suppressed: records - counts.putEventsEntries - counts.sqsMessages,
     quarantined: counts.sqsMessages,
     putEventsRequests: counts.putEventsRequests,
-    reps: sample.reps,
+    reps: sample.handler.reps,
     cpuUsPerRecord: round(cpuUsPerRecord),
-    wallUsPerRecord: round(sample.wallUs / records),
+    wallUsPerRecord: round(sample.handler.wallUs / records),
     floorUsPerRecord: round(floorUsPerRecord, 3),
     ratioToFloor: round(cpuUsPerRecord / floorUsPerRecord, 1),
+    signedFloorUsPerRecord: round(signedFloorUsPerRecord, 3),
+    ratioToSignedFloor: round(cpuUsPerRecord / signedFloorUsPerRecord, 1),
+    sdkFloorUsPerRecord: round(sdkFloorUsPerRecord),
+    ratioToSdkFloor: round(cpuUsPerRecord / sdkFloorUsPerRecord, 2),
+    overheadUsPerRecord: round(cpuUsPerRecord - sdkFloorUsPerRecord),
     logBytesPerBatch: logBytes,
     meanEntryBytes: entryBytes.length === 0 ? 0 : Math.round(entryBytes.reduce((a, b) => a + b, 0) / entryBytes.length),
   };
 }
 
-async function breakdown(bench: Bench, records: number, totalUsPerRecord: number, tiny: boolean): Promise<Breakdown> {
+/**
+ * Stage by stage, in CPU time as the handler is measured and in turns with it: the envelope
+ * parse, the build, the SDK floor of the batch (its requests sent bare), and the batch's
+ * invalid records handled alone (their quarantine, their log lines, one batch's metrics); the
+ * rest is ours.
+ */
+async function breakdown(bench: Bench, records: number, tiny: boolean): Promise<Breakdown> {
   const event = streamEvent(records, REALISTIC_MIX);
+  const { handle, transport } = bench;
   const build = createNotificationBuilder(bench.config);
-  const { eventBridge } = bench.transport.clients();
   const r = reps(records, tiny);
-  const parseUs = repeatSync(r.warmup, r.reps, 1, () => {
-    const parsed = StreamEvent.parse(event);
-    let ok = 0;
-    for (const raw of parsed.Records) if (StreamRecord.safeParse(raw).success) ok++;
-    return ok;
-  });
+  transport.reset();
+  transport.capture = true;
+  await sunk(() => handle(event, CONTEXT));
+  transport.capture = false;
+  const floors = floorStages(transport.capturedRequests(), bench.config.putEventsConcurrency);
   const parsed = event.Records.map((raw) => StreamRecord.safeParse(raw)).flatMap((p) => (p.success ? [p.data] : []));
-  const entries: PutEventsRequestEntry[] = [];
-  const buildUs = repeatSync(r.warmup, r.reps, 1, () => {
-    entries.length = 0;
-    for (const record of parsed) {
-      const outcome = build(record);
-      if (outcome.kind === 'notify') entries.push(outcome.notification.entry);
-    }
-    return entries.length;
+  const invalid = {
+    Records: event.Records.filter((raw) => {
+      const p = StreamRecord.safeParse(raw);
+      return !p.success || build(p.data).kind === 'invalid';
+    }),
+  };
+  let sink = 0;
+  const s = await repeatInterleaved(r.warmup, r.reps, {
+    handler: async () => {
+      transport.reset();
+      await sunk(() => handle(event, CONTEXT));
+    },
+    parse: async () => {
+      const parsedEvent = StreamEvent.parse(event);
+      for (const raw of parsedEvent.Records) if (StreamRecord.safeParse(raw).success) sink++;
+    },
+    build: async () => {
+      for (const record of parsed) if (build(record).kind === 'notify') sink++;
+    },
+    sdk: floors.sdk,
+    invalidAlone: async () => {
+      transport.reset();
+      await sunk(() => handle(invalid, CONTEXT));
+    },
+    empty: async () => {
+      transport.reset();
+      await sunk(() => handle({ Records: [] }, CONTEXT));
+    },
   });
-  const requests: PutEventsRequestEntry[][] = [];
-  for (let i = 0; i < entries.length; i += 10) requests.push(entries.slice(i, i + 10));
-  const sdk = await repeat(r.warmup, r.reps, async () => {
-    // Four at a time, as the notifier sends them.
-    for (let i = 0; i < requests.length; i += 4) {
-      await Promise.all(requests.slice(i, i + 4).map((Entries) => eventBridge.send(new PutEventsCommand({ Entries }))));
-    }
-  });
-  const envelopeParseUsPerRecord = parseUs / records;
-  const buildUsPerRecord = buildUs / records;
-  const sdkPutEventsUsPerRecord = sdk.cpuUs / records;
+  if (sink < 0) throw new Error('unreachable');
+  const per = (x: { cpuUs: number }) => x.cpuUs / records;
+  const total = per(s.handler);
+  const parse = per(s.parse);
+  const built = per(s.build);
+  const sdk = per(s.sdk);
+  const rest = Math.max(0, total - parse - built - sdk);
+  const perBatch = Math.min(rest, per(s.empty));
+  const quarantine = invalid.Records.length === 0 ? 0 : Math.min(rest - perBatch, Math.max(0, per(s.invalidAlone) - per(s.empty)));
   return {
     records,
-    totalUsPerRecord: round(totalUsPerRecord),
-    envelopeParseUsPerRecord: round(envelopeParseUsPerRecord),
-    buildUsPerRecord: round(buildUsPerRecord),
-    sdkPutEventsUsPerRecord: round(sdkPutEventsUsPerRecord),
-    otherUsPerRecord: round(Math.max(0, totalUsPerRecord - envelopeParseUsPerRecord - buildUsPerRecord - sdkPutEventsUsPerRecord)),
+    totalUsPerRecord: round(total),
+    envelopeParseUsPerRecord: round(parse),
+    buildUsPerRecord: round(built),
+    sdkPutEventsUsPerRecord: round(sdk),
+    otherUsPerRecord: round(rest),
+    invalidRecords: invalid.Records.length,
+    quarantineUsPerRecord: round(quarantine),
+    perBatchUsPerRecord: round(perBatch),
+    ratioToSdkParseBuild: round(total / (sdk + parse + built), 3),
   };
 }
 
@@ -178,7 +233,6 @@ export async function measureHandlerCpu(opts: HandlerCpuOptions): Promise<Handle
   });
   const buildOnlyUsPerNotification = buildOnlyBatchUs / largest;
 
-  const mixedLargest = batches[batches.length - 1]!;
   return {
     mix: REALISTIC_MIX,
     batches,
@@ -190,6 +244,6 @@ export async function measureHandlerCpu(opts: HandlerCpuOptions): Promise<Handle
       buildOnlyUsPerNotification: round(buildOnlyUsPerNotification),
       buildOnlyRatioVsNova: round(NOVA_US_PER_CREATE / buildOnlyUsPerNotification, 1),
     },
-    breakdown: await breakdown(bench, largest, mixedLargest.cpuUsPerRecord, tiny),
+    breakdown: await breakdown(bench, largest, tiny),
   };
 }

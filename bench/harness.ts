@@ -91,6 +91,28 @@ export async function repeat(warmup: number, reps: number, fn: () => Promise<unk
   return { cpuUs: median(samples.map((s) => s.cpuUs)), wallUs: median(samples.map((s) => s.wallUs)), reps };
 }
 
+/**
+ * Median CPU and wall of each function, run in turns (a, b, c, a, b, c, ...) after `warmup`
+ * unmeasured turns: on a shared machine, load that comes and goes then weighs on every
+ * function alike, so their ratios hold better than those of runs made one after the other.
+ */
+export async function repeatInterleaved<K extends string>(warmup: number, reps: number, fns: Record<K, () => Promise<unknown>>): Promise<Record<K, Sample & { reps: number }>> {
+  const keys = Object.keys(fns) as K[];
+  const samples = new Map<K, Sample[]>(keys.map((k) => [k, []]));
+  for (let i = 0; i < warmup + reps; i++) {
+    for (const k of keys) {
+      const s = await timed(fns[k]);
+      if (i >= warmup) samples.get(k)!.push(s);
+    }
+  }
+  const out = {} as Record<K, Sample & { reps: number }>;
+  for (const k of keys) {
+    const xs = samples.get(k)!;
+    out[k] = { cpuUs: median(xs.map((s) => s.cpuUs)), wallUs: median(xs.map((s) => s.wallUs)), reps };
+  }
+  return out;
+}
+
 /** Median microseconds of a synchronous function, each sample running it `inner` times. */
 export function repeatSync(warmup: number, reps: number, inner: number, fn: () => unknown): number {
   for (let i = 0; i < warmup; i++) fn();

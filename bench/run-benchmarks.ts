@@ -8,7 +8,7 @@
  * console.log(renderMarkdown(results));
  * ```
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { measureColdStart, type ColdStartResult } from './cold-start.js';
 import { FLEET_ASSUMPTIONS, fleetScale, type FleetResult } from './fleet.js';
 import { measureBatch, measureHandlerCpu, type HandlerCpuResult } from './handler-cpu.js';
@@ -19,6 +19,8 @@ import { FLEET_MIX } from './record-mix.js';
 import { measureSlowBus, type SlowBusResult } from './slow-bus.js';
 import { evaluateGoals, type Goal, type Measured } from './results.js';
 import { measureIndexer, type IndexerMeasurement } from './indexer.js';
+import { measurePeers } from './peers.js';
+import { measureBatchingWindow } from './batching-window.js';
 
 export interface BenchOptions {
   /** Tiny inputs, one or few repetitions: checks that everything runs, measures nothing. */
@@ -32,7 +34,15 @@ export interface BenchResults extends Measured {
   readonly tiny: boolean;
   readonly startedAt: string;
   readonly durationSeconds: number;
-  readonly machine: { readonly node: string; readonly platform: string; readonly arch: string; readonly cpus: number; readonly cpuModel: string };
+  readonly machine: {
+    readonly node: string;
+    readonly platform: string;
+    readonly arch: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    /** 1-minute load average when the run started and when it ended (the machine is shared). */
+    readonly loadAverage: { readonly start: number; readonly end: number };
+  };
   readonly goals: readonly Goal[];
   /** The reference indexer on DynamoDB Local: load and query times on a generated fleet. */
   readonly indexer: IndexerMeasurement;
@@ -42,6 +52,7 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
   const tiny = opts.tiny === true;
   const log = opts.log ?? (() => {});
   const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
 
   log('1-2. handler CPU per record, floor, creates-only vs Nova');
   const handlerCpu = await measureHandlerCpu({ sizes: tiny ? [20] : [100, 1000], tiny });
@@ -54,6 +65,12 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
 
   log('4. batch latency with a slow bus');
   const slowBus = await measureSlowBus({ records: tiny ? 50 : 1000, delayMs: 20, tiny });
+
+  log('4b. peers: the baseline user notifier on the same batches');
+  const peers = await measurePeers({ handlerCpu, slowBus, tiny });
+
+  log('4c. latency against cost: batching window 0 and 1 s');
+  const batchingWindow = await measureBatchingWindow({ tiny });
 
   log('5. cold start');
   const coldStart = await measureColdStart({ runs: tiny ? 1 : 11 });
@@ -75,13 +92,20 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
   });
 
   const cpu = cpus();
-  const partial = { handlerCpu, putEventsRequests, slowBus, coldStart, memory, fleet, indexer };
+  const partial = { handlerCpu, putEventsRequests, slowBus, peers, batchingWindow, coldStart, memory, fleet, indexer };
   return {
     schema: 'hypervisor-notifier-bench/1',
     tiny,
     startedAt: new Date(started).toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-    machine: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown' },
+    machine: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: cpu.length,
+      cpuModel: cpu[0]?.model ?? 'unknown',
+      loadAverage: { start: Math.round(loadAtStart * 100) / 100, end: Math.round(loadavg()[0]! * 100) / 100 },
+    },
     goals: evaluateGoals(partial),
     ...partial,
   };

@@ -92,6 +92,8 @@ export class StubTransport {
   bodies: Buffer[] = [];
   /** Called on every request (e.g. to sample the heap). */
   onRequest: (() => void) | undefined;
+  /** Called with each PutEvents request body when the bus has taken it (after the delay, before the answer). */
+  onPutEventsAnswer: ((body: Buffer) => void) | undefined;
   /** Keep PutEvents request bodies (set between runs). */
   capture: boolean;
   private readonly delayMs: number;
@@ -122,6 +124,7 @@ export class StubTransport {
       c.entriesPerRequest.push(n);
       if (this.capture) this.bodies.push(bytes);
       if (this.delayMs > 0) await delay(this.delayMs);
+      this.onPutEventsAnswer?.(bytes);
       const answer = PUT_EVENTS_ANSWERS[n];
       if (answer === undefined) throw new Error(`stub transport: PutEvents with ${n} entries`);
       return ok('application/x-amz-json-1.1', answer, `bench-${++this.seq}`);
@@ -148,11 +151,11 @@ export class StubTransport {
     httpHandlerConfigs: () => ({}),
   };
 
-  /** Clients configured as `handler.ts` configures them, on this transport. */
+  /** Clients configured as `handler.ts` configures them (one attempt, middleware cached), on this transport. */
   clients(): { eventBridge: EventBridgeClient; sqs: SQSClient } {
     return {
-      eventBridge: new EventBridgeClient({ region: BENCH_REGION, credentials: CREDENTIALS, maxAttempts: 1, requestHandler: this.eventBridgeHandler }),
-      sqs: new SQSClient({ region: BENCH_REGION, credentials: CREDENTIALS, requestHandler: this.sqsHandler }),
+      eventBridge: new EventBridgeClient({ region: BENCH_REGION, credentials: CREDENTIALS, maxAttempts: 1, requestHandler: this.eventBridgeHandler, cacheMiddleware: true }),
+      sqs: new SQSClient({ region: BENCH_REGION, credentials: CREDENTIALS, maxAttempts: 1, requestHandler: this.sqsHandler, cacheMiddleware: true }),
     };
   }
 

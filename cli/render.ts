@@ -8,13 +8,25 @@ import { parseArgs } from 'node:util';
 import { ENV, loadConfig } from '../functions/notifier/config.js';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
-import { ConfigurationError } from '../functions/notifier/errors.js';
+import { ConfigurationError, type FieldIssue } from '../functions/notifier/errors.js';
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { CliIo } from './cli-io.js';
 
 const USAGE = `usage: render FILE|- [--watched-fields a,b] [--publisher-host HOST] [--source SOURCE] [--bus-name BUS]
   Prints each PutEvents entry the notifier would publish for a DynamoDB stream event
   ({"Records": [...]}) or a single stream record. Flags override the environment
   variables ${Object.values(ENV).join(', ')}.`;
+
+/** One PutEvents entry as `render` prints it (one JSON line, no newline); `redrive --dry-run` prints the same. */
+export function renderEntry(e: PutEventsRequestEntry): string {
+  return JSON.stringify({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Time: e.Time?.toISOString(), EventBusName: e.EventBusName });
+}
+
+/** A rejected record as `render` prints it on stderr. */
+export function renderRejection(raw: unknown, issues: readonly FieldIssue[]): string {
+  const r = raw as { eventID?: unknown } | null;
+  return JSON.stringify({ rejected: true, eventID: typeof r?.eventID === 'string' ? r.eventID : null, issues });
+}
 
 /** Runs `render`; returns the exit status. */
 export async function renderCommand(args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
@@ -80,13 +92,10 @@ export async function renderCommand(args: string[], io: CliIo, env: Record<strin
       io.stderr(`configuration error: ${error.message}\n`);
       return 2;
     }
-    if (outcome.kind === 'notify') {
-      const e = outcome.notification.entry;
-      io.stdout(JSON.stringify({ Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Time: e.Time?.toISOString(), EventBusName: e.EventBusName }) + '\n');
-    } else if (outcome.kind === 'invalid') {
+    if (outcome.kind === 'notify') io.stdout(renderEntry(outcome.notification.entry) + '\n');
+    else if (outcome.kind === 'invalid') {
       rejected++;
-      const r = raw as { eventID?: unknown };
-      io.stderr(JSON.stringify({ rejected: true, eventID: typeof r?.eventID === 'string' ? r.eventID : null, issues: outcome.issues }) + '\n');
+      io.stderr(renderRejection(raw, outcome.issues) + '\n');
     }
   }
   return rejected > 0 ? 1 : 0;

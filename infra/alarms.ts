@@ -36,6 +36,38 @@ export interface NotifierAlarmsProps {
 
 const PERIOD = Duration.minutes(5);
 
+/**
+ * Missing data of a queue-depth alarm keeps the alarm where it is. SQS publishes a queue's
+ * metrics only while CloudWatch deems it active: "CloudWatch considers a queue to be active for
+ * up to six hours if it contains any messages or if any action accesses it" (SQS developer
+ * guide, "Monitoring Amazon SQS queues using CloudWatch"). Six hours after the last message
+ * arrived in an untouched dead-letter queue the depth stops being reported, though the messages
+ * still wait: treated as not breaching, the alarm would return to OK. Ignored, the alarm keeps
+ * its last state ("the current alarm state is maintained": CloudWatch user guide, "Configuring
+ * how CloudWatch alarms treat missing data"), ALARM until someone reads or moves the messages,
+ * which makes the queue active again and reports the depth that ends it. Breaching would not
+ * do: it would also raise the alarm for an empty queue nothing touches for six hours.
+ */
+const QUEUE_DEPTH_MISSING_DATA = cloudwatch.TreatMissingData.IGNORE;
+
+/**
+ * Messages waiting in a queue: visible plus in flight (received, not deleted), so an operator
+ * inspecting the quarantine does not turn its alarm OK while the messages are still there.
+ * No FILL: a missing datapoint must stay missing (QUEUE_DEPTH_MISSING_DATA), not become 0.
+ */
+function queueDepth(queue: sqs.IQueue, label: string, id: string): cloudwatch.MathExpression {
+  // Metric ids are per graph: `id` keeps two queues' metrics apart on one widget.
+  return new cloudwatch.MathExpression({
+    expression: `${id}Visible + ${id}InFlight`,
+    usingMetrics: {
+      [`${id}Visible`]: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD }),
+      [`${id}InFlight`]: queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: PERIOD }),
+    },
+    label,
+    period: PERIOD,
+  });
+}
+
 export class NotifierAlarms extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** All alarms, by construct id. */
@@ -52,7 +84,7 @@ export class NotifierAlarms extends Construct {
 
     const iteratorAge = fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(1) });
     const errors = fn.metricErrors({ statistic: 'Sum', period: PERIOD });
-    const quarantined = props.quarantineQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
+    const quarantined = queueDepth(props.quarantineQueue, 'quarantined records', 'quarantine');
     const destinationFailures = fn.metric('DestinationDeliveryFailures', { statistic: 'Sum', period: PERIOD });
     const onFailureObjects = new cloudwatch.Metric({
       namespace: 'AWS/S3',
@@ -75,6 +107,7 @@ export class NotifierAlarms extends Construct {
     });
     this.alarm('QuarantineAlarm', quarantined, {
       threshold: 0,
+      treatMissingData: QUEUE_DEPTH_MISSING_DATA,
       description: 'Stream records that cannot become notifications (invalid item or permanently refused event) are waiting in the quarantine queue.',
     });
     this.alarm('OnFailureRecordsAlarm', onFailureObjects, {
@@ -127,7 +160,7 @@ export class NotifierAlarms extends Construct {
       }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Quarantined records (visible)', left: [quarantined], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Quarantined records (waiting)', left: [quarantined], width: 8 }),
       new cloudwatch.GraphWidget({
         title: 'Discarded batches (on-failure bucket)',
         left: [onFailureObjects.with({ label: 'objects written' }), destinationFailures.with({ label: 'delivery failures' })],
@@ -152,8 +185,8 @@ export class NotifierAlarms extends Construct {
       statistic: 'Sum',
       period: PERIOD,
     });
-    const undelivered = route.deliveryDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
-    const unprocessed = route.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
+    const undelivered = queueDepth(route.deliveryDeadLetterQueue, 'delivery DLQ', 'deliveryDlq');
+    const unprocessed = queueDepth(route.deadLetterQueue, 'queue DLQ', 'queueDlq');
     const backlogAge = route.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: PERIOD });
 
     const failedAlarm = this.alarm(`${id}FailedInvocationsAlarm`, new cloudwatch.MathExpression({
@@ -167,10 +200,12 @@ export class NotifierAlarms extends Construct {
     });
     const undeliveredAlarm = this.alarm(`${id}DeliveryDeadLetterAlarm`, undelivered, {
       threshold: 0,
+      treatMissingData: QUEUE_DEPTH_MISSING_DATA,
       description: `Notifications EventBridge could not deliver to indexer route ${id} are in its delivery dead-letter queue.`,
     });
     const unprocessedAlarm = this.alarm(`${id}DeadLetterAlarm`, unprocessed, {
       threshold: 0,
+      treatMissingData: QUEUE_DEPTH_MISSING_DATA,
       description: `The indexer of route ${id} failed on some notifications ${'`maxReceiveCount`'} times; they are in its dead-letter queue.`,
     });
 
@@ -188,7 +223,14 @@ export class NotifierAlarms extends Construct {
   private alarm(
     id: string,
     metric: cloudwatch.IMetric,
-    opts: { threshold: number; description: string; evaluationPeriods?: number; datapointsToAlarm?: number },
+    opts: {
+      threshold: number;
+      description: string;
+      evaluationPeriods?: number;
+      datapointsToAlarm?: number;
+      /** @default NOT_BREACHING: these metrics are only emitted when something happens, so no data means nothing went wrong */
+      treatMissingData?: cloudwatch.TreatMissingData;
+    },
   ): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       metric,
@@ -196,8 +238,7 @@ export class NotifierAlarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: opts.evaluationPeriods ?? 1,
       datapointsToAlarm: opts.datapointsToAlarm ?? opts.evaluationPeriods ?? 1,
-      // These metrics are only emitted when something happens: no data means nothing went wrong.
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      treatMissingData: opts.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: opts.description,
     });
     if (this.props.alarmTopic !== undefined) {

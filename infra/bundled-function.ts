@@ -26,6 +26,10 @@ export interface BundledFunctionProps {
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
   readonly reservedConcurrentExecutions?: number;
+  /** Active X-Ray tracing (and POWERTOOLS_TRACE_ENABLED for the handler's Tracer). @default false */
+  readonly tracing?: boolean;
+  /** Attach the function to a VPC (subnets and security groups). @default - not in a VPC */
+  readonly network?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups' | 'allowPublicSubnet'>;
 }
 
 export class BundledFunction extends Construct {
@@ -51,7 +55,9 @@ export class BundledFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       description: props.description,
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      ...(props.tracing === true ? { tracing: lambda.Tracing.ACTIVE } : {}),
+      ...(props.network ?? {}),
+      environment: { ...props.environment, ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}), NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],

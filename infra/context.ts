@@ -9,6 +9,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCURRENCY } from '../functions/notifier/config.js';
 import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
+import { AmqpBridgeContextSchema } from './amqp-bridge-context.js';
 
 const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
 
@@ -63,6 +64,12 @@ export const AppContextSchema = z
     retryAttempts: int(0, 10000).default(20),
     maxRecordAgeSeconds: int(60, 604800).default(21600),
     onFailureRetentionDays: int(1, 36500).default(90),
+    /** Redrive the batches Lambda gives up on automatically (S3 notification → queue → redrive function). */
+    redrive: bool.default(true),
+    /** Hours after which an on-failure object not yet redriven raises the alarm (5 min – 7 days). */
+    redriveStaleAfterHours: z.coerce.number().min(1 / 12).max(168).default(6),
+    /** Active X-Ray tracing of the notifier and the redrive, trace header on each PutEvents entry (costs X-Ray traces). */
+    tracing: bool.default(false),
 
     alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN').optional(),
     alarmEmail: z.string().email().optional(),
@@ -70,12 +77,14 @@ export const AppContextSchema = z
 
     /** Add the example indexer route (updates whose running_vms changed). */
     exampleRoute: bool.default(true),
-    /** Add the resync function (operators invoke it to republish every live node). */
+    /** Add the resync function (operators invoke it to refresh every live node through the stream). */
     resyncFunction: bool.default(true),
-    /** PutEvents requests per second the resync function may make. */
-    resyncPutEventsPerSecond: z.coerce.number().gt(0).max(10000).default(50),
+    /** Resync marker writes per second (each one UpdateItem on the table and one notification). */
+    resyncWritesPerSecond: z.coerce.number().gt(0).max(40000).default(100),
     /** Add the reference indexer (its route, read-model table and function). */
     referenceIndexer: bool.default(true),
+    /** The AMQP bridge to an oslo.messaging broker (infra/amqp-bridge-context.ts); unset or null = none. */
+    amqpBridge: AmqpBridgeContextSchema.optional(),
   })
   .superRefine((c, ctx) => {
     const existing = [c.existingTableName, c.existingTableStreamArn].filter((v) => v !== undefined).length;

@@ -10,9 +10,10 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { AppContext } from './context.js';
-import { HypervisorNotifier, type HypervisorNotifierProps } from './hypervisor-notifier.js';
+import { ALARMS_NOTIFY_NOBODY, HypervisorNotifier, type HypervisorNotifierProps } from './hypervisor-notifier.js';
 import type { IndexerRouteOptions } from './indexer-route.js';
 import { ReferenceIndexer } from './reference-indexer.js';
+import { amqpBridgeOptionsFromContext } from './amqp-bridge-context.js';
 import { ResyncFunction } from './resync-function.js';
 
 /** The example route of the bundled stack: updates whose `running_vms` changed. */
@@ -28,7 +29,11 @@ export const EXAMPLE_ROUTE: { readonly id: string; readonly options: IndexerRout
 export const REFERENCE_INDEXER_ROUTE: { readonly id: string; readonly options: IndexerRouteOptions } = {
   id: 'ReferenceIndexer',
   options: {
-    description: 'Reference indexer: every compute node notification (create, update, delete; stream and resync)',
+    description: 'Reference indexer: every compute node notification (create, update, delete; stream and resync) and resync runs\' start/end',
+    // The indexer sweeps the nodes a resync run did not refresh once it has seen the run's end.
+    resyncRunEvents: true,
+    // What functions/indexer/notification.ts reads: the notifier watches these, so the read model is never stale.
+    readsFields: ReferenceIndexer.READ_FIELDS,
     // Six times the indexer function's timeout (30 s), as Lambda recommends for SQS sources.
     visibilityTimeout: Duration.seconds(180),
   },
@@ -85,10 +90,14 @@ export class HypervisorNotificationsStack extends Stack {
       retryAttempts: c.retryAttempts,
       maxRecordAge: Duration.seconds(c.maxRecordAgeSeconds),
       onFailureRetention: Duration.days(c.onFailureRetentionDays),
+      redrive: c.redrive,
+      redriveStaleAfter: Duration.minutes(Math.round(c.redriveStaleAfterHours * 60)),
+      tracing: c.tracing,
       ...(c.alarmTopicArn === undefined ? {} : { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', c.alarmTopicArn) }),
       ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
       iteratorAgeThreshold: Duration.seconds(c.iteratorAgeAlarmSeconds),
       ...(props.entry === undefined ? {} : { entry: props.entry }),
+      ...(c.amqpBridge === undefined ? {} : { amqpBridge: amqpBridgeOptionsFromContext(this, c.amqpBridge) }),
     };
     this.notifier = new HypervisorNotifier(this, 'Notifier', notifierProps);
 
@@ -101,8 +110,23 @@ export class HypervisorNotificationsStack extends Stack {
     new CfnOutput(this, 'ArchiveName', { value: n.archive.archiveName, description: 'Archive to replay notifications from' });
     new CfnOutput(this, 'QuarantineQueueUrl', { value: n.quarantineQueue.queueUrl, description: 'Records the notifier rejected' });
     new CfnOutput(this, 'OnFailureBucketName', { value: n.onFailureBucket.bucketName, description: 'Full records of batches Lambda discarded' });
+    if (n.redrive !== undefined) new CfnOutput(this, 'RedriveQueueUrl', { value: n.redrive.queue.queueUrl, description: 'On-failure objects waiting to be redriven' });
     new CfnOutput(this, 'FunctionName', { value: n.function.functionName, description: 'Notifier function' });
+    new CfnOutput(this, 'WatchedFields', {
+      value: n.watchedFieldsToken,
+      description: 'Payload fields whose change makes a compute_node.update: cdk.json watchedFields plus every field a consumer reads',
+    });
     new CfnOutput(this, 'DashboardName', { value: n.alarms.dashboard.dashboardName, description: 'CloudWatch dashboard' });
+    // Printed by `cdk deploy`: without a topic or e-mail the alarms notify nobody, and this says how to fix it.
+    new CfnOutput(this, 'AlarmNotifications', {
+      value: n.alarmTopic === undefined ? ALARMS_NOTIFY_NOBODY : n.alarmTopic.topicArn,
+      description: 'Where the alarms send (the SNS topic), or how to make them send somewhere',
+    });
+
+    if (n.amqpBridge !== undefined) {
+      new CfnOutput(this, 'AmqpBrokerEndpoint', { value: n.amqpBridge.endpoint, description: 'AMQP broker the bridge publishes to (exchange nova, routing key <topic>.info)' });
+      new CfnOutput(this, 'AmqpBridgeFunctionName', { value: n.amqpBridge.bundled.function.functionName, description: 'AMQP bridge function' });
+    }
 
     if (c.exampleRoute) {
       const route = n.addIndexerRoute(EXAMPLE_ROUTE.id, EXAMPLE_ROUTE.options);
@@ -115,11 +139,12 @@ export class HypervisorNotificationsStack extends Stack {
         table: n.table,
         eventBus: n.eventBus,
         eventSource: n.eventSource,
-        publisherHostFallback: c.publisherHostFallback,
-        putEventsPerSecond: c.resyncPutEventsPerSecond,
+        encryptionKey: n.encryptionKey,
+        writesPerSecond: c.resyncWritesPerSecond,
         logRetention: c.logRetentionDays as RetentionDays,
       });
       new CfnOutput(this, 'ResyncFunctionName', { value: this.resync.functionName, description: 'Resync function (invoke with {}, then with the continuation it returns)' });
+      new CfnOutput(this, 'ResyncStateTableName', { value: this.resync.stateTable.tableName, description: 'Resync run lease (cli resync --lease-table)' });
     }
 
     this.referenceIndexer = undefined;

@@ -14,7 +14,7 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -36,13 +36,14 @@ import {
   loadConfig,
   type NotifierConfig,
 } from '../functions/notifier/config.js';
-import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
+import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../functions/notifier/contract/index.js';
 import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { NotifierAlarms, ON_FAILURE_BUCKET_METRICS_ID } from './alarms.js';
 import { NotificationSchemas } from './event-schemas.js';
+import { AMQP_BRIDGE_ROUTE_ID, AmqpBridge, bridgeVisibilityTimeout, type AmqpBridgeOptions } from './amqp-bridge.js';
 import { IndexerRoute, type IndexerRouteOptions } from './indexer-route.js';
-import { IndexerRouteError } from './indexer-route-pattern.js';
-import { acknowledge, secureQueue } from './secure-resources.js';
+import { NotifierRedrive } from './redrive.js';
+import { acknowledge, keyStatement, RETAIN_EXCEPT_ON_CREATE, secureQueue } from './secure-resources.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
 
 /** Repository root (this file is `infra/hypervisor-notifier.ts`). */
@@ -105,7 +106,12 @@ export interface HypervisorNotifierProps {
   // ----- notifier configuration (the function's environment) -----
   /** `source` of the events (EVENT_SOURCE). @default 'openstack.nova' (DEFAULT_EVENT_SOURCE) */
   readonly eventSource?: string;
-  /** Payload fields whose change makes a `compute_node.update` (WATCHED_FIELDS). @default SPEC_WATCHED_FIELDS (the spec's nine) */
+  /**
+   * Payload fields whose change makes a `compute_node.update`. The function watches (WATCHED_FIELDS)
+   * the union of these and every field a consumer declares it reads (a route's `readsFields` and
+   * `changedFields`, `declareConsumer`), so no consumer keeps a stale value; see `watchedFields`.
+   * @default SPEC_WATCHED_FIELDS (the spec's nine)
+   */
   readonly watchedFields?: readonly string[];
   /** Host used in `publisher_id` when a node has none (PUBLISHER_HOST_FALLBACK). @default 'hypervisor-notifier' (DEFAULT_PUBLISHER_HOST) */
   readonly publisherHostFallback?: string;
@@ -149,7 +155,36 @@ export interface HypervisorNotifierProps {
   // ----- routes -----
   /** Indexer routes to create (more can be added with `addIndexerRoute`). @default - none */
   readonly indexerRoutes?: readonly IndexerRouteDeclaration[];
+  /**
+   * An AMQP bridge (infra/amqp-bridge.ts): a route (id `AmqpBridge`) whose function publishes
+   * each selected notification to an AMQP broker exactly as Nova's messagingv2 driver does.
+   * @default - none
+   */
+  readonly amqpBridge?: AmqpBridgeOptions;
+
+  // ----- redrive and tracing -----
+  /** Redrive every batch Lambda gives up on, automatically (infra/redrive.ts). @default true */
+  readonly redrive?: boolean;
+  /** An on-failure object still not redriven after this long raises an alarm (5 minutes – 7 days). @default Duration.hours(6) */
+  readonly redriveStaleAfter?: Duration;
+  /**
+   * Active X-Ray tracing of the notifier and the redrive (Powertools Tracer), with the trace
+   * header passed on each PutEvents entry so a change can be followed to an indexer. Costs
+   * X-Ray traces (see README).
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
+
+/** The payload's fields in payload order (the order WATCHED_FIELDS and `changed_fields` use). */
+const PAYLOAD_FIELDS = Object.keys(ComputeNodePayload.fields) as ComputeNodeField[];
+
+/**
+ * Synth's warning (and the bundled stack's `AlarmNotifications` output) when neither `alarmTopic`
+ * nor `alarmEmail` is set: the alarms still change state, but nobody hears of it.
+ */
+export const ALARMS_NOTIFY_NOBODY =
+  'The alarms notify nobody: neither alarmEmail nor alarmTopicArn is set. Deploy with -c alarmEmail=you@example.com (and confirm the subscription e-mail) or -c alarmTopicArn=arn:aws:sns:REGION:ACCOUNT:TOPIC, or set one of them in cdk.json.';
 
 /** Raised at synth time for a configuration that cannot work. */
 export class HypervisorNotifierConfigError extends Error {
@@ -185,11 +220,22 @@ export class HypervisorNotifier extends Construct {
   readonly onFailureBucket: s3.Bucket;
   readonly alarmTopic: sns.ITopic | undefined;
   readonly alarms: NotifierAlarms;
-  /** The function's configuration exactly as it will run (validated by the function's own `loadConfig`). */
-  readonly config: NotifierConfig;
+  /** The automatic redrive of discarded batches (undefined with `redrive: false`). */
+  readonly redrive: NotifierRedrive | undefined;
+  /** The fields configured with the `watchedFields` prop (validated), before consumers are added. */
+  readonly configuredWatchedFields: readonly ComputeNodeField[];
+  /**
+   * The effective watched fields as a comma-separated string token, resolved at synth (consumers
+   * may be declared after the constructor): the function's WATCHED_FIELDS and the stack output.
+   */
+  readonly watchedFieldsToken: string;
   /** The event source (`source` of every event). */
   readonly eventSource: string;
+  /** The AMQP bridge, when `amqpBridge` is set. */
+  readonly amqpBridge: AmqpBridge | undefined;
   private readonly routes = new Map<string, IndexerRoute>();
+  private readonly consumerFields = new Map<string, readonly ComputeNodeField[]>();
+  private readonly baseConfig: NotifierConfig;
 
   constructor(scope: Construct, id: string, props: HypervisorNotifierProps = {}) {
     super(scope, id);
@@ -200,7 +246,7 @@ export class HypervisorNotifier extends Construct {
         description: 'Compute node notifications: table, quarantine queue, on-failure bucket, indexer queues',
         enableKeyRotation: true,
         // The table and the bucket are retained; their data is unreadable without the key.
-        removalPolicy: RemovalPolicy.RETAIN,
+        removalPolicy: RETAIN_EXCEPT_ON_CREATE,
       });
 
     // ----- table -----
@@ -230,7 +276,7 @@ export class HypervisorNotifier extends Construct {
       retentionPeriod: Duration.days(14),
       // A quarantine message holds the whole stream record (two images of up to 400 KB).
       maxMessageSizeBytes: 1024 * 1024,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RETAIN_EXCEPT_ON_CREATE,
     });
     acknowledge(
       this.quarantineQueue,
@@ -253,7 +299,7 @@ export class HypervisorNotifier extends Construct {
       lifecycleRules: [{ id: 'ExpireDiscardedBatches', expiration: props.onFailureRetention ?? Duration.days(90) }],
       // Request metrics: PutRequests counts discarded batches (Lambda is the only writer).
       metrics: [{ id: ON_FAILURE_BUCKET_METRICS_ID }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RETAIN_EXCEPT_ON_CREATE,
     });
     acknowledge(
       this.onFailureBucket,
@@ -262,20 +308,26 @@ export class HypervisorNotifier extends Construct {
     );
 
     // ----- function -----
-    const watchedFields = props.watchedFields ?? SPEC_WATCHED_FIELDS;
     const environment: Record<string, string> = {
       [ENV.eventBusName]: this.eventBus.eventBusArn,
       [ENV.eventSource]: this.eventSource,
-      [ENV.watchedFields]: watchedFields.join(','),
+      // Validated here as configured; the function gets the union with the consumers' fields.
+      [ENV.watchedFields]: (props.watchedFields ?? SPEC_WATCHED_FIELDS).join(','),
       [ENV.publisherHostFallback]: props.publisherHostFallback ?? DEFAULT_PUBLISHER_HOST,
       [ENV.quarantineQueueUrl]: this.quarantineQueue.queueUrl,
       [ENV.putEventsConcurrency]: String(props.putEventsConcurrency ?? DEFAULT_PUT_EVENTS_CONCURRENCY),
     };
-    this.config = validateEnvironment(environment);
+    this.baseConfig = validateEnvironment(environment);
+    this.configuredWatchedFields = this.baseConfig.watchedFields;
+    // As configured (so an existing deployment's value does not change), then what only consumers read.
+    const configured = props.watchedFields ?? SPEC_WATCHED_FIELDS;
+    this.watchedFieldsToken = Lazy.string({
+      produce: () => [...configured, ...this.watchedFields.filter((f) => !configured.includes(f))].join(','),
+    });
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RETAIN_EXCEPT_ON_CREATE,
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -293,11 +345,14 @@ export class HypervisorNotifier extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.tracing === true ? { tracing: lambda.Tracing.ACTIVE } : {}),
       description: 'Turns compute node table changes into compute_node.create/update/delete notifications on EventBridge',
       environment: {
         ...environment,
+        [ENV.watchedFields]: this.watchedFieldsToken,
         POWERTOOLS_SERVICE_NAME: NOTIFIER_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
@@ -341,7 +396,7 @@ export class HypervisorNotifier extends Construct {
       'Serverless-LambdaDLQ',
       'The function is only invoked synchronously by its DynamoDB stream event source mapping, for which a function DLQ never applies; failed batches go to the mapping\'s S3 on-failure destination and rejected records to the quarantine queue.',
     );
-    acknowledge(
+    if (props.tracing !== true) acknowledge(
       this.function,
       'Serverless-LambdaTracing',
       'Traces would add little: the function makes only PutEvents/SendMessage calls, whose latency, retries and failures are published as metrics (PutEventsRetries/Failures) and alarmed; enabling X-Ray would add a Resource:* grant.',
@@ -349,6 +404,9 @@ export class HypervisorNotifier extends Construct {
 
     // ----- alarms -----
     this.alarmTopic = this.createAlarmTopic(props);
+    if (this.alarmTopic === undefined) {
+      Annotations.of(this).addWarningV2('hypervisor-notifications:alarms-notify-nobody', ALARMS_NOTIFY_NOBODY);
+    }
     this.alarms = new NotifierAlarms(this, 'Monitoring', {
       function: this.function,
       serviceName: NOTIFIER_SERVICE_NAME,
@@ -361,9 +419,40 @@ export class HypervisorNotifier extends Construct {
       ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
     });
 
+    this.redrive =
+      props.redrive === false
+        ? undefined
+        : new NotifierRedrive(this, 'Redrive', {
+            onFailureBucket: this.onFailureBucket,
+            encryptionKey: this.encryptionKey,
+            // The notifier's own values: the redrive publishes exactly what the stream would have.
+            notifierEnvironment: { ...environment, [ENV.watchedFields]: this.watchedFieldsToken },
+            eventBus: this.eventBus,
+            quarantineQueue: this.quarantineQueue,
+            ...(props.redriveStaleAfter === undefined ? {} : { staleAfter: props.redriveStaleAfter }),
+            ...(props.tracing === undefined ? {} : { tracing: props.tracing }),
+            ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+            ...(this.alarmTopic === undefined ? {} : { alarmTopic: this.alarmTopic }),
+          });
+
     for (const route of props.indexerRoutes ?? []) {
       const { id: routeId, ...options } = route;
       this.addIndexerRoute(routeId, options);
+    }
+
+    this.amqpBridge = undefined;
+    if (props.amqpBridge !== undefined) {
+      const o = props.amqpBridge;
+      const route = this.addIndexerRoute(AMQP_BRIDGE_ROUTE_ID, {
+        ...(o.detailTypes === undefined ? {} : { detailTypes: o.detailTypes }),
+        ...(o.changedFields === undefined ? {} : { changedFields: o.changedFields }),
+        ...(o.causes === undefined ? {} : { causes: o.causes }),
+        ...(o.origins === undefined ? {} : { origins: o.origins }),
+        description: 'AMQP bridge: compute node notifications for oslo.messaging consumers',
+        visibilityTimeout: bridgeVisibilityTimeout(o),
+        maxReceiveCount: o.maxReceiveCount ?? 50,
+      });
+      this.amqpBridge = new AmqpBridge(this, 'AmqpBridge', { ...o, queue: route.queue });
     }
   }
 
@@ -374,12 +463,9 @@ export class HypervisorNotifier extends Construct {
    */
   addIndexerRoute(id: string, options: IndexerRouteOptions = {}): IndexerRoute {
     if (this.routes.has(id)) throw new HypervisorNotifierConfigError(`an indexer route '${id}' already exists`);
-    const unwatched = (options.changedFields ?? []).filter((f) => !(this.config.watchedFields as readonly string[]).includes(f));
-    if (unwatched.length > 0) {
-      throw new IndexerRouteError(
-        `indexer route '${id}': changedFields ${unwatched.join(', ')} not watched, so no update would ever list it (watched fields: ${this.config.watchedFields.join(', ')})`,
-      );
-    }
+    // A route filtering on changed fields reads them: an unwatched one would never be listed.
+    const consumer = `indexer route '${id}'`;
+    const reads = this.checkConsumer(consumer, consumer, [...(options.readsFields ?? []), ...(options.changedFields ?? [])]);
     const route = new IndexerRoute(this, `Route${id}`, {
       ...options,
       eventBus: this.eventBus,
@@ -387,8 +473,53 @@ export class HypervisorNotifier extends Construct {
       encryptionKey: this.encryptionKey,
     });
     this.routes.set(id, route);
+    this.consumerFields.set(consumer, reads);
     this.alarms.addRoute(id, route);
     return route;
+  }
+
+  /**
+   * Declares a consumer defined elsewhere (another stack, a rule of your own on the bus) and the
+   * payload fields it reads: the notifier then watches them too, so a change to any of them is
+   * notified. Call it any time before synth.
+   * @throws HypervisorNotifierConfigError naming the consumer and the field, for a field the payload does not have
+   */
+  declareConsumer(name: string, fields: readonly string[]): void {
+    if (name.trim() === '') throw new HypervisorNotifierConfigError('a consumer needs a name');
+    this.consumerFields.set(name, this.checkConsumer(name, `consumer '${name}'`, fields));
+  }
+
+  /**
+   * The fields the function watches: the configured `watchedFields` plus every field a consumer
+   * declared, in payload order. Final once every consumer is declared (the template reads it at synth).
+   */
+  get watchedFields(): readonly ComputeNodeField[] {
+    const all = new Set<string>(this.configuredWatchedFields);
+    for (const fields of this.consumerFields.values()) for (const f of fields) all.add(f);
+    return PAYLOAD_FIELDS.filter((f) => all.has(f));
+  }
+
+  /** The consumers declared so far (routes as `indexer route '<id>'`) and the fields each reads. */
+  get consumers(): ReadonlyMap<string, readonly ComputeNodeField[]> {
+    return this.consumerFields;
+  }
+
+  /** The function's configuration exactly as it will run (validated by the function's own `loadConfig`), with the effective watched fields. */
+  get config(): NotifierConfig {
+    return { ...this.baseConfig, watchedFields: this.watchedFields };
+  }
+
+  /** The fields of a new consumer, checked against the payload; `label` names it in errors. */
+  private checkConsumer(key: string, label: string, fields: readonly string[]): readonly ComputeNodeField[] {
+    if (this.consumerFields.has(key)) throw new HypervisorNotifierConfigError(`${label} is already declared`);
+    for (const field of fields) {
+      if (!(PAYLOAD_FIELDS as readonly string[]).includes(field)) {
+        throw new HypervisorNotifierConfigError(
+          `${label} reads field '${field}', which ${ComputeNodePayload.name} does not have (its fields: ${PAYLOAD_FIELDS.join(', ')})`,
+        );
+      }
+    }
+    return PAYLOAD_FIELDS.filter((f) => fields.includes(f));
   }
 
   /** The routes added so far, by id. */
@@ -406,7 +537,7 @@ export class HypervisorNotifier extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.encryptionKey,
       deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: RETAIN_EXCEPT_ON_CREATE,
       timeToLiveAttribute: props.timeToLiveAttribute ?? COMPUTE_NODE_TABLE.timeToLiveAttribute,
     });
   }
@@ -428,21 +559,22 @@ export class HypervisorNotifier extends Construct {
     add('WriteDiscardedBatches', ['s3:PutObject'], [this.onFailureBucket.arnForObjects('*')]);
     add('ListDiscardedBatches', ['s3:ListBucket'], [this.onFailureBucket.bucketArn]);
 
-    // KMS: decrypt the stream of a CMK-encrypted table; encrypt for SQS (GenerateDataKey +
-    // Decrypt) and S3 (GenerateDataKey). One statement per key.
-    const keyActions = new Map<kms.IKey, Set<string>>();
-    const need = (key: kms.IKey | undefined, ...actions: string[]): void => {
-      if (key === undefined) return;
-      const set = keyActions.get(key) ?? new Set<string>();
-      for (const a of actions) set.add(a);
-      keyActions.set(key, set);
-    };
-    need(this.table.encryptionKey, 'kms:Decrypt');
-    need(this.quarantineQueue.encryptionMasterKey, 'kms:GenerateDataKey', 'kms:Decrypt');
-    need(this.onFailureBucket.encryptionKey, 'kms:GenerateDataKey');
-    let i = 0;
-    for (const [key, actions] of keyActions) {
-      add(`UseKey${i++ === 0 ? '' : i}`, [...actions].sort(), [key.keyArn]);
+    // KMS, each use through the service that makes it (kms:ViaService, see keyStatement):
+    // DynamoDB decrypts the stream of a CMK-encrypted table, SQS encrypts quarantine messages
+    // (GenerateDataKey, and Decrypt to check a new data key: SQS developer guide, key management,
+    // "Configure KMS permissions for producers"), S3 encrypts discarded batches (GenerateDataKey).
+    // One statement per key and service: none repeats another.
+    const uses: { key: kms.IKey | undefined; service: string; label: string; actions: string[] }[] = [
+      { key: this.table.encryptionKey, service: 'dynamodb', label: 'DynamoDB', actions: ['kms:Decrypt'] },
+      { key: this.quarantineQueue.encryptionMasterKey, service: 'sqs', label: 'Sqs', actions: ['kms:Decrypt', 'kms:GenerateDataKey'] },
+      { key: this.onFailureBucket.encryptionKey, service: 's3', label: 'S3', actions: ['kms:GenerateDataKey'] },
+    ];
+    const keys: kms.IKey[] = [];
+    for (const use of uses) {
+      if (use.key === undefined) continue;
+      if (!keys.includes(use.key)) keys.push(use.key);
+      const n = keys.indexOf(use.key);
+      this.role.addToPrincipalPolicy(keyStatement(`UseKey${n === 0 ? '' : n + 1}Via${use.label}`, this, use.key, use.actions, [use.service]));
     }
 
     const policy = this.role.node.tryFindChild('DefaultPolicy');

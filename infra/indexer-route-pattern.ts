@@ -11,6 +11,7 @@
  * ```
  */
 import { CAUSES, ComputeNodePayload, EVENT_TYPES, type EventType } from '../functions/notifier/contract/index.js';
+import { RESYNC_RUN_DETAIL_TYPE } from '../functions/notifier/contract/resync-run-event.js';
 
 export type ChangeCause = (typeof CAUSES)[number];
 export type ChangeOrigin = 'stream' | 'resync';
@@ -40,6 +41,14 @@ export interface IndexerRouteFilter {
    * @default - both `stream` and `resync`
    */
   readonly origins?: readonly ChangeOrigin[];
+  /**
+   * Also deliver the resync runs' start/end control events (detail-type
+   * `hypervisor_notifier.resync_run`), which a consumer that sweeps needs (the reference
+   * indexer). They carry no `change` block, so this cannot be combined with a filter on it
+   * (`changedFields`, `causes`, `origins`).
+   * @default false
+   */
+  readonly resyncRunEvents?: boolean;
 }
 
 export interface IndexerRoutePatternInput extends IndexerRouteFilter {
@@ -87,13 +96,16 @@ export function indexerRoutePattern(input: IndexerRoutePatternInput): IndexerRou
       );
     }
   }
+  if (input.resyncRunEvents === true && (changedFields !== undefined || input.causes !== undefined || input.origins !== undefined)) {
+    throw new IndexerRouteError('resyncRunEvents cannot be combined with changedFields, causes or origins: the control events carry no change block, so the pattern would never match them');
+  }
   const change: Record<string, string[]> = {};
   if (changedFields !== undefined) change.changed_fields = changedFields;
   if (input.causes !== undefined) change.cause = nonEmptyUnique('causes', input.causes, CAUSES);
   if (input.origins !== undefined) change.origin = nonEmptyUnique('origins', input.origins, ['stream', 'resync']);
   return {
     source: [input.source],
-    'detail-type': detailTypes,
+    'detail-type': input.resyncRunEvents === true ? [...detailTypes, RESYNC_RUN_DETAIL_TYPE] : detailTypes,
     ...(Object.keys(change).length > 0 ? { detail: { change } } : {}),
   };
 }

@@ -7,15 +7,22 @@
  */
 import { Duration, Names } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { indexerRoutePattern, type IndexerRouteFilter, type IndexerRoutePattern } from './indexer-route-pattern.js';
-import { acknowledge, secureQueue } from './secure-resources.js';
+import { acknowledge, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
 
 /** Options of `HypervisorNotifier.addIndexerRoute`. */
 export interface IndexerRouteOptions extends IndexerRouteFilter {
+  /**
+   * Payload fields the route's consumer reads. The notifier watches them (with `changedFields`,
+   * which the route reads implicitly), so a change to any of them is notified; a field the payload
+   * does not have fails synth, naming the route and the field.
+   * @default - none beyond `changedFields`
+   */
+  readonly readsFields?: readonly string[];
   /**
    * Name of the rule (unique per bus, at most 64 characters). It is set at synth time so the
    * rule's CloudWatch `RuleName` dimension is known (a custom-bus rule's `Ref` is `bus|rule`).
@@ -40,7 +47,7 @@ export interface IndexerRouteProps extends IndexerRouteOptions {
   readonly eventBus: events.IEventBus;
   /** The notifications' `source`. */
   readonly eventSource: string;
-  /** Key for the three queues; EventBridge is allowed to use it through the rule's target grants. */
+  /** Key for the three queues; its policy gets the statement EventBridge needs to deliver to them (`allowEventBridgeDelivery`). */
   readonly encryptionKey: kms.IKey;
 }
 
@@ -84,12 +91,9 @@ export class IndexerRoute extends Construct {
       eventPattern: toCdkPattern(this.pattern),
     });
     this.rule.addTarget(
-      new targets.SqsQueue(this.queue, {
-        deadLetterQueue: this.deliveryDeadLetterQueue,
-        maxEventAge: props.maxEventAge ?? Duration.hours(24),
-        retryAttempts: props.retryAttempts ?? 185,
-      }),
+      new RuleQueueTarget(this.queue, this.deliveryDeadLetterQueue, props.maxEventAge ?? Duration.hours(24), props.retryAttempts ?? 185),
     );
+    allowEventBridgeDelivery(props.encryptionKey, this);
 
     for (const dlq of [this.deadLetterQueue, this.deliveryDeadLetterQueue]) {
       acknowledge(
@@ -103,6 +107,44 @@ export class IndexerRoute extends Construct {
       'AwsSolutions-SQS3',
       "This queue is the EventBridge rule target's dead-letter queue (Targets[].DeadLetterConfig), which cdk-nag does not recognise as a DLQ; it is alarmed on depth.",
     );
+  }
+}
+
+/**
+ * The rule's SQS target, delivering to `queue` with `deadLetterQueue` for what cannot be
+ * delivered. Unlike aws-events-targets' `SqsQueue`, which for a KMS-encrypted queue lets any
+ * rule of the account send (`aws:SourceAccount` only, plus GetQueueAttributes/GetQueueUrl) and
+ * grants EventBridge kms:Encrypt and kms:ReEncrypt* as well, each queue's policy allows only
+ * `sqs:SendMessage` from this rule (`aws:SourceArn`), the statement the EventBridge user guide
+ * gives ("Amazon SQS permissions", eb-use-resource-based.html; "Granting permissions to the
+ * dead-letter queue", eb-rule-dlq.html); the key statement is `allowEventBridgeDelivery`.
+ */
+class RuleQueueTarget implements events.IRuleTarget {
+  constructor(
+    private readonly queue: sqs.IQueue,
+    private readonly deadLetterQueue: sqs.IQueue,
+    private readonly maxEventAge: Duration,
+    private readonly retryAttempts: number,
+  ) {}
+
+  bind(rule: events.IRule): events.RuleTargetConfig {
+    for (const [sid, queue] of [['AllowThisRuleToDeliver', this.queue], ['AllowThisRuleToDeadLetter', this.deadLetterQueue]] as const) {
+      queue.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+          actions: ['sqs:SendMessage'],
+          resources: [queue.queueArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
+        }),
+      );
+    }
+    return {
+      arn: this.queue.queueArn,
+      targetResource: this.queue,
+      deadLetterConfig: { arn: this.deadLetterQueue.queueArn },
+      retryPolicy: { maximumEventAgeInSeconds: this.maxEventAge.toSeconds(), maximumRetryAttempts: this.retryAttempts },
+    };
   }
 }
 

@@ -12,10 +12,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALL_INDEXES, NODE_PARTITION_KEY } from '../functions/indexer/indexer-table.js';
+import { ALL_INDEXES, ATTR, NODE_PARTITION_KEY } from '../functions/indexer/indexer-table.js';
 import { INDEXER_ENV } from '../functions/indexer/indexer.js';
+import { REFERENCE_INDEXER_READ_FIELDS } from '../functions/indexer/read-fields.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
-import { acknowledge } from './secure-resources.js';
+import { acknowledge, keyStatement } from './secure-resources.js';
 
 export const INDEXER_ENTRY = path.join(PROJECT_ROOT, 'functions', 'indexer', 'handler.ts');
 
@@ -41,6 +42,8 @@ export interface ReferenceIndexerProps {
 }
 
 export class ReferenceIndexer extends Construct {
+  /** The payload fields the indexer reads: give them as its route's `readsFields` so the notifier watches them. */
+  static readonly READ_FIELDS = REFERENCE_INDEXER_READ_FIELDS;
   readonly table: dynamodb.Table;
   readonly bundled: BundledFunction;
   readonly eventSourceMapping: lambda.EventSourceMapping;
@@ -54,6 +57,8 @@ export class ReferenceIndexer extends Construct {
       encryptionKey: props.encryptionKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+      // Resync runs' bookkeeping items expire (functions/indexer/run-store.ts); node items have no such attribute.
+      timeToLiveAttribute: ATTR.expiresAt,
     });
     for (const index of ALL_INDEXES) {
       this.table.addGlobalSecondaryIndex({
@@ -75,9 +80,20 @@ export class ReferenceIndexer extends Construct {
     });
     const b = this.bundled;
     b.allow('ConsumeRouteQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [props.queue.queueArn]);
-    if (props.queue.encryptionMasterKey !== undefined) b.allow('DecryptRouteQueue', ['kms:Decrypt'], [props.queue.encryptionMasterKey.keyArn]);
-    b.allow('WriteReadModel', ['dynamodb:PutItem'], [this.table.tableArn]);
-    b.allow('UseReadModelKey', ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], [props.encryptionKey.keyArn]);
+    // PutItem: notifications and sweep tombstones; UpdateItem/GetItem: resync runs' progress;
+    // ConditionCheckItem: a new node's write checks the sweeps' watermark
+    // (a TransactWriteItems is authorized as its PutItem and UpdateItem: "Using IAM with DynamoDB
+    // transactions", docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html);
+    // Scan: a run's sweep.
+    b.allow('WriteReadModel', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Scan'], [this.table.tableArn]);
+    // Each key use only through the service that makes it (kms:ViaService): SQS decrypts the
+    // route's messages, DynamoDB encrypts the read model. Same key or not, no statement repeats another.
+    if (props.queue.encryptionMasterKey !== undefined) {
+      b.role.addToPrincipalPolicy(keyStatement('DecryptRouteQueue', this, props.queue.encryptionMasterKey, ['kms:Decrypt'], ['sqs']));
+    }
+    b.role.addToPrincipalPolicy(
+      keyStatement('UseReadModelKey', this, props.encryptionKey, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], ['dynamodb']),
+    );
 
     this.eventSourceMapping = b.function.addEventSourceMapping('RouteQueue', {
       eventSourceArn: props.queue.queueArn,

@@ -1,7 +1,9 @@
 /**
  * The local event bus: a loopback HTTP server speaking EventBridge's PutEvents and
  * DescribeEventBus (AWS JSON 1.1, `X-Amz-Target: AWSEvents.PutEvents`), so the notifier's
- * real `EventBridgeClient` publishes to it with only `endpoint` changed.
+ * real `EventBridgeClient` publishes to it with only `endpoint` changed. PutRule, PutTargets,
+ * RemoveTargets and DeleteRule add and remove rules of its own next to the template's (what
+ * `npm run smoke` needs), delivering to targets by ARN through `deliverToArn`.
  *
  * Entries are checked the way EventBridge checks them: at most 10 a request and the request
  * under 256 KB as EventBridge counts it (else the whole request is a ValidationException);
@@ -45,7 +47,23 @@ export interface EventBusOptions {
   readonly port?: number;
   /** Faults to inject from the start (see {@link EventBusFaults}); settable later as `bus.faults`. */
   readonly faults?: EventBusFaults;
+  /**
+   * Delivers an event to a target given by ARN (a rule made with PutRule/PutTargets, e.g. by
+   * `npm run smoke`); answers false when no such target exists here (the delivery fails, as on AWS).
+   */
+  readonly deliverToArn?: (arn: string, eventJson: string) => boolean;
 }
+
+/** A rule made through the API (PutRule/PutTargets), as opposed to one read from the template. */
+interface ApiRule {
+  readonly name: string;
+  readonly pattern: CompiledPattern;
+  readonly enabled: boolean;
+  /** Target Id → ARN. */
+  readonly targets: Map<string, string>;
+}
+
+const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 
 /**
  * Fault injection (tests and the soak): consulted per request and per entry. Faults are
@@ -86,6 +104,7 @@ export class LocalEventBus {
   readonly region: string;
   readonly busArn: string;
   private readonly rules: CompiledRule[];
+  private readonly apiRules = new Map<string, ApiRule>();
   readonly stats = { requests: 0, accepted: 0, rejected: 0, deliveries: 0, toOtherBus: 0, injected: 0 };
   /** Faults to inject; undefined (the default) for none. */
   faults: EventBusFaults | undefined;
@@ -116,6 +135,67 @@ export class LocalEventBus {
     if (name === 'default') return { Name: 'default', Arn: `arn:aws:events:${this.region}:${this.account}:event-bus/default` };
     if (name === undefined || this.isThisBus(name)) return { Name: this.opts.busName, Arn: this.busArn };
     throw new AwsServiceError('ResourceNotFoundException', `Event bus ${String(name)} does not exist.`);
+  }
+
+  private ruleArn(name: string): string {
+    return `arn:aws:events:${this.region}:${this.account}:rule/${this.opts.busName}/${name}`;
+  }
+
+  private apiRule(name: unknown, bus: unknown): ApiRule {
+    if (!this.isThisBus(bus)) throw new AwsServiceError('ResourceNotFoundException', `Event bus ${String(bus)} does not exist.`);
+    const rule = typeof name === 'string' ? this.apiRules.get(name) : undefined;
+    if (rule === undefined) throw new AwsServiceError('ResourceNotFoundException', `Rule ${String(name)} does not exist on EventBus ${this.opts.busName}.`);
+    return rule;
+  }
+
+  /** PutRule with an event pattern (no schedule), on this bus; a rule of the template's name is refused. */
+  putRule(input: Record<string, unknown>): { RuleArn: string } {
+    const name = input.Name;
+    if (typeof name !== 'string' || !RULE_NAME.test(name)) throw new AwsServiceError('ValidationException', `Rule name ${String(name)} is invalid.`);
+    if (!this.isThisBus(input.EventBusName)) throw new AwsServiceError('ResourceNotFoundException', `Event bus ${String(input.EventBusName)} does not exist.`);
+    if (this.rules.some((r) => r.rule.name === name)) throw new AwsServiceError('ValidationException', `Rule ${name} comes from the template; this stand-in does not change it.`);
+    if (typeof input.EventPattern !== 'string') throw new AwsServiceError('ValidationException', 'EventPattern is required (this stand-in has no schedules).');
+    let pattern: CompiledPattern;
+    try {
+      pattern = compilePattern(JSON.parse(input.EventPattern));
+    } catch (error) {
+      throw new AwsServiceError('InvalidEventPatternException', `Event pattern is not valid. Reason: ${(error as Error).message}`);
+    }
+    const previous = this.apiRules.get(name);
+    this.apiRules.set(name, { name, pattern, enabled: input.State !== 'DISABLED', targets: previous?.targets ?? new Map() });
+    return { RuleArn: this.ruleArn(name) };
+  }
+
+  putTargets(input: Record<string, unknown>): { FailedEntryCount: number; FailedEntries: unknown[] } {
+    const rule = this.apiRule(input.Rule, input.EventBusName);
+    const targets = Array.isArray(input.Targets) ? (input.Targets as { Id?: unknown; Arn?: unknown }[]) : [];
+    if (targets.length === 0) throw new AwsServiceError('ValidationException', 'Targets must have at least one target.');
+    for (const t of targets) {
+      if (typeof t.Id !== 'string' || typeof t.Arn !== 'string') throw new AwsServiceError('ValidationException', 'Each target needs an Id and an Arn.');
+      rule.targets.set(t.Id, t.Arn);
+    }
+    return { FailedEntryCount: 0, FailedEntries: [] };
+  }
+
+  removeTargets(input: Record<string, unknown>): { FailedEntryCount: number; FailedEntries: unknown[] } {
+    const rule = this.apiRule(input.Rule, input.EventBusName);
+    for (const id of Array.isArray(input.Ids) ? input.Ids : []) rule.targets.delete(String(id));
+    return { FailedEntryCount: 0, FailedEntries: [] };
+  }
+
+  /** DeleteRule; as on AWS, a rule that still has targets is refused. Deleting a rule that does not exist succeeds. */
+  deleteRule(input: Record<string, unknown>): Record<string, never> {
+    const name = input.Name;
+    const rule = typeof name === 'string' ? this.apiRules.get(name) : undefined;
+    if (rule === undefined) return {};
+    if (rule.targets.size > 0) throw new AwsServiceError('ValidationException', "Rule can't be deleted since it has targets.");
+    this.apiRules.delete(rule.name);
+    return {};
+  }
+
+  /** Names of the rules made through the API that exist now. */
+  get apiRuleNames(): string[] {
+    return [...this.apiRules.keys()];
   }
 
   /** PutEvents, without the HTTP: validates, routes, delivers, answers. */
@@ -222,6 +302,16 @@ export class LocalEventBus {
         for (const t of this.opts.targets) t.deliver(delivery);
       }
     }
+    for (const rule of this.apiRules.values()) {
+      if (!rule.enabled || !rule.pattern.matches(event)) continue;
+      matched.push(rule.name);
+      for (const [id, arn] of rule.targets) {
+        const delivery: Delivery = { rule: rule.name, target: id, event, eventJson, deliveredAt: Date.now() };
+        if (this.opts.deliverToArn?.(arn, eventJson) !== true) continue;
+        this.stats.deliveries++;
+        for (const t of this.opts.targets) t.deliver(delivery);
+      }
+    }
     this.opts.onEvent?.(event, matched, receivedAt);
   }
 }
@@ -241,7 +331,14 @@ export async function startEventBusServer(opts: EventBusOptions): Promise<EventB
     {
       targetPrefix: 'AWSEvents',
       jsonVersion: '1.1',
-      operations: { PutEvents: (input) => bus.putEvents(input), DescribeEventBus: (input) => bus.describeEventBus(input) },
+      operations: {
+        PutEvents: (input) => bus.putEvents(input),
+        DescribeEventBus: (input) => bus.describeEventBus(input),
+        PutRule: (input) => bus.putRule(input),
+        PutTargets: (input) => bus.putTargets(input),
+        RemoveTargets: (input) => bus.removeTargets(input),
+        DeleteRule: (input) => bus.deleteRule(input),
+      },
       maxBodyBytes: 4 * 1024 * 1024,
       faults: (operation, input) => bus.faults?.request?.(operation, input),
     },

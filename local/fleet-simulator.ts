@@ -1,8 +1,9 @@
 /**
  * A fleet of compute nodes writing to the table the way Nova's resource tracker does:
  * nodes appear (PutItem with every ComputeNode field), report usage every few seconds (most
- * reports change only unwatched fields such as `memory_mb_used`/`free_ram_mb`, or nothing
- * at all, which DynamoDB turns into no stream record), instances boot and go away (watched
+ * reports change only `memory_mb_used`/`free_ram_mb`, watched only when a consumer reads them
+ * as the reference indexer does, or nothing at all, which DynamoDB turns into no stream record),
+ * instances boot and go away (watched
  * `vcpus_used`, `running_vms`, `local_gb_used`, `disk_available_least` change; a boot counts
  * in `current_workload` until a later report settles it), nodes are
  * soft-deleted (`deleted` set to the node's id, as Nova does), come back, or are

@@ -25,9 +25,11 @@ export class CountingMetrics {
       addDimension(name: string, value: string) {
         dimensions.push(`${name}=${value}`);
       },
+      // As Powertools' single metric: published on addMetric, then its dimensions are cleared.
       addMetric(name: string, unit: unknown, value: number) {
         self.addMetric(name, unit, value);
         for (const d of dimensions) self.addMetric(`${name}|${d}`, unit, value);
+        dimensions.length = 0;
       },
     };
   }

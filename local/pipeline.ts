@@ -33,7 +33,8 @@ import { CountingMetrics } from './notifier-metrics.js';
 import { PipelineStats } from './pipeline-stats.js';
 import { JsonlWriter, prepareRunDirectory, type RunFiles } from './run-directory.js';
 import { startSqsServer, type QueueMessage, type SqsServer } from './sqs-server.js';
-import { loadStackTemplate, readTemplateDeployment, type TemplateDeployment } from './stack-template.js';
+import { loadStackTemplate, readTemplateDeployment, type TemplateDeployment, type TemplateRule } from './stack-template.js';
+import { startLocalRedrive, type LocalRedrive } from './redrive-worker.js';
 import { StreamPoller } from './stream-poller.js';
 import { IndexerSink, JsonlTarget, type DeliveredEvent } from './targets.js';
 
@@ -69,6 +70,14 @@ export interface PipelineOptions {
   readonly onError?: (error: unknown, where: string) => void;
   /** Called with what is being started, for a progress line. */
   readonly onProgress?: (step: string) => void;
+  /** Rules added to the template's on the local bus (`npm start --amqp-url` adds the AMQP bridge's route). @default - none */
+  readonly extraRules?: readonly TemplateRule[];
+  /**
+   * The automatic redrive of given-up batches (`local/redrive-worker.ts`): its back-off, or
+   * false for none. The batches are kept in `<runDirectory>/on-failure-bucket/` either way.
+   * @default { baseDelaySeconds: 5, maxDelaySeconds: 300 }
+   */
+  readonly redrive?: false | { readonly baseDelaySeconds?: number; readonly maxDelaySeconds?: number };
 }
 
 export interface LocalPipeline {
@@ -95,12 +104,14 @@ export interface LocalPipeline {
   readonly mapping: { batchSize: number; maxRetries: number; bisectOnError: boolean; pollIntervalMs: number };
   /** On-failure records written so far. */
   readonly onFailureRecords: readonly OnFailureRecord[];
+  /** The automatic redrive (undefined when turned off); given-up batches are kept in its store. */
+  readonly redrive: LocalRedrive | undefined;
   /** Stops polling, the servers and DynamoDB Local; flushes the files. Idempotent. */
   stop(): Promise<void>;
 }
 
 /** The notifier's environment from the template, with the local bus and queue in place of AWS's. */
-function notifierEnvironment(deployment: TemplateDeployment, local: { busArn: string; queueUrl: string }): Record<string, string> {
+export function notifierEnvironment(deployment: TemplateDeployment, local: { busArn: string; queueUrl: string }): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of Object.values(ENV)) {
     const value = deployment.functionEnvironment[name];
@@ -172,8 +183,10 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
     cleanups.push(() => sqsServer.close());
     const busServer = await startEventBusServer({
       busName: opts.busName ?? DEFAULT_BUS_NAME,
-      rules: deployment.rules,
+      rules: [...deployment.rules, ...(opts.extraRules ?? [])],
       targets: [indexer, new JsonlTarget(eventsFile)],
+      // Rules made with PutRule/PutTargets (npm run smoke) deliver to queues of the SQS stand-in.
+      deliverToArn: (arn, eventJson) => sqsServer.sqs.deliverToArn(arn, eventJson),
       onEvent: (event, matched, at) => {
         stats.noteEvent(event, matched, at);
         opts.onEvent?.(event, matched, at);
@@ -185,7 +198,7 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
     const notifierConfig = loadConfig(notifierEnvironment(deployment, { busArn: busServer.bus.busArn, queueUrl: quarantineQueueUrl }));
     // As the Lambda entry point (handler.ts) configures them.
     const eventBridge = new EventBridgeClient({ ...localClientConfig(busServer.endpoint), maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS });
-    const sqsClient = new SQSClient({ ...localClientConfig(sqsServer.endpoint), requestHandler: REQUEST_TIMEOUTS });
+    const sqsClient = new SQSClient({ ...localClientConfig(sqsServer.endpoint), maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS });
     cleanups.push(() => {
       eventBridge.destroy();
       sqsClient.destroy();
@@ -208,6 +221,17 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
       pollIntervalMs: opts.pollIntervalMs ?? 250,
     };
     const onFailureRecords: OnFailureRecord[] = [];
+    const redrive = await startLocalRedrive({
+      directory: join(files.directory, 'on-failure-bucket'),
+      notifierConfig,
+      busEndpoint: busServer.endpoint,
+      sqsEndpoint: sqsServer.endpoint,
+      timeoutMs,
+      logLevel: opts.logLevel ?? 'ERROR',
+      ...(opts.redrive === false ? { poll: false } : opts.redrive ?? {}),
+      ...(opts.onError === undefined ? {} : { onError: opts.onError }),
+    });
+    cleanups.push(() => redrive.stop());
     const streams = new DynamoDBStreamsClient(dynamodb.clientConfig);
     const poller = new StreamPoller({
       streams,
@@ -218,10 +242,14 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
       bisectOnError: mapping.bisectOnError,
       pollIntervalMs: mapping.pollIntervalMs,
       invocationTimeoutMs: timeoutMs,
+      // DynamoDB Local's creation times are whole minutes; a resync sweep needs finer ones.
+      stampReadTime: true,
       onFailure: (failure) => {
         stats.onFailure += failure.records.length;
         onFailureRecords.push(failure);
         onFailureFile.write(failure);
+        // Kept where the redrive finds them, as Lambda's S3 destination keeps them.
+        redrive.keep(failure).catch((error: unknown) => opts.onError?.(error, 'on-failure bucket'));
         opts.onFailure?.(failure);
       },
       onRecords: (records) => {
@@ -259,6 +287,7 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
       notifierConfig,
       mapping,
       onFailureRecords,
+      redrive: opts.redrive === false ? undefined : redrive,
       stop: () => (stopping ??= runCleanups()),
     };
   } catch (error) {

@@ -2,14 +2,16 @@
  * The quarantine queue's local stand-in: a loopback HTTP server speaking SQS's AWS JSON 1.0
  * protocol (`X-Amz-Target: AmazonSQS.<Operation>`, as @aws-sdk/client-sqs v3 sends it, with
  * `awsQueryCompatible` error codes), so the notifier's real `SQSClient` reaches it the same
- * way it reaches SQS. Implements SendMessage, SendMessageBatch, ReceiveMessage,
- * DeleteMessage and GetQueueUrl; messages are kept in memory and appended to a JSONL file.
+ * way it reaches SQS. Implements SendMessage (with DelaySeconds), SendMessageBatch, ReceiveMessage
+ * (with the ApproximateReceiveCount and SentTimestamp attributes), ChangeMessageVisibility,
+ * DeleteMessage and GetQueueUrl, and CreateQueue, DeleteQueue, Get/SetQueueAttributes for queues
+ * made at run time (`npm run smoke`'s); messages are kept in memory and appended to a JSONL file.
  * Answers carry `MD5OfMessageBody`, which the SDK verifies. Tests can inject faults (a
  * refusing or unreachable queue, failed entries) through `sqs.faults`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { AwsServiceError, startAwsJsonServer, type RequestFault, type RunningServer } from './aws-json-server.js';
-import { LOCAL_ACCOUNT } from './local-aws.js';
+import { LOCAL_ACCOUNT, LOCAL_AWS } from './local-aws.js';
 import type { JsonlWriter } from './run-directory.js';
 
 /** SQS: a message and a batch (all its bodies) at most 256 KiB; ten entries a batch. */
@@ -115,6 +117,7 @@ export class LocalSqs {
     const problem = this.bodyProblem(input.MessageBody);
     if (problem !== undefined) throw queueError('InvalidParameterValueException', 'InvalidParameterValue', problem);
     const m = this.store(q.name, q.messages, input.MessageBody as string);
+    if (typeof input.DelaySeconds === 'number') m.invisibleUntil = m.sentAt + input.DelaySeconds * 1000;
     return { MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody };
   }
 
@@ -164,9 +167,32 @@ export class LocalSqs {
       m.receiveCount++;
       m.invisibleUntil = now + visibility * 1000;
       m.receiptHandle = randomUUID();
-      Messages.push({ MessageId: m.messageId, ReceiptHandle: m.receiptHandle, MD5OfBody: m.md5OfBody, Body: m.body });
+      Messages.push({
+        MessageId: m.messageId,
+        ReceiptHandle: m.receiptHandle,
+        MD5OfBody: m.md5OfBody,
+        Body: m.body,
+        Attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentAt) },
+      });
     }
     return { Messages };
+  }
+
+  changeMessageVisibility(input: Record<string, unknown>) {
+    const q = this.queueOf(input.QueueUrl);
+    const m = q.messages.find((x) => x.receiptHandle !== undefined && x.receiptHandle === input.ReceiptHandle);
+    if (m === undefined) throw queueError('ReceiptHandleIsInvalid', 'ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
+    const seconds = input.VisibilityTimeout;
+    if (typeof seconds !== 'number' || seconds < 0 || seconds > 43_200) {
+      throw queueError('InvalidParameterValueException', 'InvalidParameterValue', 'Value for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.');
+    }
+    m.invisibleUntil = Date.now() + seconds * 1000;
+    return {};
+  }
+
+  /** Messages of a queue not yet deleted (visible or not). */
+  pendingCount(queue: string): number {
+    return this.queues.get(queue)?.length ?? 0;
   }
 
   deleteMessage(input: Record<string, unknown>) {
@@ -175,6 +201,56 @@ export class LocalSqs {
     if (index < 0) throw queueError('ReceiptHandleIsInvalid', 'ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
     q.messages.splice(index, 1);
     return {};
+  }
+
+  /** The queue's ARN, as SQS forms it (`arn:aws:sqs:<region>:<account>:<name>`). */
+  queueArn(name: string): string {
+    return `arn:aws:sqs:${LOCAL_AWS.region}:${this.opts.account ?? LOCAL_ACCOUNT}:${name}`;
+  }
+
+  /** CreateQueue (standard queues; attributes are accepted and not enforced). Idempotent, as on SQS. */
+  createQueue(input: Record<string, unknown>) {
+    const name = input.QueueName;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+      throw queueError('InvalidParameterValueException', 'InvalidParameterValue', 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
+    }
+    if (!this.queues.has(name)) this.queues.set(name, []);
+    return { QueueUrl: this.queueUrl(name) };
+  }
+
+  deleteQueue(input: Record<string, unknown>) {
+    const q = this.queueOf(input.QueueUrl);
+    this.queues.delete(q.name);
+    return {};
+  }
+
+  /** GetQueueAttributes: QueueArn and the message counts. */
+  getQueueAttributes(input: Record<string, unknown>) {
+    const q = this.queueOf(input.QueueUrl);
+    const now = Date.now();
+    return {
+      Attributes: {
+        QueueArn: this.queueArn(q.name),
+        ApproximateNumberOfMessages: String(q.messages.filter((m) => m.invisibleUntil <= now).length),
+        ApproximateNumberOfMessagesNotVisible: String(q.messages.filter((m) => m.invisibleUntil > now).length),
+      },
+    };
+  }
+
+  /** SetQueueAttributes: accepted (a policy is not enforced here). */
+  setQueueAttributes(input: Record<string, unknown>) {
+    this.queueOf(input.QueueUrl);
+    return {};
+  }
+
+  /** Stores `body` in the queue with this ARN, as EventBridge delivers to a queue target; false when there is none. */
+  deliverToArn(arn: string, body: string): boolean {
+    const name = arn.startsWith('arn:aws:sqs:') ? arn.split(':').at(-1) : undefined;
+    const messages = name === undefined ? undefined : this.queues.get(name);
+    if (name === undefined || messages === undefined || arn !== this.queueArn(name)) return false;
+    // Not through store(): its file and onMessage are the quarantine's, and this is not quarantined.
+    messages.push({ queue: name, messageId: randomUUID(), body, md5OfBody: md5(body), sentAt: Date.now(), receiveCount: 0, invisibleUntil: 0 });
+    return true;
   }
 
   getQueueUrl(input: Record<string, unknown>) {
@@ -208,7 +284,12 @@ export async function startSqsServer(opts: SqsServerOptions): Promise<SqsServer>
         SendMessageBatch: (i) => sqs.sendMessageBatch(i),
         ReceiveMessage: (i) => sqs.receiveMessage(i),
         DeleteMessage: (i) => sqs.deleteMessage(i),
+        ChangeMessageVisibility: (i) => sqs.changeMessageVisibility(i),
         GetQueueUrl: (i) => sqs.getQueueUrl(i),
+        CreateQueue: (i) => sqs.createQueue(i),
+        DeleteQueue: (i) => sqs.deleteQueue(i),
+        GetQueueAttributes: (i) => sqs.getQueueAttributes(i),
+        SetQueueAttributes: (i) => sqs.setQueueAttributes(i),
       },
       faults: (operation, input) => sqs.faults?.request?.(operation, input),
     },

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole pipeline on this machine, with a simulated fleet writing to it.
  *
- *   npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet]
+ *   npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL]
  *
  * Prints what runs where, each notification as the bus receives it, and a summary every
  * few seconds; stops everything it started on Ctrl-C, SIGTERM or at the end of --duration,
@@ -16,17 +16,22 @@ import { JavaNotFoundError } from './dynamodb-local.js';
 import { startLocalPipeline, type LocalPipeline } from './pipeline.js';
 import { startLocalReferenceIndexer, type LocalReferenceIndexer } from './reference-indexer-feed.js';
 import type { NodeQuery } from '../functions/indexer/query-plan.js';
+import { checkDrift, describeDrift, summarizeDrift } from '../functions/indexer/drift.js';
 import { METRIC } from '../functions/notifier/metric-names.js';
 import type { DeliveredEvent } from './targets.js';
 import type { QueueMessage } from './sqs-server.js';
 import type { OnFailureRecord } from './batch-delivery.js';
+import { displayUrl } from '../functions/amqp-bridge/broker-publisher.js';
+import { LOCAL_AMQP_BRIDGE_RULE, startLocalAmqpBridge, templateBridgeTarget, type LocalAmqpBridge } from './amqp-bridge-feed.js';
 
-const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet]
+const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL]
   --duration  stop after this many seconds (default: run until Ctrl-C)
   --nodes     compute nodes in the simulated fleet (default 20)
   --seed      seed of the fleet's decisions (default 1)
   --run-dir   where the JSONL files go (default .local)
   --quiet     no line per notification, only the summaries
+  --amqp-url  also run the AMQP bridge against this broker: amqp://USER:PASS@HOST:PORT/
+              (exchange nova, routing key versioned_notifications.info, as Nova publishes)
 `;
 
 interface Args {
@@ -35,6 +40,7 @@ interface Args {
   seed: number;
   runDir: string;
   quiet: boolean;
+  amqpUrl: string | undefined;
 }
 
 function parse(argv: string[]): Args {
@@ -46,6 +52,7 @@ function parse(argv: string[]): Args {
       seed: { type: 'string' },
       'run-dir': { type: 'string' },
       quiet: { type: 'boolean' },
+      'amqp-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -66,7 +73,22 @@ function parse(argv: string[]): Args {
     seed: Math.floor(number('seed', values.seed, 1, 0)!),
     runDir: values['run-dir'] ?? '.local',
     quiet: values.quiet ?? false,
+    amqpUrl: amqpUrl(values['amqp-url']),
   };
+}
+
+function amqpUrl(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || !['amqp:', 'amqps:'].includes(url.protocol) || url.hostname === '') {
+    throw new Error(`--amqp-url must be amqp://USER:PASS@HOST:PORT/ (or amqps://), got '${displayUrl(text)}'`);
+  }
+  return text;
 }
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -120,7 +142,19 @@ function summary(p: LocalPipeline, label: string): string {
   return (
     `[${label}] writes ${s.writes} · stream records ${s.streamRecords} · notifications: create ${n['compute_node.create']}, ` +
     `update ${n['compute_node.update']}, delete ${n['compute_node.delete']} · suppressed ${p.metrics.total(METRIC.updatesSuppressed)} · ` +
-    `quarantined ${s.quarantined} · given up ${s.onFailure} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})`
+    `quarantined ${s.quarantined} · given up ${s.onFailure}${p.redrive === undefined ? '' : ` (redriven ${p.redrive.stats.redrivenRecords})`} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})`
+  );
+}
+
+/** What the AMQP bridge has put on the broker, and what waits. */
+function amqpSummary(b: LocalAmqpBridge): string {
+  const n = b.stats.published;
+  const total = Object.values(n).reduce((a, c) => a + c, 0);
+  const s = b.stats;
+  return (
+    `[amqp] published to ${b.broker} (exchange ${b.exchange}): ${total} (create ${n['compute_node.create'] ?? 0}, update ${n['compute_node.update'] ?? 0}, delete ${n['compute_node.delete'] ?? 0})` +
+    ` · waiting ${s.waiting} · unconfirmed attempts ${s.failedAttempts} · dead-lettered ${s.deadLettered}` +
+    (s.lastError === undefined ? '' : ` · last error: ${s.lastError}`)
   );
 }
 
@@ -143,6 +177,20 @@ async function showQuery(indexer: LocalReferenceIndexer, full: boolean): Promise
     }
   } catch (error) {
     process.stderr.write(`reference indexer query: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
+/** `cli drift` on the local tables: how the reference indexer's read model differs from the table (first lines and the summary). */
+async function showDrift(p: LocalPipeline, indexer: LocalReferenceIndexer): Promise<void> {
+  if (indexer.target === undefined) return;
+  try {
+    const report = await checkDrift(p.ddb, { tableName: p.tableName, indexerTableName: indexer.tableName });
+    const shown = report.differences.slice(0, 10);
+    for (const d of shown) out(`    ${describeDrift(d)}`);
+    if (report.differences.length > shown.length) out(`    … ${report.differences.length - shown.length} more`);
+    out(`[${summarizeDrift(report)}]`);
+  } catch (error) {
+    process.stderr.write(`drift check: ${error instanceof Error ? error.message : String(error)}\n`);
   }
 }
 
@@ -190,6 +238,7 @@ async function main(): Promise<number> {
   try {
     pipeline = await startLocalPipeline({
       runDirectory: args.runDir,
+      ...(args.amqpUrl === undefined ? {} : { extraRules: [LOCAL_AMQP_BRIDGE_RULE] }),
       onProgress: (step) => out(`  … ${step}`),
       onEvent: (event, matched) => {
         if (!args.quiet) printEvent(event, matched);
@@ -224,6 +273,16 @@ async function main(): Promise<number> {
       if (!shuttingDown) process.stderr.write(`reference indexer: ${error instanceof Error ? error.message : String(error)}\n`);
     },
   });
+  const amqpBridge =
+    args.amqpUrl === undefined
+      ? undefined
+      : startLocalAmqpBridge(p, {
+          url: args.amqpUrl,
+          target: templateBridgeTarget(p.deployment.rules) ?? LOCAL_AMQP_BRIDGE_RULE.targets[0]!.name,
+          onError: (error) => {
+            if (!shuttingDown) process.stderr.write(`amqp bridge: ${error instanceof Error ? error.message : String(error)}\n`);
+          },
+        });
   const fleet = new FleetSimulator({
     client: p.ddb,
     tableName: p.tableName,
@@ -251,7 +310,17 @@ async function main(): Promise<number> {
       ? '  indexer           no ReferenceIndexer route in the template: the reference indexer is off'
       : `  indexer           functions/indexer on table ${refIndexer.tableName} (DynamoDB Local), fed by ${refIndexer.target}`,
   );
+  if (amqpBridge !== undefined) {
+    out(`  AMQP bridge       functions/amqp-bridge → ${amqpBridge.broker}  exchange ${amqpBridge.exchange} (topic), routing key ${amqpBridge.routingKeys.join(', ')}, oslo messagingv2 envelope, fed by ${amqpBridge.target}`);
+  }
   out(`  files             ${rel(p.files.events)} (deliveries), ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
+  if (p.redrive !== undefined) {
+    out(`  redrive           given-up batches kept in ${rel(p.redrive.store.location)} (Lambda's S3 format) and redriven automatically; by hand: npm run --silent cli -- redrive --directory ${rel(p.redrive.store.location)}`);
+  }
+  out(
+    `  smoke test        AWS_ENDPOINT_URL_DYNAMODB=${p.dynamodb.endpoint} AWS_ENDPOINT_URL_EVENTBRIDGE=${p.busEndpoint} ` +
+      `AWS_ENDPOINT_URL_SQS=${p.sqsEndpoint} npm run smoke -- --table ${p.tableName} --bus ${p.busArn} --watched-fields ${p.notifierConfig.watchedFields.join(',')}`,
+  );
   out(`  fleet             ${args.nodes} nodes, seed ${args.seed}; ${args.duration === undefined ? 'until Ctrl-C' : `for ${args.duration} s (Ctrl-C stops sooner)`}`);
   out('');
 
@@ -259,6 +328,7 @@ async function main(): Promise<number> {
   fleet.start();
   const ticker = setInterval(() => {
     out(summary(p, `${Math.round((Date.now() - startedAt) / 1000)}s`));
+    if (amqpBridge !== undefined) out(amqpSummary(amqpBridge));
     void showQuery(refIndexer, false);
   }, 5_000);
   const timers: NodeJS.Timeout[] = [ticker];
@@ -278,9 +348,12 @@ async function main(): Promise<number> {
     await new Promise((r) => setTimeout(r, 500));
   }
   await refIndexer.stop();
+  await amqpBridge?.stop();
   await showQuery(refIndexer, true);
+  await showDrift(p, refIndexer);
   await p.stop();
   out(summary(p, 'final'));
+  if (amqpBridge !== undefined) out(amqpSummary(amqpBridge));
   out(`stopped. Files: ${rel(p.files.events)}, ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
   return 0;
 }

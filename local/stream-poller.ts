@@ -44,6 +44,11 @@ export interface StreamPollerOptions {
   /** @default 60000 */
   readonly invocationTimeoutMs?: number;
   readonly retryDelayMs?: (retry: number) => number;
+  /**
+   * Stamp each record's ApproximateCreationDateTime with the time it was first read, to the
+   * millisecond (DynamoDB Local truncates it to the minute; see `toLambdaRecord`). @default false
+   */
+  readonly stampReadTime?: boolean;
   /** Observers, for statistics and tests. */
   readonly onRecords?: (records: readonly LambdaStreamRecord[], shardId: string) => void;
   readonly onInvoke?: (records: readonly LambdaStreamRecord[], outcome: InvokeOutcome) => void;
@@ -186,7 +191,8 @@ export class StreamPoller {
         continue;
       }
       if (records.length > 0) {
-        const batch = records.map((r) => toLambdaRecord(r, this.opts.streamArn));
+        const readAt = this.opts.stampReadTime === true ? Date.now() : undefined;
+        const batch = records.map((r) => toLambdaRecord(r, this.opts.streamArn, readAt));
         this.counters.records += batch.length;
         this.opts.onRecords?.(batch, shard.shardId);
         const result = await deliverBatch(batch, {

@@ -11,15 +11,17 @@ import { parseArgs } from 'node:util';
 import { describeReport } from '../test/faults/invariants.js';
 import type { SoakOutcome, SoakScenario } from './scenario.js';
 import { badInput } from './bad-input.js';
+import { busOutageRedrive } from './bus-outage-redrive.js';
 import { burst } from './burst.js';
 import { crashes } from './crashes.js';
 import { fleet } from './fleet.js';
+import { gapAndRepair } from './gap-and-repair.js';
 import { missingBus } from './missing-bus.js';
 import { network } from './network.js';
 import { quarantineOutage } from './quarantine-outage.js';
 import { throttling } from './throttling.js';
 
-const SCENARIOS: readonly SoakScenario[] = [burst, throttling, network, crashes, quarantineOutage, badInput, missingBus, fleet];
+const SCENARIOS: readonly SoakScenario[] = [burst, throttling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, busOutageRedrive];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -65,9 +67,9 @@ for (const scenario of chosen) {
   }
 }
 
-const header = ['scenario', 'writes', 'stream records', 'notifications expected', 'delivered', 'duplicates', 'quarantined', 'on-failure', 'lost', 'invariants', 'seconds'];
+const header = ['scenario', 'writes', 'stream records', 'notifications expected', 'delivered', 'duplicates', 'quarantined', 'on-failure', 'redriven', 'lost', 'invariants', 'seconds'];
 const table = rows.map(({ scenario, outcome, error, seconds }) => {
-  if (outcome === undefined) return [scenario.name, '-', '-', '-', '-', '-', '-', '-', '?', `error: ${error instanceof Error ? error.message : String(error)}`, seconds.toFixed(0)];
+  if (outcome === undefined) return [scenario.name, '-', '-', '-', '-', '-', '-', '-', '-', '?', `error: ${error instanceof Error ? error.message : String(error)}`, seconds.toFixed(0)];
   const r = outcome.report;
   return [
     scenario.name,
@@ -78,13 +80,14 @@ const table = rows.map(({ scenario, outcome, error, seconds }) => {
     String(r.duplicates),
     `${r.quarantined}/${r.expectedQuarantined}`,
     String(r.onFailure),
+    String(outcome.redriven ?? 0),
     String(r.lost),
     r.violations.length === 0 ? 'hold' : `${r.violations.length} broken`,
     seconds.toFixed(0),
   ];
 });
 const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
-const out = [line(header), line(header.map((h, i) => (i === 0 || i === 9 ? '---' : '---:'))), ...table.map(line)];
+const out = [line(header), line(header.map((h, i) => (i === 0 || h === 'invariants' ? '---' : '---:'))), ...table.map(line)];
 process.stdout.write(out.join('\n') + '\n\n');
 for (const { scenario, outcome } of rows) {
   if (outcome === undefined) continue;

@@ -18,6 +18,8 @@ export interface SoakOutcome {
   /** What was injected (`FaultLog.summary()`), and what the runtime went through. */
   readonly faults: string;
   readonly notes: readonly string[];
+  /** Records the automatic redrive published (scenarios that run it). */
+  readonly redriven?: number;
 }
 
 export interface SoakScenario {

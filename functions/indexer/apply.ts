@@ -1,15 +1,20 @@
 /**
  * Applying a notification to the read model, as pure functions: what a node's item becomes,
  * and whether a notification may replace what is stored. The DynamoDB store runs the same
- * decision as a condition (`attribute_not_exists(uuid) OR order_key < :key`), so concurrent
- * deliveries are safe; `applyToModel` is the in-memory model the tests check it against.
+ * decision as conditions (`order_key < :key AND NOT swept_before > :timestamp` on a stored
+ * node; absent node: not older than the sweeps' watermark), so concurrent deliveries are
+ * safe; `applyToModel` is the in-memory model the tests check it against.
  *
  * The item depends only on the notification, and a notification replaces the stored item iff
  * its order key is greater: the final state of a node is the item of its greatest-key
- * notification, whatever order and however often the notifications arrive.
+ * notification, whatever order and however often the notifications arrive. One addition,
+ * for resync runs (resync-sweep.ts): once a run has swept with threshold T, a notification
+ * older than T (`timestamp < T`, a late delivery: a retry, a redrive from a dead-letter queue)
+ * is stale whatever its key, for every node: the run refreshed every node live at T, with a
+ * newer state, and found every other node not live.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { ATTR, FLEET, MAX_INDEX_PARTITION_KEY_BYTES, MAX_INDEX_SORT_KEY_BYTES } from './indexer-table.js';
+import { ATTR, FLEET, MAX_INDEX_PARTITION_KEY_BYTES, MAX_INDEX_SORT_KEY_BYTES, STATE } from './indexer-table.js';
 import type { IndexerNotification } from './notification.js';
 import { sortableInteger } from './sortable-integer.js';
 
@@ -20,14 +25,27 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'stale';
 /** What is stored of a node that decides the next application. */
 export interface StoredVersion {
   readonly orderKey: string;
-  readonly messageId?: string;
+  /** A sweep's threshold on its tombstone: notifications older than it cannot revive the node. */
+  readonly sweptBefore?: string;
 }
 
-/** The decision: apply iff the notification's key is greater than the stored one. */
-export function decide(stored: StoredVersion | undefined, n: Pick<IndexerNotification, 'orderKey' | 'messageId'>): ApplyOutcome {
-  if (stored === undefined || stored.orderKey < n.orderKey) return 'applied';
+/** What of a stored item decides the next application. */
+export function storedVersion(item: Item): StoredVersion {
+  const sweptBefore = item[ATTR.sweptBefore]?.S;
+  return { orderKey: item[ATTR.orderKey]!.S!, ...(sweptBefore === undefined ? {} : { sweptBefore }) };
+}
+
+/**
+ * The decision: apply iff the notification's key is greater than the stored one, and it is not
+ * older than the last sweep that saw the node (`sweptBefore`) or, for a node the model does not
+ * hold, than the last sweep at all (`watermark`).
+ */
+export function decide(stored: StoredVersion | undefined, n: Pick<IndexerNotification, 'orderKey' | 'timestampKey'>, watermark?: string): ApplyOutcome {
+  if (stored === undefined) return watermark !== undefined && n.timestampKey < watermark ? 'stale' : 'applied';
   if (stored.orderKey === n.orderKey) return 'duplicate';
-  return 'stale';
+  if (stored.orderKey > n.orderKey) return 'stale';
+  if (stored.sweptBefore !== undefined && n.timestampKey < stored.sweptBefore) return 'stale';
+  return 'applied';
 }
 
 // DynamoDB numbers hold 38 significant digits; beyond that the exact value is in `payload`
@@ -50,12 +68,13 @@ export function itemOf(n: IndexerNotification): Item {
     [ATTR.cause]: { S: n.cause },
     [ATTR.timestamp]: { S: n.timestamp },
   };
+  if (n.resyncRun !== null) item[ATTR.resyncRun] = { S: n.resyncRun };
   const node = n.node;
   if (node === undefined) {
-    item[ATTR.state] = { S: 'deleted' };
+    item[ATTR.state] = { S: STATE.deleted };
     return item;
   }
-  item[ATTR.state] = { S: 'live' };
+  item[ATTR.state] = { S: STATE.live };
   item[ATTR.payload] = { S: node.dataJson };
   item[ATTR.payloadVersion] = { S: node.payloadVersion };
   // Index keys must be non-empty and within DynamoDB's key size limits; a node whose type or
@@ -78,14 +97,14 @@ export function itemOf(n: IndexerNotification): Item {
 }
 
 /** Applies a notification to an in-memory model (uuid → item) with the store's rule. */
-export function applyToModel(model: Map<string, Item>, n: IndexerNotification): ApplyOutcome {
+export function applyToModel(model: Map<string, Item>, n: IndexerNotification, watermark?: string): ApplyOutcome {
   const stored = model.get(n.uuid);
-  const outcome = decide(stored === undefined ? undefined : { orderKey: stored[ATTR.orderKey]!.S! }, n);
+  const outcome = decide(stored === undefined ? undefined : storedVersion(stored), n, watermark);
   if (outcome === 'applied') model.set(n.uuid, itemOf(n));
   return outcome;
 }
 
 /** Whether an item is a live node (not a tombstone). */
 export function isLive(item: Item | undefined): boolean {
-  return item?.[ATTR.state]?.S === 'live';
+  return item?.[ATTR.state]?.S === STATE.live;
 }

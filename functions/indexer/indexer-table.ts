@@ -35,7 +35,24 @@ export const ATTR = {
   kVcpus: 'k_vcpus',
   kRam: 'k_ram',
   kDisk: 'k_disk',
+  /** The resync run whose notification set this state (absent: a stream notification). */
+  resyncRun: 'resync_run',
+  /** On a tombstone made by a resync's sweep: the run, and its threshold T (see resync-sweep.ts). */
+  sweptBy: 'swept_by',
+  sweptBefore: 'swept_before',
+  // A resync run's progress item (`uuid` = `resync_run#<run id>`, state `resync_run`) and its
+  // per-node "seen" items (`resync_run#<run id>#<node uuid>`, state `resync_seen`).
+  seenCount: 'seen_count',
+  minTimestamp: 'min_timestamp',
+  endSeen: 'end_seen',
+  refreshed: 'refreshed',
+  startedAt: 'started_at',
+  swept: 'swept',
+  expiresAt: 'expires_at',
 } as const;
+
+/** `state` of an item: a node (live or tombstone), or a resync run's bookkeeping. */
+export const STATE = { live: 'live', deleted: 'deleted', run: 'resync_run', seen: 'resync_seen' } as const;
 
 /** The constant partition key of the fleet-wide indexes (every live node). */
 export const FLEET = 'all';

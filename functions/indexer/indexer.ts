@@ -4,13 +4,16 @@
  * one conditional write (see store.ts), concurrently; a message that fails (unreadable, or the
  * write failed) is reported by id, so SQS delivers it again and, after the queue's
  * `maxReceiveCount`, moves it to the route's dead-letter queue. Nothing is dropped silently.
+ * A resync notification is also counted for its run, and a run's start/end control event is
+ * recorded; either may complete the run and sweep (run-store.ts).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { forEachConcurrently } from '../notifier/retry-policy.js';
 import type { ApplyOutcome } from './apply.js';
-import { readNotification, UnreadableNotificationError } from './notification.js';
+import { readMessage, UnreadableNotificationError } from './notification.js';
+import { noteResyncNotification, noteRunEvent } from './run-store.js';
 import { writeNotification } from './store.js';
 
 export const INDEXER_ENV = { tableName: 'INDEXER_TABLE_NAME', concurrency: 'INDEXER_WRITE_CONCURRENCY' } as const;
@@ -28,18 +31,33 @@ export interface IndexerStats {
   duplicate: number;
   stale: number;
   failed: number;
+  /** Resync runs' start/end events recorded. */
+  runEvents: number;
+  /** Nodes turned into tombstones by resync sweeps. */
+  swept: number;
 }
 
 export function createIndexer(deps: IndexerDeps) {
   const concurrency = deps.concurrency ?? 16;
   return async (event: Pick<SQSEvent, 'Records'>): Promise<SQSBatchResponse & { stats: IndexerStats }> => {
-    const stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0 };
+    const stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0, runEvents: 0, swept: 0 };
     const failures: string[] = [];
     await forEachConcurrently(event.Records ?? [], concurrency, async (record) => {
-      let outcome: ApplyOutcome;
+      let outcome: ApplyOutcome | 'runEvents';
       try {
-        const notification = readNotification(record.body);
-        outcome = await writeNotification(deps.dynamodb, deps.tableName, notification);
+        const message = readMessage(record.body);
+        let swept: number | undefined;
+        if (message.kind === 'resync_run') {
+          outcome = 'runEvents';
+          swept = (await noteRunEvent(deps.dynamodb, deps.tableName, message)).swept;
+        } else {
+          outcome = await writeNotification(deps.dynamodb, deps.tableName, message);
+          swept = (await noteResyncNotification(deps.dynamodb, deps.tableName, message)).swept;
+        }
+        if (swept !== undefined) {
+          stats.swept += swept;
+          deps.logger.info('resync run complete: nodes it did not refresh turned into tombstones', { swept, messageId: record.messageId });
+        }
       } catch (error) {
         stats.failed++;
         failures.push(record.messageId);

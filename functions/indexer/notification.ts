@@ -1,12 +1,32 @@
 /**
- * A delivered notification, read for the indexer: the EventBridge event (as the indexer
- * route's queue delivers it) or its bare `detail`, parsed with exact integers, checked for
- * what the indexer relies on, and reduced to what it stores. A message that is not a
- * notification it understands is an {@link UnreadableNotificationError} naming the problem
+ * A delivered message, read for the indexer: the EventBridge event (as the indexer route's
+ * queue delivers it) or its bare `detail`, parsed with exact integers, checked for what the
+ * indexer relies on, and reduced to what it stores. It is either a compute node notification
+ * or a resync run's start/end control event (detail-type `hypervisor_notifier.resync_run`).
+ * A message that is neither is an {@link UnreadableNotificationError} naming the problem
  * (the message is reported as failed and ends in the route's dead-letter queue).
+ *
+ * `change` version 1 had no `epoch` and no `resync_run`: both are read as null when absent.
  */
 import { parseExactJson, stringifyExactJson, JsonNumber, ExactJsonError, type ExactJson } from './exact-json.js';
-import { orderKey, OrderKeyError, type Origin } from './order-key.js';
+import { orderKey, OrderKeyError } from './order-key.js';
+import { timestampKey, TimestampError } from './timestamp-key.js';
+import { RESYNC_RUN_DETAIL_TYPE } from '../notifier/contract/resync-run-event.js';
+
+export type Origin = 'stream' | 'resync';
+
+export { RESYNC_RUN_DETAIL_TYPE };
+
+/** A resync run's start or end, as its control event says. */
+export interface ResyncRunEvent {
+  readonly kind: 'resync_run';
+  readonly runId: string;
+  readonly phase: 'start' | 'end';
+  /** `started_at` as a {@link timestampKey}. */
+  readonly startedAt: string;
+  /** End only: successful marker writes (the anchor counted once). */
+  readonly refreshed?: number;
+}
 
 export type EventType = 'compute_node.create' | 'compute_node.update' | 'compute_node.delete';
 
@@ -23,12 +43,20 @@ export interface NodeState {
 }
 
 export interface IndexerNotification {
+  readonly kind: 'notification';
   readonly messageId: string;
   readonly eventType: EventType;
   readonly origin: Origin;
   readonly cause: string;
   readonly sequenceNumber: string;
+  /** `change.epoch` (the stream label), null when absent. */
+  readonly epoch: string | null;
+  /** `change.resync_run`: the run that caused a resync notification, else null. */
+  readonly resyncRun: string | null;
+  /** Nova's `timestamp`, as received. */
   readonly timestamp: string;
+  /** `timestamp` as a {@link timestampKey} (sortable). */
+  readonly timestampKey: string;
   readonly orderKey: string;
   readonly uuid: string;
   /** For create and update; absent for delete. */
@@ -66,8 +94,31 @@ const PAYLOADS: Record<EventType, string> = {
   'compute_node.delete': 'ComputeNodeDeletePayload',
 };
 
-/** Parses an SQS message body: an EventBridge event with `detail`, or a bare Detail. */
+function nullableText(o: Obj, key: string, where: string): string | null {
+  const v = o[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v === '') fail(`${where}${key} must be a non-empty string or null, got ${v instanceof JsonNumber ? v.text : JSON.stringify(v)}`);
+  return v;
+}
+
+function sortableTime(value: string, what: string): string {
+  try {
+    return timestampKey(value, what);
+  } catch (error) {
+    if (error instanceof TimestampError) fail(error.message);
+    throw error;
+  }
+}
+
+/** Parses an SQS message body that must be a compute node notification. */
 export function readNotification(body: string): IndexerNotification {
+  const m = readMessage(body);
+  if (m.kind === 'resync_run') fail(`the message is a ${RESYNC_RUN_DETAIL_TYPE} control event, not a compute node notification`);
+  return m;
+}
+
+/** Parses an SQS message body: an EventBridge event with `detail`, or a bare Detail. */
+export function readMessage(body: string): IndexerNotification | ResyncRunEvent {
   let root: ExactJson;
   try {
     root = parseExactJson(body);
@@ -78,6 +129,7 @@ export function readNotification(body: string): IndexerNotification {
   if (!isObject(root)) fail('the message is not a JSON object');
   const detail = 'detail' in root ? root.detail : root;
   if (!isObject(detail)) fail('the event has no detail object');
+  if (root['detail-type'] === RESYNC_RUN_DETAIL_TYPE || (!('detail' in root) && 'run_id' in detail && 'phase' in detail)) return readRunEvent(detail);
 
   const messageId = text(detail, 'message_id', '');
   const eventType = text(detail, 'event_type', '') as EventType;
@@ -90,6 +142,8 @@ export function readNotification(body: string): IndexerNotification {
   if (originText !== 'stream' && originText !== 'resync') fail(`change.origin ${JSON.stringify(originText)} is neither stream nor resync`);
   const origin: Origin = originText;
   const cause = text(change, 'cause', 'change.');
+  const epoch = nullableText(change, 'epoch', 'change.');
+  const resyncRun = nullableText(change, 'resync_run', 'change.');
 
   const payload = detail.payload;
   if (!isObject(payload)) fail('payload must be an object');
@@ -105,12 +159,25 @@ export function readNotification(body: string): IndexerNotification {
 
   let key: string;
   try {
-    key = orderKey({ origin, sequenceNumber, timestamp });
+    key = orderKey({ epoch, sequenceNumber });
   } catch (error) {
     if (error instanceof OrderKeyError) fail(error.message);
     throw error;
   }
-  const base = { messageId, eventType, origin, cause, sequenceNumber, timestamp, orderKey: key, uuid };
+  const base = {
+    kind: 'notification' as const,
+    messageId,
+    eventType,
+    origin,
+    cause,
+    sequenceNumber,
+    epoch,
+    resyncRun,
+    timestamp,
+    timestampKey: sortableTime(timestamp, 'timestamp'),
+    orderKey: key,
+    uuid,
+  };
   if (eventType === 'compute_node.delete') return base;
 
   const hypervisorType = text(data, 'hypervisor_type', 'payload field ');
@@ -136,4 +203,20 @@ export function readNotification(body: string): IndexerNotification {
       freeDiskGb: freeDisk ?? disk - diskUsed,
     },
   };
+}
+
+function readRunEvent(detail: Obj): ResyncRunEvent {
+  const where = `${RESYNC_RUN_DETAIL_TYPE} detail.`;
+  const runId = text(detail, 'run_id', where);
+  if (runId === '') fail(`${where}run_id is empty`);
+  const phase = text(detail, 'phase', where);
+  if (phase !== 'start' && phase !== 'end') fail(`${where}phase ${JSON.stringify(phase)} is neither start nor end`);
+  const startedAt = sortableTime(text(detail, 'started_at', where), `${where}started_at`);
+  if (phase === 'start') return { kind: 'resync_run', runId, phase, startedAt };
+  const refreshed = detail.refreshed;
+  const n = refreshed instanceof JsonNumber ? refreshed.toBigInt() : undefined;
+  if (n === undefined || n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) {
+    fail(`${where}refreshed must be a whole number ≥ 0, got ${refreshed instanceof JsonNumber ? refreshed.text : JSON.stringify(refreshed ?? null)}`);
+  }
+  return { kind: 'resync_run', runId, phase, startedAt, refreshed: Number(n) };
 }

@@ -1,41 +1,98 @@
 /**
  * The read model on DynamoDB: conditional writes of notifications and the queries.
  *
- * A write is one PutItem conditioned on the order key (`attribute_not_exists(uuid) OR
- * order_key < :key`): the node's item is replaced only by a newer notification, atomically,
- * so concurrent or repeated deliveries cannot regress it and a duplicate changes nothing.
+ * A write is conditioned on the node's stored version (apply.ts's `decide`): the node's item
+ * is replaced only by a newer notification, atomically, so concurrent or repeated deliveries
+ * cannot regress it and a duplicate changes nothing.
  */
 import {
   ConditionalCheckFailedException,
   PutItemCommand,
   QueryCommand,
+  TransactWriteItemsCommand,
+  type TransactionCanceledException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { decide, itemOf, type ApplyOutcome, type Item } from './apply.js';
+import { decide, itemOf, storedVersion, type ApplyOutcome, type Item } from './apply.js';
 import { ATTR } from './indexer-table.js';
 import type { IndexerNotification } from './notification.js';
 import { encodePageToken, planQuery, queryRequest, type NodeQuery, type QueryPlan } from './query-plan.js';
 import { parseSortableInteger } from './sortable-integer.js';
 
-/** Applies one notification; returns what happened. Throws for anything but a failed condition. */
+/** The item holding the greatest threshold of the sweeps so far (resync-sweep.ts), under a key no node has. */
+export const WATERMARK_KEY = 'resync_watermark';
+
+const isConditionFailure = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as { name?: string }).name === 'ConditionalCheckFailedException';
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Applies one notification; returns what happened. Throws for anything but a failed condition.
+ *
+ * A node the table holds: one PutItem conditioned on its stored version (apply.ts's `decide`).
+ * A node it does not hold: a transaction of the PutItem (only if still absent) and a check
+ * that the notification is not older than the sweeps' watermark, so a late notification cannot
+ * create a node a sweep has judged not live. (The first attempt tells which case it is: a
+ * failed condition returns the stored item, or none.)
+ */
 export async function writeNotification(client: DynamoDBClient, tableName: string, n: IndexerNotification): Promise<ApplyOutcome> {
-  try {
-    await client.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: itemOf(n),
-        ConditionExpression: 'attribute_not_exists(#uuid) OR #ok < :ok',
-        ExpressionAttributeNames: { '#uuid': ATTR.uuid, '#ok': ATTR.orderKey },
-        ExpressionAttributeValues: { ':ok': { S: n.orderKey } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return 'applied';
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException) && (error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
-    const stored = (error as ConditionalCheckFailedException).Item?.[ATTR.orderKey]?.S;
-    return stored === undefined ? 'stale' : decide({ orderKey: stored }, n) === 'duplicate' ? 'duplicate' : 'stale';
+  const item = itemOf(n);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: 'attribute_exists(#uuid) AND #ok < :ok AND (attribute_not_exists(#sb) OR #sb <= :ts)',
+          ExpressionAttributeNames: { '#uuid': ATTR.uuid, '#ok': ATTR.orderKey, '#sb': ATTR.sweptBefore },
+          ExpressionAttributeValues: { ':ok': { S: n.orderKey }, ':ts': { S: n.timestampKey } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const stored = (error as ConditionalCheckFailedException).Item as Item | undefined;
+      if (stored?.[ATTR.orderKey]?.S !== undefined) {
+        const outcome = decide(storedVersion(stored), n);
+        // 'applied' here: the item changed between the write and its read; try again.
+        if (outcome !== 'applied') return outcome;
+        continue;
+      }
+    }
+    try {
+      await client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: tableName,
+                Item: item,
+                ConditionExpression: 'attribute_not_exists(#uuid)',
+                ExpressionAttributeNames: { '#uuid': ATTR.uuid },
+              },
+            },
+            {
+              ConditionCheck: {
+                TableName: tableName,
+                Key: { [ATTR.uuid]: { S: WATERMARK_KEY } },
+                ConditionExpression: 'attribute_not_exists(#sb) OR #sb <= :ts',
+                ExpressionAttributeNames: { '#sb': ATTR.sweptBefore },
+                ExpressionAttributeValues: { ':ts': { S: n.timestampKey } },
+              },
+            },
+          ],
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+      const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+      if (reasons[1]?.Code === 'ConditionalCheckFailed') return 'stale';
+      // The node was written meanwhile (or a transaction conflict): go round again.
+      if (reasons[0]?.Code !== 'ConditionalCheckFailed' && reasons[0]?.Code !== 'TransactionConflict' && reasons[1]?.Code !== 'TransactionConflict') throw error;
+    }
   }
+  throw new Error(`node ${n.uuid}: the notification could not be applied after ${MAX_ATTEMPTS} attempts (the item kept changing)`);
 }
 
 /** A node in a query answer. */

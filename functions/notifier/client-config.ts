@@ -13,3 +13,10 @@ export const REQUEST_TIMEOUTS = {
   /** Without it the SDK only logs a warning when `requestTimeout` passes. */
   throwOnRequestTimeout: true,
 } as const;
+
+/**
+ * Settings of the notifier's SDK clients: one attempt per `send`, within REQUEST_TIMEOUTS. The
+ * notifier retries failed entries and messages itself, only while the invocation's deadline
+ * allows; the SDK's own default of 3 attempts of up to 2 s + 5 s each would run past it.
+ */
+export const NOTIFIER_CLIENT_CONFIG = { maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS } as const;

@@ -11,7 +11,7 @@
  */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE } from './put-events-entry.js';
-import { RETRYABLE_ENTRY_CODES, isTransientError, isValidationError } from './transient-errors.js';
+import { RETRYABLE_ENTRY_CODES, errorCodeOf, isSetupError, isTransientError, isValidationError } from './transient-errors.js';
 import { packBatches } from './pack-batches.js';
 import { forEachConcurrently, retryPolicy, sleep, type RetryOptions } from './retry-policy.js';
 
@@ -29,9 +29,9 @@ export interface EntryRejection {
 
 export interface PublishResult {
   readonly published: Set<number>;
-  /** Refused for good (validation, too large): these go to quarantine. */
+  /** Refused for good (an entry's error code, a request refused for its content when sent alone, too large): these go to quarantine. */
   readonly rejected: Map<number, EntryRejection>;
-  /** Not published in time (transient failures to the end, or an error the records are not to blame for). */
+  /** Not published in time (transient failures to the end, or an error the records are not to blame for: access, a missing bus). */
   readonly unsent: Map<number, string>;
   /** Entries sent again after a transient failure. */
   retries: number;
@@ -90,15 +90,24 @@ export async function publishEntries(client: EventBridgeClient, entries: readonl
         }
       } catch (error) {
         lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        if (isValidationError(error)) {
-          // The whole request was refused for its content: find the entries to blame one by one.
-          if (pending.length === 1) result.rejected.set(pending[0]!.key, { errorCode: 'ValidationException', errorMessage: lastError });
-          else for (const e of pending) await send([e]);
-          return;
-        }
-        if (!isTransientError(error)) {
+        if (isSetupError(error)) {
+          // Access, credentials, a missing bus: no entry is to blame, and none would go through alone.
           opts.onRequestError?.(error);
           for (const e of pending) result.unsent.set(e.key, lastError);
+          return;
+        }
+        if (isValidationError(error) || !isTransientError(error)) {
+          // Refused for good for its content (ValidationException, SerializationException from an
+          // entry EventBridge cannot read, ...): one entry can sink the whole request, so send them
+          // one by one; the guilty one is refused alone and quarantined, the others go through.
+          if (pending.length === 1) result.rejected.set(pending[0]!.key, { errorCode: errorCodeOf(error), errorMessage: lastError });
+          else {
+            for (const e of pending) {
+              // Each entry alone is a new request: none starts after the deadline.
+              if ((opts.now ?? Date.now)() >= opts.deadline) result.unsent.set(e.key, `${lastError} (not sent alone: the invocation's deadline passed)`);
+              else await send([e]);
+            }
+          }
           return;
         }
         retry.push(...pending);

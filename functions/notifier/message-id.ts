@@ -1,6 +1,6 @@
 /**
  * `message_id`: Nova draws a random UUID; we derive a name-based UUID (RFC 9562 version 5)
- * from the stream record's identity, so a retried record yields the same id and consumers
+ * from the stream record's identity (its stream ARN and `eventID`), so a retried record yields the same id and consumers
  * can drop the duplicates an at-least-once bus delivers.
  *
  * Written here rather than taken from the `uuid` package: its v5 re-encodes the namespace
@@ -22,7 +22,15 @@ export function uuidV5(name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The message id of the notification a record's change yields (`origin` keeps resync ids apart). */
-export function messageId(streamIdentity: string, sequenceNumber: string, origin: string): string {
-  return uuidV5(`${origin}:${streamIdentity}#${sequenceNumber}`);
+/**
+ * The message id of the notification a stream record yields: the record's `eventID` is
+ * documented as globally unique, and a retried or redriven record keeps it; the stream ARN
+ * is added so that ids of records from different tables or streams cannot meet even if their
+ * eventIDs did. One record yields at most one notification, so nothing else is needed.
+ * (DynamoDB Streams API, Record: "eventID – A globally unique identifier for the event that
+ * was recorded in this stream record",
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_streams_Record.html)
+ */
+export function messageId(eventSourceArn: string | undefined, eventID: string): string {
+  return uuidV5(`${eventSourceArn ?? ''}#${eventID}`);
 }

@@ -16,6 +16,7 @@ import {
   ComputeNodePayload,
   PRIORITY,
   PUBLISHER_PREFIX,
+  RESYNC_MARKER_ATTRIBUTE,
   type ChangeBlock,
   type EventType,
 } from './contract/index.js';
@@ -25,6 +26,7 @@ import { isProblem } from './codec/attribute-codecs.js';
 import { compileFields, compilePayloadEncoder } from './payload-encoder.js';
 import { isSoftDeleted } from './soft-delete.js';
 import { messageId } from './message-id.js';
+import { createStreamEpochCache } from './stream-epoch.js';
 import { entrySize } from './put-events-entry.js';
 import { ConfigurationError, type FieldIssue } from './errors.js';
 import { isTtlExpiry, type Image, type StreamRecord } from './stream-record.js';
@@ -40,7 +42,7 @@ export interface Notification {
 
 export type BuildOutcome =
   | { readonly kind: 'notify'; readonly notification: Notification }
-  | { readonly kind: 'suppressed' } // MODIFY with no watched field changed
+  | { readonly kind: 'suppressed' } // MODIFY with no watched field changed (and no new resync marker)
   | { readonly kind: 'ignored'; readonly reason: string } // changes to a soft-deleted node
   | { readonly kind: 'invalid'; readonly issues: readonly FieldIssue[] };
 
@@ -56,6 +58,7 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
   const fallbackPublisher = novaJsonString(PUBLISHER_PREFIX + config.publisherHostFallback);
   if (fallbackPublisher === undefined) throw new ConfigurationError('PUBLISHER_HOST_FALLBACK: must be valid Unicode text');
   const { eventBusName, eventSource } = config;
+  const epochOf = createStreamEpochCache();
 
   /** `"nova-compute:<host>"` as JSON text; the fallback host where host is null, empty, absent or not a string. */
   function publisherJson(image: Image): string {
@@ -66,29 +69,28 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
     return fallbackPublisher!;
   }
 
-  /** A notification of a stream record (resync notifications go through `resync`). */
-  function notify(record: StreamRecord, eventType: EventType, payloadJson: string, publisher: string, cause: Cause, changed: readonly string[]): BuildOutcome {
-    const seq = record.dynamodb.SequenceNumber;
-    const id = messageId(record.eventSourceARN ?? record.eventID, seq, 'stream');
-    return notifyAt(id, seq, record.dynamodb.ApproximateCreationDateTime, eventType, payloadJson, publisher, cause, changed, 'stream');
-  }
-
-  function notifyAt(
-    id: string,
-    seq: string,
-    seconds: number,
+  /**
+   * The notification of a stream record. `resyncRun` is the marker's value as JSON text for a
+   * resync notification (origin `resync`), else `null`.
+   */
+  function notify(
+    record: StreamRecord,
     eventType: EventType,
     payloadJson: string,
     publisher: string,
     cause: Cause,
     changed: readonly string[],
-    origin: 'stream' | 'resync',
-  ): BuildOutcome & { kind: 'notify' } {
+    resyncRun = 'null',
+  ): BuildOutcome {
+    const epoch = epochOf(record.eventSourceARN);
+    if (typeof epoch !== 'string') return { kind: 'invalid', issues: [epoch] };
+    const seconds = record.dynamodb.ApproximateCreationDateTime;
     const changedJson = changed.length === 0 ? '' : '"' + changed.join('","') + '"';
     const detail =
-      `{"message_id":"${id}","publisher_id":${publisher},` +
+      `{"message_id":"${messageId(record.eventSourceARN, record.eventID)}","publisher_id":${publisher},` +
       `"event_type":"${eventType}","priority":"${PRIORITY}","payload":${payloadJson},"timestamp":"${novaTimestamp(seconds)}",` +
-      `"change":{"sequence_number":"${seq}","changed_fields":[${changedJson}],"origin":"${origin}","cause":"${cause}"}}`;
+      `"change":{"sequence_number":"${record.dynamodb.SequenceNumber}","epoch":${epoch},"changed_fields":[${changedJson}],` +
+      `"origin":"${resyncRun === 'null' ? 'stream' : 'resync'}","cause":"${cause}","resync_run":${resyncRun}}}`;
     const entry: PutEventsRequestEntry = {
       Source: eventSource,
       DetailType: eventType,
@@ -123,8 +125,11 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
       const old = f.codec(before);
       if (isProblem(old) || old !== encoded.fields[f.index]) (changed ??= []).push(f.name);
     }
-    if (changed === undefined) return { kind: 'suppressed' };
-    return notify(record, 'compute_node.update', encoded.json, publisherJson(newImage), 'modify', changed);
+    if (changed !== undefined) return notify(record, 'compute_node.update', encoded.json, publisherJson(newImage), 'modify', changed);
+    // No watched change: a new resync marker asks for the node's full state (a resync run's write).
+    const run = newResyncMarker(oldImage, newImage);
+    if (run === undefined) return { kind: 'suppressed' };
+    return notify(record, 'compute_node.update', encoded.json, publisherJson(newImage), 'modify', [], run);
   }
 
   function requireImage(record: StreamRecord, which: 'NewImage' | 'OldImage'): Image | FieldIssue {
@@ -139,24 +144,8 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
     return { field: `dynamodb.${which}`, rule: `is required for a ${record.eventName} record` };
   }
 
-  /**
-   * A resync notification: the current state of a live node as read by a table scan, as a
-   * `compute_node.update` with `change.origin: 'resync'`, `sequence_number: "0"` (below every
-   * stream notification of the node), no changed fields, and `timestamp` = the read time. The
-   * payload is the one `build` would send for the same image. The caller skips soft-deleted
-   * items (`isSoftDeleted`); `scanIdentity` names the table (its message ids stay apart from
-   * other tables'), and the message id is derived from it, the node and the read time.
-   */
-  function resync(image: Image, readTimeSeconds: number, scanIdentity: string): BuildOutcome {
-    const encoded = encodeNode(image);
-    if (!encoded.ok) return { kind: 'invalid', issues: encoded.issues };
-    // fields[1] is the uuid's JSON text (payload order: id, uuid, ...).
-    const id = messageId(scanIdentity, `${encoded.fields[1]}@${readTimeSeconds}`, 'resync');
-    return notifyAt(id, '0', readTimeSeconds, 'compute_node.update', encoded.json, publisherJson(image), 'modify', [], 'resync');
-  }
-
   /** Record → outcome. Throws ConfigurationError when the stream carries no images. */
-  return Object.assign(build, { resync });
+  return build;
 
   function build(record: StreamRecord): BuildOutcome {
     switch (record.eventName) {
@@ -190,6 +179,19 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
       }
     }
   }
+}
+
+/**
+ * The resync marker's new value as JSON text when the record wrote one: the new image holds a
+ * non-empty string marker that differs from the old image's. Undefined otherwise (no marker,
+ * unchanged, removed, or not a string: such a change is not a resync run's and is suppressed
+ * like any unwatched change).
+ */
+function newResyncMarker(oldImage: Image, newImage: Image): string | undefined {
+  const after = newImage[RESYNC_MARKER_ATTRIBUTE];
+  if (after === undefined || typeof after.S !== 'string' || after.S === '') return undefined;
+  if (sameAttribute(oldImage[RESYNC_MARKER_ATTRIBUTE], after)) return undefined;
+  return novaJsonString(after.S);
 }
 
 function isIssue(x: Image | FieldIssue): x is FieldIssue {

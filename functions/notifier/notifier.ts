@@ -19,7 +19,7 @@ import { ConfigurationError } from './errors.js';
 import { METRIC } from './metric-names.js';
 import { checkEventBus } from './bus-check.js';
 import { createNotificationBuilder } from './notification-builder.js';
-import { processBatch, type BatchOutcome } from './batch-processor.js';
+import { processBatch, type BatchDeps, type BatchOutcome } from './batch-processor.js';
 import { StreamEvent } from './stream-record.js';
 
 export interface NotifierDeps {
@@ -53,7 +53,22 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   const queueUrl = config.quarantineQueueUrl;
   if (queueUrl === undefined) throw new ConfigurationError('QUARANTINE_QUEUE_URL: must be set (rejected records go there)');
   const build = createNotificationBuilder(config);
+  // Made once: Powertools builds a new Metrics, with its own Console, for every singleMetric()
+  // (~50 µs each, several a batch). A single metric publishes on addMetric and then clears its
+  // dimensions, so this one instance serves every event type of every batch.
+  const sentByType = metrics.singleMetric();
   let busChecked = deps.checkEventBus !== true;
+  // Everything processBatch needs but the deadline is the same for every batch.
+  const batchDeps: Omit<BatchDeps, 'deadline'> = {
+    build,
+    eventBridge: deps.eventBridge,
+    sqs: deps.sqs,
+    quarantineQueueUrl: queueUrl,
+    concurrency: config.putEventsConcurrency,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+    onRequestError: (error) => logger.error('PutEvents failed for a reason the records are not to blame for', { error: error as Error }),
+  };
 
   /** Once per instance; a missing bus throws ConfigurationError, so no record is put into the void. */
   async function verifyEventBus(context: NotifierContext): Promise<void> {
@@ -68,17 +83,7 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     let outcome: BatchOutcome;
     try {
       if (!busChecked) await verifyEventBus(context);
-      outcome = await processBatch(parsed.data.Records, {
-        build,
-        eventBridge: deps.eventBridge,
-        sqs: deps.sqs,
-        quarantineQueueUrl: queueUrl,
-        concurrency: config.putEventsConcurrency,
-        deadline: deadlineFrom(context),
-        ...(deps.sleep ? { sleep: deps.sleep } : {}),
-        ...(deps.random ? { random: deps.random } : {}),
-        onRequestError: (error) => logger.error('PutEvents failed for a reason the records are not to blame for', { error: error as Error }),
-      });
+      outcome = await processBatch(parsed.data.Records, { ...batchDeps, deadline: deadlineFrom(context) });
     } catch (error) {
       if (error instanceof ConfigurationError) logger.critical('configuration error: no record can be handled', { error });
       throw error;
@@ -94,9 +99,8 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     }
     for (const [eventType, count] of Object.entries(stats.sent)) {
       if (count === 0) continue;
-      const m = metrics.singleMetric();
-      m.addDimension('EventType', eventType);
-      m.addMetric(METRIC.notificationsSent, MetricUnit.Count, count);
+      sentByType.addDimension('EventType', eventType);
+      sentByType.addMetric(METRIC.notificationsSent, MetricUnit.Count, count);
     }
     metrics.addMetric(METRIC.updatesSuppressed, MetricUnit.Count, stats.suppressed);
     metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, stats.quarantined);

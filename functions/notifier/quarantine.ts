@@ -59,10 +59,19 @@ export async function quarantine(
   const batches = packBatches(bodies, MAX_BATCH, MAX_BYTES);
 
   const wait = opts.sleep ?? sleep;
+  const now = opts.now ?? Date.now;
   await forEachConcurrently(batches, 2, async (batch) => {
     const policy = retryPolicy(opts);
     let pending = batch;
     for (let attempt = 1; ; attempt++) {
+      // The same deadline as PutEvents, the first attempt included: a send that starts after it
+      // would eat the reserve the invocation keeps to answer Lambda. The records are reported
+      // instead, and Lambda retries them. (The client makes one attempt per send, within
+      // REQUEST_TIMEOUTS: see NOTIFIER_CLIENT_CONFIG.)
+      if (now() >= opts.deadline) {
+        for (const b of pending) result.failed.set(b.key, `not sent: the invocation's deadline passed${attempt > 1 ? ` after ${attempt - 1} attempt(s)` : ''}`);
+        return;
+      }
       let error = '';
       let retry: typeof batch = [];
       try {

@@ -18,6 +18,15 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v ===
 // Walking all attributes here too would double the per-record cost for nothing.
 export const Image = z.custom<Image>(isPlainObject, 'must be a DynamoDB image (a map of attribute values)');
 
+/**
+ * 10000-01-01T00:00:00Z in epoch seconds: the first instant with a five-digit year. Nova's
+ * `timestamp` is Python's `str(datetime)`, whose years end at 9999 (datetime.MAXYEAR), and
+ * PutEvents' `Time` is an RFC 3339 timestamp, whose years have four digits; a change time at
+ * or after this can be neither.
+ */
+export const MAX_CHANGE_TIME_SECONDS = 253_402_300_800;
+const CHANGE_TIME_RULE = 'must be epoch seconds before 10000-01-01T00:00:00Z (a Nova timestamp and a PutEvents Time have four-digit years)';
+
 export const StreamRecord = z.object({
   eventID: z.string().check(z.minLength(1)),
   eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
@@ -25,7 +34,12 @@ export const StreamRecord = z.object({
   userIdentity: z.optional(z.partial(z.object({ type: z.string(), principalId: z.string() }))),
   dynamodb: z.object({
     // Epoch seconds; Lambda sends a number (DynamoDB Local's SDK form is a Date: the local poller converts).
-    ApproximateCreationDateTime: z.number().check(z.nonnegative()),
+    // It becomes the entry's Time and the detail's timestamp: checked here, at the edge, so a value
+    // neither can hold is quarantined naming the field instead of failing a whole PutEvents request.
+    ApproximateCreationDateTime: z.number().check(
+      z.gte(0, { error: 'must be epoch seconds at or after 1970-01-01T00:00:00Z' }),
+      z.lt(MAX_CHANGE_TIME_SECONDS, { error: CHANGE_TIME_RULE }),
+    ),
     Keys: z.optional(Image),
     NewImage: z.optional(Image),
     OldImage: z.optional(Image),

@@ -14,8 +14,9 @@ logger.info('resync configured', { config });
 
 export const handler = createResyncHandler({
   config,
-  dynamodb: new DynamoDBClient({}),
-  // The publisher retries failed entries itself, within the invocation's remaining time.
+  // Marker writes ride out throttling with the SDK's backoff; a write that still fails stops the run (resumable).
+  dynamodb: new DynamoDBClient({ maxAttempts: 8 }),
+  // The control events are retried by putControlEvent itself, within the invocation's remaining time.
   eventBridge: new EventBridgeClient({ maxAttempts: 1 }),
   logger,
 });

@@ -6,12 +6,12 @@
  *   aws lambda invoke --function-name <ResyncFunctionName> --cli-binary-format raw-in-base64-out \
  *     --payload "{\"continuation\": \"$(jq -r .continuation out.json)\"}" out.json
  *
- * One invocation scans the unfinished segments in parallel until shortly before its timeout,
- * then answers with the progress and a continuation token holding each segment's
- * LastEvaluatedKey; the next invocation resumes from it. Nothing is kept between
- * invocations but the token, so an interrupted or failed invocation is simply invoked again
- * with the last token (at most one page per segment is published twice; consumers drop
- * duplicates by the order key).
+ * One invocation works on the run (start event, anchor, the unfinished segments in parallel)
+ * until shortly before its timeout, then answers with the progress and a continuation token
+ * holding the run's whole state (run id, each segment's LastEvaluatedKey and counts); the next
+ * invocation resumes from it. The run's lease stays taken between invocations (until it
+ * expires), so a second run cannot start meanwhile; an interrupted or failed invocation is
+ * simply invoked again with the last token.
  *
  * Why no self-re-invocation: it would need the Lambda client (not a dependency) and
  * lambda:InvokeFunction on itself, and a chain of asynchronous invocations is hard to watch
@@ -20,8 +20,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createNotificationBuilder } from '../notifier/notification-builder.js';
 import type { ResyncConfig } from './config.js';
+import { createLease } from './lease.js';
 import { ResyncError, decodeContinuation, encodeContinuation, newResyncState, runResync, type ResyncTotals } from './resync.js';
 import { createTokenBucket } from './token-bucket.js';
 
@@ -37,7 +37,7 @@ export interface ResyncFunctionDeps {
 export interface ResyncRequest {
   /** Resume from a previous answer. */
   readonly continuation?: string;
-  /** For a new resync: the number of scan segments. @default RESYNC_TOTAL_SEGMENTS */
+  /** For a new run: the number of scan segments. @default RESYNC_TOTAL_SEGMENTS */
   readonly totalSegments?: number;
 }
 
@@ -49,14 +49,13 @@ export interface ResyncResponse {
   readonly message: string;
 }
 
-/** Time kept back at the end of an invocation: the pages in flight must finish and answer. */
+/** Time kept back at the end of an invocation: the writes in flight must finish and answer. */
 export function invocationDeadline(now: number, remainingMs: number): number {
   return now + remainingMs - Math.max(10_000, remainingMs * 0.25);
 }
 
 export function createResyncHandler(deps: ResyncFunctionDeps) {
   const { config, logger } = deps;
-  const builder = createNotificationBuilder({ ...config, watchedFields: [] });
   const now = deps.now ?? Date.now;
 
   return async (event: ResyncRequest | null | undefined, context: { getRemainingTimeInMillis(): number }): Promise<ResyncResponse> => {
@@ -65,26 +64,32 @@ export function createResyncHandler(deps: ResyncFunctionDeps) {
     if (typeof request.continuation === 'string' && request.continuation !== '') {
       state = decodeContinuation(request.continuation);
       if (state.tableName !== config.tableName) {
-        throw new ResyncError(`the continuation token is for table ${state.tableName}, this function scans ${config.tableName}`);
+        throw new ResyncError(`the continuation token is for table ${state.tableName}, this function resyncs ${config.tableName}`);
       }
     } else {
       state = newResyncState(config.tableName, request.totalSegments ?? config.totalSegments, new Date(now()));
     }
-    const bucket = createTokenBucket({ ratePerSecond: config.putEventsPerSecond, now, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+    const bucket = createTokenBucket({ ratePerSecond: config.writesPerSecond, now, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+    const lease = createLease({ dynamodb: deps.dynamodb, stateTableName: config.stateTableName, tableName: config.tableName, runId: state.runId, durationMs: config.leaseSeconds * 1000, now });
     const result = await runResync(state, {
       dynamodb: deps.dynamodb,
       eventBridge: deps.eventBridge,
-      buildResync: builder.resync,
+      eventBusName: config.eventBusName,
+      eventSource: config.eventSource,
       bucket,
+      lease,
+      releaseLease: 'when-complete',
       pageSize: config.pageSize,
       segmentConcurrency: config.segmentConcurrency,
       deadline: invocationDeadline(now(), context.getRemainingTimeInMillis()),
       now,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
-      onInvalid: (item) => logger.warn('item not published', { ...item }),
+      onInvalid: (item) => logger.warn('item not marked: the notifier would reject it', { ...item }),
     });
     const t = result.totals;
-    const message = `${result.complete ? 'resync complete' : 'resync continues'}: ${t.segmentsDone}/${t.totalSegments} segments done, ${t.scanned} items scanned, ${t.published} published, ${t.skipped} soft-deleted skipped, ${t.invalid} invalid`;
+    const message =
+      `${result.complete ? 'resync run complete' : 'resync run continues'} (run ${t.runId}): ${t.segmentsDone}/${t.totalSegments} segments done, ` +
+      `${t.scanned} items scanned, ${t.refreshed} refreshed, ${t.skipped} soft-deleted skipped, ${t.gone} gone meanwhile, ${t.invalid} invalid`;
     logger.info(message, { totals: t, segments: result.state.segments.map(({ lastEvaluatedKey: _k, ...s }) => s) });
     return result.complete ? { complete: true, totals: t, message } : { complete: false, continuation: encodeContinuation(result.state), totals: t, message };
   };

@@ -1,107 +1,144 @@
 /**
- * Resync: the current state of every live compute node, published as `compute_node.update`
- * notifications with `change.origin: 'resync'`, for an indexer that is new or lost its state.
+ * Resync through the stream: a run writes a marker (`SET resync_run = :run`) to every live,
+ * valid compute node item; each write is a stream record that the notifier turns into a
+ * full-state `compute_node.update` with `change.origin: "resync"`, the record's real sequence
+ * number and epoch, and `change.resync_run` = the run id. So a resync notification orders
+ * against the node's other changes like any stream notification, and a consumer that counts
+ * a run's notifications against the run's `end` event can drop the nodes the run did not
+ * refresh (docs/resync-and-indexer.md).
  *
- * The table is scanned in parallel segments (Scan `Segment`/`TotalSegments`, strongly
- * consistent, paginated). Each page is turned into entries by the notifier's own builder
- * (same payload encoder, same Detail), published with the notifier's publisher (batches of
- * 10 and < 256 KB, retries), and only then checkpointed: the state records each segment's
- * `LastEvaluatedKey`, so a run resumes where it stopped and republishes at most one page
- * per segment. Every PutEvents request (retries included) first takes a token from a token
- * bucket, so a resync cannot eat the account's PutEvents quota.
- *
- * Order key: a resync notification carries `sequence_number: "0"` (below every stream
- * notification of the node) and `timestamp` = the time the page was read (taken just before
- * the Scan request, so the state read is at least that new). See docs/resync-and-indexer.md.
+ * The run protocol (the CLI and the Lambda function share this code):
+ * 1. take the run lease (one run at a time per table, `lease.ts`);
+ * 2. put the `start` control event;
+ * 3. anchor: mark one live, valid item before the segmented scan starts, so that every item the
+ *    scan reads was read after the run's first marker record;
+ * 4. scan the table in parallel segments (strongly consistent pages), marking each live, valid
+ *    item; every write first takes a token from a token bucket (the rate limit); each segment's
+ *    position and counts are checkpointed after each page; the marker write is conditional
+ *    (the item exists and is not soft-deleted; a failed condition means the item went away
+ *    meanwhile: counted as `gone`, not an error); items the notifier's encoder would reject are
+ *    reported (key and issues) and not marked;
+ * 5. put the `end` control event with `refreshed` = successful marker writes (the anchor once);
+ *    give the lease back.
+ * A stopped run (deadline, Ctrl-C, an error) resumes from its state: an interrupted page is
+ * scanned again, and its items that already carry this run's marker are counted without a
+ * second write (a write of an unchanged value would make no stream record anyway).
  *
  * @example
  * ```ts
  * const state = newResyncState('compute-nodes', 8);
- * const result = await runResync(state, { dynamodb, eventBridge, builder, bucket, onPage: save });
+ * const result = await runResync(state, { dynamodb, eventBridge, eventBusName, eventSource, bucket, lease, onPage: save });
  * ```
  */
-import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  ScanCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { BuildOutcome } from '../notifier/notification-builder.js';
-import { publishEntries, type OutgoingEntry } from '../notifier/event-publisher.js';
+import * as z from 'zod/mini';
+import { ComputeNodePayload, RESYNC_MARKER_ATTRIBUTE, SOFT_DELETE_ATTRIBUTE } from '../notifier/contract/index.js';
+import { compilePayloadEncoder } from '../notifier/payload-encoder.js';
 import { forEachConcurrently } from '../notifier/retry-policy.js';
 import { isSoftDeleted } from '../notifier/soft-delete.js';
+import { novaTimestamp } from '../notifier/codec/nova-timestamp.js';
 import type { FieldIssue } from '../notifier/errors.js';
 import type { Image } from '../notifier/stream-record.js';
+import { COMPUTE_NODE_TABLE } from '../../infra/table-definition.js';
+import { putControlEvent } from './control-events.js';
+import type { Lease } from './lease.js';
+import { ResyncError } from './resync-errors.js';
 import type { TokenBucket } from './token-bucket.js';
+
+export { ResyncError } from './resync-errors.js';
 
 export type Key = Record<string, AttributeValue>;
 
-export interface SegmentState {
-  readonly segment: number;
-  done: boolean;
+const KeySchema = z.record(z.string(), z.custom<AttributeValue>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an attribute value'));
+
+const SegmentStateSchema = z.object({
+  segment: z.number().check(z.int(), z.gte(0)),
+  done: z.boolean(),
   /** Where the next page starts; absent before the first page. */
-  lastEvaluatedKey?: Key;
-  scanned: number;
-  published: number;
-  /** Soft-deleted items (not published). */
-  skipped: number;
-  /** Items that are not a valid compute node, or that EventBridge refused for good. */
-  invalid: number;
-  pages: number;
-}
+  lastEvaluatedKey: z.optional(KeySchema),
+  scanned: z.number(),
+  /** Successful marker writes (each made one resync notification). */
+  marked: z.number(),
+  /** Items of an interrupted page that already carried this run's marker when scanned again: counted, not written again. */
+  alreadyMarked: z.number(),
+  /** Soft-deleted items (not marked). */
+  skipped: z.number(),
+  /** Items deleted or soft-deleted between the scan and the marker write (the write's condition failed). */
+  gone: z.number(),
+  /** Items the notifier's encoder would reject (reported, not marked). */
+  invalid: z.number(),
+  pages: z.number(),
+});
+export type SegmentState = z.infer<typeof SegmentStateSchema>;
 
-export interface ResyncState {
-  readonly version: 1;
-  readonly tableName: string;
-  readonly totalSegments: number;
-  /** ISO time the resync started (informational). */
-  readonly startedAt: string;
-  readonly segments: SegmentState[];
-}
+const ResyncStateSchema = z.object({
+  version: z.literal(2),
+  runId: z.string().check(z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)),
+  tableName: z.string().check(z.minLength(1)),
+  totalSegments: z.number().check(z.int(), z.gte(1)),
+  /** When the run started, in Nova's timestamp format (the control events' `started_at`). */
+  startedAt: z.string(),
+  startPublished: z.boolean(),
+  /** Absent until placed; null when the table held no live, valid item to anchor on (nothing to refresh). */
+  anchor: z.optional(z.nullable(z.object({ key: KeySchema }))),
+  segments: z.array(SegmentStateSchema),
+  endPublished: z.boolean(),
+});
+export type ResyncState = z.infer<typeof ResyncStateSchema>;
 
-/** Resync configuration or state that cannot work. */
-export class ResyncError extends Error {
-  override readonly name: string = 'ResyncError';
-}
-
-/** PutEvents could not publish a page (after retries): the run stops, the page stays unchecked. */
-export class ResyncPublishError extends ResyncError {
-  override readonly name = 'ResyncPublishError';
+/** The run could not write a marker (after the SDK's retries): the run stops, the page stays unchecked. */
+export class ResyncWriteError extends ResyncError {
+  override readonly name = 'ResyncWriteError';
 }
 
 export const MAX_TOTAL_SEGMENTS = 1_000_000; // DynamoDB's limit
 
-export function newResyncState(tableName: string, totalSegments: number, startedAt = new Date()): ResyncState {
+/** A new run: a fresh run id, every segment to do. */
+export function newResyncState(tableName: string, totalSegments: number, startedAt = new Date(), runId: string = randomUUID()): ResyncState {
   if (!Number.isInteger(totalSegments) || totalSegments < 1 || totalSegments > MAX_TOTAL_SEGMENTS) {
     throw new ResyncError(`total segments must be a whole number from 1 to ${MAX_TOTAL_SEGMENTS}, got ${totalSegments}`);
   }
   return {
-    version: 1,
+    version: 2,
+    runId,
     tableName,
     totalSegments,
-    startedAt: startedAt.toISOString(),
-    segments: Array.from({ length: totalSegments }, (_, segment) => ({ segment, done: false, scanned: 0, published: 0, skipped: 0, invalid: 0, pages: 0 })),
+    startedAt: novaTimestamp(startedAt.getTime() / 1000),
+    startPublished: false,
+    segments: Array.from({ length: totalSegments }, (_, segment) => ({ segment, done: false, scanned: 0, marked: 0, alreadyMarked: 0, skipped: 0, gone: 0, invalid: 0, pages: 0 })),
+    endPublished: false,
   };
 }
 
 /** Checks a state read back from a checkpoint file or a continuation token. */
 export function checkResyncState(value: unknown): ResyncState {
-  const s = value as Partial<ResyncState> | null;
-  const fail = (why: string): never => {
-    throw new ResyncError(`not a resync checkpoint: ${why}`);
-  };
-  if (typeof s !== 'object' || s === null) fail('not an object');
-  if (s!.version !== 1) fail(`unknown version ${JSON.stringify(s!.version)}`);
-  if (typeof s!.tableName !== 'string' || s!.tableName === '') fail('tableName missing');
-  if (!Number.isInteger(s!.totalSegments) || s!.totalSegments! < 1) fail('totalSegments missing');
-  if (!Array.isArray(s!.segments) || s!.segments.length !== s!.totalSegments) fail('segments do not match totalSegments');
-  s!.segments!.forEach((seg, i) => {
-    if (seg?.segment !== i || typeof seg.done !== 'boolean') fail(`segment ${i} is malformed`);
-    if (seg.lastEvaluatedKey !== undefined && (typeof seg.lastEvaluatedKey !== 'object' || seg.lastEvaluatedKey === null)) fail(`segment ${i}: bad lastEvaluatedKey`);
-  });
-  return s as ResyncState;
+  const parsed = ResyncStateSchema.safeParse(value);
+  if (!parsed.success) {
+    const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ');
+    throw new ResyncError(`not a resync checkpoint of this version: ${why}`);
+  }
+  const s = parsed.data;
+  if (s.segments.length !== s.totalSegments || s.segments.some((seg, i) => seg.segment !== i)) {
+    throw new ResyncError('not a resync checkpoint of this version: segments do not match totalSegments');
+  }
+  return s;
 }
 
 export interface ResyncTotals {
+  readonly runId: string;
   readonly scanned: number;
-  readonly published: number;
+  /** Successful marker writes, anchor included once: the `refreshed` of the end event. */
+  readonly refreshed: number;
   readonly skipped: number;
+  readonly gone: number;
   readonly invalid: number;
   readonly segmentsDone: number;
   readonly totalSegments: number;
@@ -109,90 +146,168 @@ export interface ResyncTotals {
 
 export function totals(state: ResyncState): ResyncTotals {
   let scanned = 0;
-  let published = 0;
+  let refreshed = state.anchor ? 1 : 0;
   let skipped = 0;
+  let gone = 0;
   let invalid = 0;
   let segmentsDone = 0;
   for (const s of state.segments) {
     scanned += s.scanned;
-    published += s.published;
+    refreshed += s.marked + s.alreadyMarked;
     skipped += s.skipped;
+    gone += s.gone;
     invalid += s.invalid;
     if (s.done) segmentsDone++;
   }
-  return { scanned, published, skipped, invalid, segmentsDone, totalSegments: state.totalSegments };
+  return { runId: state.runId, scanned, refreshed, skipped, gone, invalid, segmentsDone, totalSegments: state.totalSegments };
 }
 
 export interface InvalidItem {
-  readonly segment: number;
+  readonly segment: number | 'anchor';
   readonly key: Key | undefined;
-  /** Field issues, or EventBridge's refusal. */
-  readonly issues?: readonly FieldIssue[];
-  readonly errorCode?: string;
-  readonly errorMessage?: string;
+  readonly issues: readonly FieldIssue[];
 }
 
 export interface ResyncDeps {
   readonly dynamodb: DynamoDBClient;
   readonly eventBridge: EventBridgeClient;
-  /** The notifier builder's `resync` (createNotificationBuilder(config).resync). */
-  readonly buildResync: (image: Image, readTimeSeconds: number, scanIdentity: string) => BuildOutcome;
-  /** Every PutEvents request takes a token first. */
+  /** The notifier's bus and source: the control events go where the notifications go. */
+  readonly eventBusName: string;
+  readonly eventSource: string;
+  /** One token per marker write: the rate limit. */
   readonly bucket: TokenBucket;
+  readonly lease: Lease;
+  /** `always`: give the lease back however the call ends (CLI); `when-complete`: keep it between invocations (Lambda). @default 'always' */
+  readonly releaseLease?: 'always' | 'when-complete';
+  /** Items per Scan page. @default 200 */
+  readonly pageSize?: number;
   /** Segments scanned at once. @default min(totalSegments, 4) */
   readonly segmentConcurrency?: number;
-  /** Items per Scan page (Limit). @default 200 */
-  readonly pageSize?: number;
-  /** PutEvents requests in flight per segment. @default 2 */
-  readonly putEventsConcurrency?: number;
-  /** Epoch ms after which no new page is started (a Lambda invocation's budget). @default none */
+  /** Epoch milliseconds: stop writing at this time (the Lambda variant's invocation end). */
   readonly deadline?: number;
-  /** Stop after the current pages (Ctrl-C). */
+  /** Stop after the write in flight (Ctrl-C). */
   readonly signal?: AbortSignal;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
-  /** After each page is published and checkpointed in `state` (write the checkpoint here). */
-  readonly onPage?: (segment: SegmentState, state: ResyncState) => void | Promise<void>;
+  /** After each checkpoint of `state` (write the checkpoint here). */
+  readonly onPage?: (state: ResyncState) => void | Promise<void>;
   readonly onInvalid?: (item: InvalidItem) => void;
 }
 
 export interface ResyncResult {
   readonly state: ResyncState;
-  /** Every segment scanned to its end. */
+  /** The end event is out: the run is over. */
   readonly complete: boolean;
   readonly totals: ResyncTotals;
 }
 
+const KEY_ATTRIBUTE = COMPUTE_NODE_TABLE.partitionKey.name;
+const encodeNode = compilePayloadEncoder(ComputeNodePayload);
+
 /**
- * Scans the unfinished segments of `state` and publishes their live nodes, updating `state`
- * in place after each page. Returns when every segment is done, or at the deadline / abort
- * (`complete: false`: run again with the same state). Throws ResyncPublishError when a page
- * could not be published (the state still points at that page).
+ * Runs (or resumes) the run in `state`, updating `state` in place at each checkpoint. Returns
+ * when the end event is out (`complete: true`), or at the deadline / abort (`complete: false`:
+ * run again with the same state). Throws LeaseHeldError when another run holds the lease, and
+ * ResyncError when a write or a control event failed for good (the state points before it).
  */
 export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<ResyncResult> {
   const now = deps.now ?? Date.now;
   const pageSize = deps.pageSize ?? 200;
-  const limited = rateLimited(deps.eventBridge, deps.bucket);
-  const pending = state.segments.filter((s) => !s.done);
-  let failure: unknown;
+  const stopRequested = () => deps.signal?.aborted === true || (deps.deadline !== undefined && now() >= deps.deadline);
+  // Retries of a control event: until the invocation's deadline, or for a minute from when it is put.
+  const control = () => ({
+    eventBridge: deps.eventBridge,
+    eventBusName: deps.eventBusName,
+    eventSource: deps.eventSource,
+    deadline: deps.deadline ?? now() + 60_000,
+    now,
+    ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+  });
+  const checkpoint = async () => {
+    await deps.lease.renewIfDue();
+    await deps.onPage?.(state);
+  };
 
-  const stopRequested = () => failure !== undefined || deps.signal?.aborted === true || (deps.deadline !== undefined && now() >= deps.deadline);
-
-  await forEachConcurrently(pending, Math.max(1, deps.segmentConcurrency ?? Math.min(state.totalSegments, 4)), async (seg) => {
-    while (!seg.done && !stopRequested()) {
-      try {
-        await runPage(seg);
-      } catch (error) {
-        failure ??= error;
+  await deps.lease.acquire();
+  let complete = false;
+  try {
+    if (!state.startPublished) {
+      await putControlEvent(control(), { run_id: state.runId, phase: 'start', started_at: state.startedAt, table: state.tableName });
+      state.startPublished = true;
+      await checkpoint();
+    }
+    if (state.anchor === undefined && !stopRequested()) {
+      const anchor = await placeAnchor();
+      if (anchor !== undefined) {
+        state.anchor = anchor;
+        // Not one live, valid item: nothing to refresh; the scan would only meet items created since.
+        if (anchor === null) for (const seg of state.segments) seg.done = true;
+        await checkpoint();
       }
     }
-  });
-  if (failure !== undefined) throw failure;
-  return { state, complete: state.segments.every((s) => s.done), totals: totals(state) };
+    if (state.anchor !== undefined) {
+      let failure: unknown;
+      const pending = state.segments.filter((s) => !s.done);
+      await forEachConcurrently(pending, Math.max(1, deps.segmentConcurrency ?? Math.min(state.totalSegments, 4)), async (seg) => {
+        while (!seg.done && failure === undefined && !stopRequested()) {
+          try {
+            await runPage(seg);
+          } catch (error) {
+            failure ??= error;
+          }
+        }
+      });
+      if (failure !== undefined) throw failure;
+    }
+    if (state.segments.every((s) => s.done) && state.anchor !== undefined && !state.endPublished) {
+      await putControlEvent(control(), { run_id: state.runId, phase: 'end', started_at: state.startedAt, refreshed: totals(state).refreshed });
+      state.endPublished = true;
+      await deps.onPage?.(state);
+    }
+    complete = state.endPublished;
+  } finally {
+    if (complete || (deps.releaseLease ?? 'always') === 'always') await deps.lease.release();
+  }
+  return { state, complete, totals: totals(state) };
+
+  /** Live, valid and not soft-deleted: the image's issues, or null when the item may be marked; 'soft-deleted' to skip it. */
+  function check(image: Image): readonly FieldIssue[] | 'soft-deleted' | null {
+    const deleted = isSoftDeleted(image);
+    if (deleted === true) return 'soft-deleted';
+    if (deleted !== false) return [deleted];
+    const encoded = encodeNode(image);
+    return encoded.ok ? null : encoded.issues;
+  }
+
+  /** The anchor's key; null when there is no item to anchor on; undefined when stopped before either was known. */
+  async function placeAnchor(): Promise<{ key: Key } | null | undefined> {
+    let start: Key | undefined;
+    // The first request reads one item (usually enough); later ones read pages.
+    let limit = 1;
+    do {
+      const page = await deps.dynamodb.send(
+        new ScanCommand({ TableName: state.tableName, ConsistentRead: true, Limit: limit, ...(start === undefined ? {} : { ExclusiveStartKey: start }) }),
+      );
+      for (const item of (page.Items ?? []) as unknown as Image[]) {
+        const verdict = check(item);
+        if (verdict === 'soft-deleted') continue;
+        const key = keyOf(item);
+        if (verdict !== null) {
+          deps.onInvalid?.({ segment: 'anchor', key, issues: verdict });
+          continue;
+        }
+        // Marked before an interruption: the anchor is in place already.
+        if (markerOf(item) === state.runId) return { key };
+        if ((await mark(key)) === 'marked') return { key };
+      }
+      start = page.LastEvaluatedKey;
+      limit = pageSize;
+      await deps.lease.renewIfDue();
+    } while (start !== undefined && !stopRequested());
+    return start === undefined ? null : undefined;
+  }
 
   async function runPage(seg: SegmentState): Promise<void> {
-    const readTime = now();
     const page = await deps.dynamodb.send(
       new ScanCommand({
         TableName: state.tableName,
@@ -204,51 +319,39 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
       }),
     );
     const items = (page.Items ?? []) as unknown as Image[];
-    const entries: OutgoingEntry[] = [];
+    const anchorKey = state.anchor ? JSON.stringify(state.anchor.key[KEY_ATTRIBUTE]) : undefined;
+    let marked = 0;
+    let alreadyMarked = 0;
     let skipped = 0;
+    let gone = 0;
     let invalid = 0;
-    items.forEach((image, index) => {
-      const deleted = isSoftDeleted(image);
-      if (deleted === true) {
+    for (const item of items) {
+      const verdict = check(item);
+      if (verdict === 'soft-deleted') {
         skipped++;
-        return;
+        continue;
       }
-      const key = keyOf(image);
-      if (deleted !== false) {
+      const key = keyOf(item);
+      if (verdict !== null) {
         invalid++;
-        deps.onInvalid?.({ segment: seg.segment, key, issues: [deleted] });
-        return;
+        deps.onInvalid?.({ segment: seg.segment, key, issues: verdict });
+        continue;
       }
-      const outcome = deps.buildResync(image, readTime / 1000, state.tableName);
-      if (outcome.kind === 'notify') {
-        entries.push({ key: index, entry: outcome.notification.entry, size: outcome.notification.size });
-      } else if (outcome.kind === 'invalid') {
-        invalid++;
-        deps.onInvalid?.({ segment: seg.segment, key, issues: outcome.issues });
+      if (markerOf(item) === state.runId) {
+        // The anchor (counted once already), or a write of this run in a page that was not checkpointed.
+        if (JSON.stringify(item[KEY_ATTRIBUTE]) !== anchorKey) alreadyMarked++;
+        continue;
       }
-    });
-
-    const result = await publishEntries(limited, entries, {
-      concurrency: deps.putEventsConcurrency ?? 2,
-      deadline: deps.deadline ?? now() + 5 * 60_000,
-      ...(deps.now === undefined ? {} : { now: deps.now }),
-      ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
-      ...(deps.random === undefined ? {} : { random: deps.random }),
-    });
-    if (result.unsent.size > 0) {
-      const [first] = result.unsent.values();
-      throw new ResyncPublishError(
-        `segment ${seg.segment}: ${result.unsent.size} of ${entries.length} notifications of a page could not be published (${first}); the checkpoint still points at this page, run again to resume`,
-      );
+      // Stop mid-page: the page is not checkpointed, and scanned again on resume.
+      if (stopRequested()) return;
+      if ((await mark(key)) === 'marked') marked++;
+      else gone++;
     }
-    for (const [index, rejection] of result.rejected) {
-      invalid++;
-      deps.onInvalid?.({ segment: seg.segment, key: keyOf(items[index]!), errorCode: rejection.errorCode, errorMessage: rejection.errorMessage });
-    }
-
     seg.scanned += items.length;
-    seg.published += result.published.size;
+    seg.marked += marked;
+    seg.alreadyMarked += alreadyMarked;
     seg.skipped += skipped;
+    seg.gone += gone;
     seg.invalid += invalid;
     seg.pages++;
     if (page.LastEvaluatedKey === undefined) {
@@ -257,24 +360,39 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
     } else {
       seg.lastEvaluatedKey = page.LastEvaluatedKey;
     }
-    await deps.onPage?.(seg, state);
+    await checkpoint();
+  }
+
+  /** The marker write: never creates an item, never touches a soft-deleted one. */
+  async function mark(key: Key): Promise<'marked' | 'gone'> {
+    await deps.bucket.take();
+    try {
+      await deps.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: state.tableName,
+          Key: key,
+          UpdateExpression: 'SET #marker = :run',
+          ConditionExpression: 'attribute_exists(#key) AND (attribute_not_exists(#deleted) OR #deleted = :zero OR #deleted = :false OR attribute_type(#deleted, :null))',
+          ExpressionAttributeNames: { '#marker': RESYNC_MARKER_ATTRIBUTE, '#key': KEY_ATTRIBUTE, '#deleted': SOFT_DELETE_ATTRIBUTE },
+          ExpressionAttributeValues: { ':run': { S: state.runId }, ':zero': { N: '0' }, ':false': { BOOL: false }, ':null': { S: 'NULL' } },
+        }),
+      );
+      return 'marked';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'gone';
+      throw new ResyncWriteError(`the marker write to ${JSON.stringify(key)} failed (${(error as Error).name}: ${(error as Error).message}); run again to resume`);
+    }
   }
 }
 
-/** The item's key attribute (`uuid`), for reports. */
-function keyOf(image: Image): Key | undefined {
-  const uuid = image.uuid;
-  return uuid === undefined ? undefined : ({ uuid } as unknown as Key);
+/** The item's key (the table's partition key). */
+function keyOf(image: Image): Key {
+  return { [KEY_ATTRIBUTE]: image[KEY_ATTRIBUTE] } as unknown as Key;
 }
 
-/** The client as seen by the publisher: every request waits for a token. */
-function rateLimited(client: EventBridgeClient, bucket: TokenBucket): EventBridgeClient {
-  return {
-    send: async (command: unknown) => {
-      await bucket.take();
-      return (client.send as (c: unknown) => Promise<unknown>)(command);
-    },
-  } as unknown as EventBridgeClient;
+function markerOf(image: Image): string | undefined {
+  const m = image[RESYNC_MARKER_ATTRIBUTE];
+  return typeof m?.S === 'string' ? m.S : undefined;
 }
 
 /** The state as a compact, URL-safe continuation token (the Lambda variant's answer). */

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { renderCommand } from '../../cli/render.js';
 import { loadVectors } from '../support/nova-vectors.js';
-import { insert, nodeImage } from '../support/records.js';
+import { insert, modify, nodeImage } from '../support/records.js';
 
 function io(stdin = '') {
   const out: string[] = [];
@@ -29,6 +29,25 @@ describe('cli render', () => {
     expect(entries[0]).toMatchObject({ Source: 'openstack.nova', EventBusName: 'my-bus', Time: '2026-11-26T19:06:01.000Z' });
     const expected = vector.cases[0]!.expect[0] as { payload_json: string };
     expect(entries[0]!.Detail as string).toContain(`"payload":${expected.payload_json},`);
+    // The vector's records come from stream 2026-11-26T00:00:00.000; change block version 2, keys in order.
+    const update = JSON.parse(entries[1]!.Detail as string) as { change: Record<string, unknown> };
+    expect(Object.keys(update.change)).toEqual(['sequence_number', 'epoch', 'changed_fields', 'origin', 'cause', 'resync_run']);
+    expect(update.change).toMatchObject({ epoch: '2026-11-26T00:00:00.000', origin: 'stream', resync_run: null });
+  });
+
+  it("prints a record's stream label as the epoch, and a marker-only change as a resync notification", async () => {
+    const before = nodeImage(6);
+    const t = io(JSON.stringify({ Records: [modify(before, { ...before, resync_run: { S: 'run-1' } }, { sequence: '000000000000000000777' })] }));
+    expect(await renderCommand(['-'], t.io, {})).toBe(0);
+    const [entry] = lines(t.out);
+    expect(JSON.parse(entry!.Detail as string).change).toEqual({
+      sequence_number: '000000000000000000777',
+      epoch: '2026-11-26T00:00:00.000',
+      changed_fields: [],
+      origin: 'resync',
+      cause: 'modify',
+      resync_run: 'run-1',
+    });
   });
 
   it('reads a single record too, and takes configuration from the environment', async () => {

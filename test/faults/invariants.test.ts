@@ -3,9 +3,23 @@
  * is doctored to break it (so the fault tests that rely on it can fail).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { seededRandom } from '../../local/seeded-random.js';
 import type { DeliveredEvent } from '../../local/targets.js';
-import { canonicalNumber, checkInvariants, describeReport, expectationFor, type Image, type Observation } from './invariants.js';
+import { ComputeNodePayload, SPEC_WATCHED_FIELDS } from '../../functions/notifier/contract/index.js';
+import { createNotificationBuilder, type BuildOutcome } from '../../functions/notifier/notification-builder.js';
+import { StreamRecord } from '../../functions/notifier/stream-record.js';
+import {
+  canonicalNumber,
+  checkInvariants,
+  describeReport,
+  expectationFor,
+  PAYLOAD_FIELD_TYPES,
+  WATCHED_FIELDS,
+  type Expectation,
+  type Image,
+  type Observation,
+} from './invariants.js';
 import { FakeTable, LambdaRuntime, nodeItem, observeFake, randomWorkload, runShard, startLocalServices } from './support.js';
 
 let clean: Observation;
@@ -100,26 +114,179 @@ describe('the invariant checker', () => {
   it('expects what the README promises for each kind of change', () => {
     const t = new FakeTable();
     const a = nodeItem(1);
+    const uuid = a.uuid!.S as string;
     const records = [
       t.put(a),
       t.put({ ...a, memory_mb_used: { N: '1' } }),
       t.put({ ...a, memory_mb_used: { N: '1' }, vcpus: { N: '64.0' } }),
-      t.put({ ...a, memory_mb_used: { N: '1' }, vcpus: { N: '64.0' }, running_vms: { N: '3' }, vcpus_used: { NULL: true } }),
-      t.update(a.uuid!.S as string, { deleted: { N: '1' } }),
-      t.update(a.uuid!.S as string, { running_vms: { N: '4' } }),
-      t.update(a.uuid!.S as string, { deleted: { N: '0' } }),
-      t.remove(a.uuid!.S as string),
+      t.put({ ...a, memory_mb_used: { N: '1' }, vcpus: { N: '64.0' }, running_vms: { N: '3' }, vcpus_used: { N: '9' } }),
+      // vcpus_used is required (Integer, not nullable): the record is quarantined, naming it.
+      t.update(uuid, { running_vms: { N: '4' }, vcpus_used: { NULL: true } }),
+      // A soft delete reads only id and uuid, so it is notified even with vcpus_used NULL.
+      t.update(uuid, { deleted: { N: '1' } }),
+      t.update(uuid, { running_vms: { N: '5' } }),
+      // An undelete is a create: every field is validated again.
+      t.update(uuid, { deleted: { N: '0' } }),
+      t.update(uuid, { vcpus_used: { N: '10' } }),
+      t.remove(uuid),
     ];
-    expect(records.map((r) => expectationFor(r!))).toEqual([
+    const expected: Expectation[] = [
       { kind: 'notify', type: 'compute_node.create', cause: 'insert', changed: [] },
       { kind: 'nothing', why: 'no watched field changed' },
       { kind: 'nothing', why: 'no watched field changed' },
       { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: ['vcpus_used', 'running_vms'] },
+      { kind: 'quarantine', reason: 'invalid_record', fields: ['vcpus_used'] },
       { kind: 'notify', type: 'compute_node.delete', cause: 'soft_delete', changed: [] },
       { kind: 'nothing', why: 'change to a soft-deleted node' },
-      { kind: 'notify', type: 'compute_node.create', cause: 'undelete', changed: [] },
+      { kind: 'quarantine', reason: 'invalid_record', fields: ['vcpus_used'] },
+      { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: ['vcpus_used'] },
       { kind: 'notify', type: 'compute_node.delete', cause: 'remove', changed: [] },
+    ];
+    expect(records.map((r) => expectationFor(r!))).toEqual(expected);
+    // And the notifier's own builder agrees, record by record.
+    expect(records.map((r) => verdictOfBuilder(build(StreamRecord.parse(r))))).toEqual(expected.map(verdictOfOracle));
+  });
+
+  it("knows the payload's field types and the watched fields as the contract defines them", () => {
+    const contract = Object.fromEntries(Object.entries(ComputeNodePayload.fields).map(([name, f]) => [name, { kind: f.kind, nullable: f.nullable }]));
+    expect(PAYLOAD_FIELD_TYPES).toEqual(contract);
+    expect([...WATCHED_FIELDS].sort()).toEqual([...SPEC_WATCHED_FIELDS].sort());
+  });
+
+  it('property: for any record, the oracle predicts what the real notification builder does', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(recordArbitrary, (record) => {
+        const oracle = verdictOfOracle(expectationFor(record));
+        const actual = verdictOfBuilder(build(StreamRecord.parse(record)));
+        expect(actual).toEqual(oracle);
+        seen.add(oracle.kind === 'notify' ? `${oracle.type} ${oracle.cause}` : oracle.kind);
+      }),
+      { numRuns: 2_000 },
+    );
+    // The generated records reach every row of the README's table.
+    expect([...seen].sort()).toEqual([
+      'compute_node.create insert',
+      'compute_node.create undelete',
+      'compute_node.delete remove',
+      'compute_node.delete soft_delete',
+      'compute_node.update modify',
+      'ignored',
+      'invalid',
+      'suppressed',
     ]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The oracle against the notifier's builder
+
+const build = createNotificationBuilder({ eventBusName: 'bus', eventSource: 'openstack.nova', watchedFields: SPEC_WATCHED_FIELDS, publisherHostFallback: 'fallback' });
+
+/** What both sides decide about a record, in one comparable form. */
+type Verdict =
+  | { kind: 'notify'; type: string; cause: string; changed: readonly string[] }
+  | { kind: 'suppressed' }
+  | { kind: 'ignored' }
+  | { kind: 'invalid'; fields: readonly string[] };
+
+function verdictOfOracle(e: Expectation): Verdict {
+  switch (e.kind) {
+    case 'notify':
+      return { kind: 'notify', type: e.type, cause: e.cause, changed: e.changed };
+    case 'nothing':
+      return e.why === 'no watched field changed' ? { kind: 'suppressed' } : { kind: 'ignored' };
+    case 'quarantine':
+      if (e.reason !== 'invalid_record') throw new Error(`the builder does not decide ${e.reason}`);
+      return { kind: 'invalid', fields: [...new Set(e.fields)].sort() };
+    case 'on_failure':
+      throw new Error(`the builder does not decide on_failure (${e.why})`);
+  }
+}
+
+function verdictOfBuilder(o: BuildOutcome): Verdict {
+  switch (o.kind) {
+    case 'notify': {
+      const detail = JSON.parse(o.notification.entry.Detail!) as { change: { cause: string; changed_fields: string[] } };
+      return { kind: 'notify', type: o.notification.eventType, cause: detail.change.cause, changed: detail.change.changed_fields };
+    }
+    case 'suppressed':
+      return { kind: 'suppressed' };
+    case 'ignored':
+      return { kind: 'ignored' };
+    case 'invalid':
+      return { kind: 'invalid', fields: [...new Set(o.issues.map((i) => i.field))].sort() };
+  }
+}
+
+type Attr = Image[string] | undefined;
+
+/** Values of one payload field: mostly valid (equal, respelled or changed), sometimes NULL, missing, mistyped or a fraction. */
+function fieldArbitrary(name: string, base: Attr): fc.Arbitrary<Attr> {
+  const { kind } = PAYLOAD_FIELD_TYPES[name]!;
+  const valid: fc.Arbitrary<Attr>[] = [fc.constant(base)];
+  if (kind === 'Integer') {
+    valid.push(fc.integer({ min: -2, max: 3 }).map((n) => ({ N: String(n) })));
+    valid.push(fc.integer({ min: 0, max: 3 }).map((n) => ({ N: `${n}.0` })));
+    if (base?.N !== undefined) valid.push(fc.constantFrom({ N: `${String(base.N)}.00` }, { N: `${String(base.N)}0E-1` }));
+  } else if (kind === 'String') valid.push(fc.constantFrom({ S: 'a' }, { S: 'b' }, { S: '' }));
+  else if (kind === 'IPAddress') valid.push(fc.constantFrom({ S: '10.0.0.1' }, { S: '2001:db8::1' }));
+  const broken: fc.Arbitrary<Attr>[] = [
+    fc.constant({ NULL: true }),
+    fc.constant(undefined),
+    fc.constant(kind === 'Integer' ? { S: '5' } : { N: '5' }),
+    fc.constant(kind === 'Integer' ? { N: '1.5' } : { BOOL: true }),
+  ];
+  return fc.oneof({ weight: 12, arbitrary: fc.oneof(...valid) }, { weight: 1, arbitrary: fc.oneof(...broken) });
+}
+
+const deletedArbitrary: fc.Arbitrary<Attr> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom<Attr>({ N: '0' }, undefined, { NULL: true }, { BOOL: false }, { N: '0.0' }) },
+  { weight: 3, arbitrary: fc.constantFrom<Attr>({ N: '7' }, { BOOL: true }, { N: '1E1' }) },
+  { weight: 1, arbitrary: fc.constantFrom<Attr>({ S: 'yes' }, { N: '0.5' }) },
+);
+
+const BASE = nodeItem(5);
+const imageArbitrary: fc.Arbitrary<Image> = fc
+  .record({
+    ...Object.fromEntries(Object.keys(PAYLOAD_FIELD_TYPES).map((name) => [name, fieldArbitrary(name, BASE[name])])),
+    deleted: deletedArbitrary,
+  })
+  .map((image) => Object.fromEntries(Object.entries(image).filter(([, v]) => v !== undefined)) as Image);
+
+const ATTRIBUTES = [...Object.keys(PAYLOAD_FIELD_TYPES), 'deleted'];
+
+const recordArbitrary = fc
+  .tuple(
+    fc.constantFrom('INSERT', 'MODIFY', 'MODIFY', 'MODIFY', 'REMOVE'),
+    fc.oneof(fc.constant(BASE), imageArbitrary),
+    imageArbitrary,
+    fc.option(fc.uniqueArray(fc.constantFrom(...ATTRIBUTES), { maxLength: 3 }), { freq: 3 }),
+  )
+  .map(([eventName, old, other, touched]) => {
+    // Mostly a write of a few attributes of the old image (so a single change decides), else a whole new image.
+    let newImage = other;
+    if (touched !== null) {
+      const next: Record<string, Attr> = { ...old };
+      for (const name of touched) next[name] = other[name];
+      newImage = Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)) as Image;
+    }
+    const images = eventName === 'INSERT' ? { NewImage: newImage } : eventName === 'REMOVE' ? { OldImage: old } : { OldImage: old, NewImage: newImage };
+    return {
+      eventID: 'ev-1',
+      eventName,
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'us-east-1',
+      eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/compute-nodes/stream/2026-11-26T00:00:00.000',
+      dynamodb: {
+        ApproximateCreationDateTime: 1_795_719_960,
+        Keys: { uuid: BASE.uuid! },
+        ...images,
+        SequenceNumber: '100000000000000000001',
+        SizeBytes: 512,
+        StreamViewType: 'NEW_AND_OLD_IMAGES',
+      },
+    };
+  });
 

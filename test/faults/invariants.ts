@@ -17,14 +17,18 @@
  * The oracle (what *should* happen) is independent of the notifier's code: it is computed
  * here from the stream records themselves, read independently of the poller (DynamoDB
  * Local's stream read again from TRIM_HORIZON, or the records a scenario generated), by the
- * README's table "When a notification is sent": old and new image compared on the nine
- * watched fields by meaning (numbers as exact decimals, so `8` = `8.0` = `80E-1`, however
- * many digits), soft deletes by the `deleted` attribute. Which images are invalid is the
- * scenario's knowledge, not the notifier's: an image may carry a `fault_expect` attribute
- * (JSON: `{"invalid": [fields]}` or `{"rejected": {"code": ..., "fields": [...]}}`, an
- * attribute the notifier ignores), or the scenario passes `imageProblems` (the fleet
- * simulator's invalid writes put a fraction in `vcpus`), and a record the scenario broke by
- * hand is named in `recordExpectations`.
+ * README's table "When a notification is sent": old and new image compared on the watched
+ * fields (the spec's nine, or the list the observation names: the local pipeline's come from
+ * the template) by meaning (numbers as exact decimals, so `8` = `8.0` = `80E-1`, however
+ * many digits), soft deletes by the `deleted` attribute. An image is invalid when it breaks
+ * the payload's field types as Nova's spec defines them (`PAYLOAD_FIELD_TYPES`: a required
+ * field missing or NULL, a number where text belongs or the reverse, a fraction in an
+ * integer field), or when the scenario says so: an image may carry a `fault_expect`
+ * attribute (JSON: `{"invalid": [fields]}` or `{"rejected": {"code": ..., "fields": [...]}}`,
+ * an attribute the notifier ignores) for what the oracle does not parse itself (malformed
+ * UUIDs or IP addresses, entries EventBridge refuses), or the scenario passes
+ * `imageProblems`, and a record the scenario broke by hand is named in `recordExpectations`.
+ * test/faults/invariants.test.ts checks the oracle against the real notification builder.
  */
 import type { DeliveredEvent } from '../../local/targets.js';
 import type { OnFailureRecord } from '../../local/batch-delivery.js';
@@ -44,6 +48,62 @@ export const WATCHED_FIELDS = [
   'running_vms',
   'disk_available_least',
 ] as const;
+
+type FieldKind = 'Integer' | 'String' | 'UUID' | 'IPAddress';
+const field = (kind: FieldKind, nullable = false) => ({ kind, nullable }) as const;
+
+/**
+ * ComputeNodePayload 1.0's fields (Nova's spec, "Add notifications for hypervisor"), written out
+ * here rather than read from the notifier's contract, so the oracle is an independent opinion.
+ */
+export const PAYLOAD_FIELD_TYPES: Readonly<Record<string, { readonly kind: FieldKind; readonly nullable: boolean }>> = {
+  id: field('Integer'),
+  uuid: field('UUID'),
+  host: field('String', true),
+  vcpus: field('Integer'),
+  memory_mb: field('Integer'),
+  local_gb: field('Integer'),
+  vcpus_used: field('Integer'),
+  memory_mb_used: field('Integer'),
+  local_gb_used: field('Integer'),
+  hypervisor_type: field('String'),
+  hypervisor_version: field('Integer'),
+  hypervisor_hostname: field('String', true),
+  free_ram_mb: field('Integer', true),
+  free_disk_gb: field('Integer', true),
+  current_workload: field('Integer', true),
+  running_vms: field('Integer', true),
+  disk_available_least: field('Integer', true),
+  host_ip: field('IPAddress', true),
+};
+
+/**
+ * The payload fields an image breaks by type: missing or NULL where the field is required, an
+ * attribute of the wrong type (N for integers, S for the others), an integer field holding a
+ * fraction. Text contents (UUID and IP syntax, lone surrogates) are not parsed: scenarios that
+ * break them say so with `fault_expect`.
+ */
+export function typeProblems(image: Image): string[] {
+  const problems: string[] = [];
+  for (const [name, { kind, nullable }] of Object.entries(PAYLOAD_FIELD_TYPES)) {
+    const value = image[name];
+    if (value === undefined || value.NULL === true) {
+      if (!nullable) problems.push(name);
+      continue;
+    }
+    const keys = Object.keys(value);
+    const wanted = kind === 'Integer' ? 'N' : 'S';
+    if (keys.length !== 1 || keys[0] !== wanted || typeof value[wanted] !== 'string') {
+      problems.push(name);
+      continue;
+    }
+    if (kind === 'Integer') {
+      const n = canonicalNumber(value.N as string);
+      if (n === undefined || !/^-?\d+e\d+$/.test(n)) problems.push(name);
+    }
+  }
+  return problems;
+}
 
 /** The attribute a scenario puts on an image it made invalid on purpose (ignored by the notifier). */
 export const EXPECT_ATTRIBUTE = 'fault_expect';
@@ -95,9 +155,13 @@ export interface Observation {
   readonly onFailure: readonly OnFailureRecord[];
   /** Records the event source mapping has read, and finished (delivered or given up on). */
   readonly progress: { readonly read: number; readonly done: number };
+  /** The watched fields the notifier ran with (the local pipeline's come from the template). @default WATCHED_FIELDS */
+  readonly watchedFields?: readonly string[];
 }
 
 export interface CheckOptions {
+  /** The notifier's watched fields, any order (changed fields are expected in payload order). @default the observation's, else WATCHED_FIELDS */
+  readonly watchedFields?: readonly string[];
   /** The scenario's knowledge of invalid images (besides the `fault_expect` attribute). */
   readonly imageProblems?: (image: Image) => ImageProblems | undefined;
   /** Records the scenario broke by hand (bad envelope, no images), by eventID. */
@@ -172,7 +236,7 @@ function problemsOf(image: Image, opts: CheckOptions): ImageProblems {
   let fromMarker: ImageProblems = {};
   if (marked !== undefined && typeof marked.S === 'string') fromMarker = JSON.parse(marked.S) as ImageProblems;
   const fromScenario = opts.imageProblems?.(image) ?? {};
-  const invalid = [...new Set([...(fromMarker.invalid ?? []), ...(fromScenario.invalid ?? [])])];
+  const invalid = [...new Set([...typeProblems(image), ...(fromMarker.invalid ?? []), ...(fromScenario.invalid ?? [])])];
   const rejected = fromMarker.rejected ?? fromScenario.rejected;
   return { ...(invalid.length > 0 ? { invalid } : {}), ...(rejected === undefined ? {} : { rejected }) };
 }
@@ -185,6 +249,12 @@ function publish(image: Image, fields: 'all' | readonly string[], notification: 
   if (invalid.length > 0) return { kind: 'quarantine', reason: 'invalid_record', fields: invalid };
   if (p.rejected !== undefined && p.rejected.fields.some(relevant)) return { kind: 'quarantine', reason: 'event_rejected', errorCode: p.rejected.code };
   return notification;
+}
+
+/** The watched fields in payload order (the order `changed_fields` lists them in). */
+function watchedOf(opts: CheckOptions): readonly string[] {
+  const watched = opts.watchedFields ?? WATCHED_FIELDS;
+  return Object.keys(PAYLOAD_FIELD_TYPES).filter((f) => watched.includes(f));
 }
 
 /** The README's table "When a notification is sent", applied to one record. */
@@ -209,7 +279,7 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
       if (now === undefined) return badDeleted;
       if (softDeleted(before) === true) return now ? { kind: 'nothing', why: 'change to a soft-deleted node' } : create(after, 'undelete');
       if (now) return remove(after, 'soft_delete');
-      const changed = WATCHED_FIELDS.filter((f) => meaning(before[f]) !== meaning(after[f]));
+      const changed = watchedOf(opts).filter((f) => meaning(before[f]) !== meaning(after[f]));
       // The new image is validated whatever changed.
       const p = problemsOf(after, opts);
       if ((p.invalid ?? []).length > 0) return { kind: 'quarantine', reason: 'invalid_record', fields: p.invalid! };
@@ -242,8 +312,26 @@ const uuidOf = (r: ObservedRecord) => {
 };
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/**
+ * The quarantined copy equals the record re-read from the stream, except that the local
+ * poller stamps `ApproximateCreationDateTime` with the time it first read the record (to the
+ * millisecond), while a re-read gets DynamoDB Local's minute-truncated value: the stamp must
+ * lie in or just after (one poll late) the truncated minute.
+ */
+function sameRecordAsReceived(quarantined: unknown, reread: ObservedRecord): boolean {
+  const timeOf = (r: unknown) => (r as { dynamodb?: { ApproximateCreationDateTime?: unknown } } | undefined)?.dynamodb?.ApproximateCreationDateTime;
+  const withoutTime = (r: unknown) => JSON.stringify(r, (key, value: unknown) => (key === 'ApproximateCreationDateTime' ? undefined : value));
+  if (withoutTime(quarantined) !== withoutTime(reread)) return false;
+  const stamped = timeOf(quarantined);
+  const truncated = timeOf(reread);
+  if (stamped === truncated) return true;
+  return typeof stamped === 'number' && typeof truncated === 'number' && stamped >= truncated && stamped < truncated + 120;
+}
+
 /** Checks the four invariants; never throws for a violation (the report lists them). */
 export function checkInvariants(o: Observation, opts: CheckOptions = {}): InvariantReport {
+  const watchedFields = opts.watchedFields ?? o.watchedFields;
+  const withWatched: CheckOptions = watchedFields === undefined ? opts : { ...opts, watchedFields };
   const violations: string[] = [];
   const problem = (text: string) => {
     if (violations.length < 200) violations.push(text);
@@ -293,7 +381,7 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
   const lastRecord = new Map<string, { seq: bigint; expectation: Expectation }>();
 
   for (const record of o.records) {
-    const expectation = expectationFor(record, opts);
+    const expectation = expectationFor(record, withWatched);
     const seq = seqOf(record);
     const id = String(record.eventID ?? '');
     const uuid = uuidOf(record);
@@ -357,7 +445,7 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
             const want = [...new Set(expectation.fields)].sort();
             if (!sameList(fields, want)) problem(`${where}: quarantine names fields [${fields.join(',')}], expected [${want.join(',')}]`);
           } else if (m.errorCode !== expectation.errorCode) problem(`${where}: quarantined with error code ${String(m.errorCode)}, expected ${expectation.errorCode}`);
-          if (JSON.stringify(m.record) !== JSON.stringify(record)) problem(`${where}: the quarantined record is not the record as received`);
+          if (!sameRecordAsReceived(m.record, record)) problem(`${where}: the quarantined record is not the record as received`);
         }
         if (bySequence.has(seq) && /^\d+$/.test(seq)) problem(`${where}: quarantined, yet a notification was delivered`);
         break;
@@ -419,7 +507,7 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
       continue;
     }
     const data = delivered.detail.payload['nova_object.data'];
-    for (const field of WATCHED_FIELDS) {
+    for (const field of watchedOf(withWatched)) {
       const inTable = meaning(item![field]);
       const value = data[field];
       const notified = value === null || value === undefined ? 'null' : typeof value === 'number' ? `n:${canonicalNumber(String(value))}` : `s:${String(value)}`;

@@ -44,6 +44,10 @@ export interface FaultPipelineOptions {
   readonly tableName?: string;
   /** The bus the notifier is configured with, instead of the local bus (a bus that does not exist). */
   readonly notifierBusName?: string;
+  /** The automatic redrive of given-up batches and its back-off. @default false (the scenarios check what the mapping gave up on) */
+  readonly redrive?: false | { readonly baseDelaySeconds?: number; readonly maxDelaySeconds?: number };
+  /** The notifier's environment as the template's function would set it (e.g. `WATCHED_FIELDS`). @default {} */
+  readonly notifierEnvironment?: Record<string, string>;
 }
 
 /** Starts the pipeline with the notifier in a {@link LambdaRuntime}; `stop()` stops everything. */
@@ -58,13 +62,14 @@ export async function startFaultPipeline(opts: FaultPipelineOptions = {}): Promi
     pipeline = await startLocalPipeline({
       runDirectory,
       // No rules are needed: the invariants look at what the bus accepted.
-      deployment: { rules: [], functionEnvironment: {}, eventSourceMapping: undefined },
+      deployment: { rules: [], functionEnvironment: opts.notifierEnvironment ?? {}, eventSourceMapping: undefined },
       ...(opts.tableName === undefined ? {} : { tableName: opts.tableName }),
       logLevel: 'SILENT',
       batchSize: opts.batchSize ?? 100,
       maxRetries: opts.maxRetries ?? 10_000,
       pollIntervalMs: 100,
       functionTimeoutMs: timeoutMs,
+      redrive: opts.redrive ?? false,
       wrapHandler: (base) => (event) => (runtime === undefined ? base(event) : runtime.handler(event)),
       onEvent: (e) => void delivered.push(e),
       onInvoke: (_, outcome) => {
@@ -190,5 +195,7 @@ export async function observePipeline(scenario: string, f: FaultPipeline, writes
     quarantined: f.pipeline.sqs.messages(QUARANTINE_QUEUE).map((m) => m.body),
     onFailure: [...f.pipeline.onFailureRecords],
     progress: { read: stats.records, done: stats.delivered + stats.failed },
+    // The template's: the configured ones plus what the stack's consumers read.
+    watchedFields: f.pipeline.notifierConfig.watchedFields,
   };
 }

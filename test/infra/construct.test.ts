@@ -41,14 +41,17 @@ describe('HypervisorNotifier in a user stack', () => {
     expect(placement.pattern).toEqual(indexerRoutePattern({ source: 'example.nova', changedFields: ['vcpus_used', 'memory_mb'], origins: ['stream'] }));
     expect([...notifier.indexerRoutes.keys()]).toEqual(['Expiries', 'Placement', 'Search']);
     expect(all.queue).not.toBe(placement.queue);
-    // 1 quarantine + 3 queues per route.
-    t.resourceCountIs('AWS::SQS::Queue', 1 + 3 * 3);
+    // 1 quarantine + 1 redrive + 3 queues per route.
+    t.resourceCountIs('AWS::SQS::Queue', 1 + 1 + 3 * 3);
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { WATCHED_FIELDS: 'vcpus_used,memory_mb,running_vms', EVENT_SOURCE: 'example.nova' } } });
   });
 
-  it('refuses a route on a field that is not watched (no update would ever name it)', () => {
-    const notifier = new HypervisorNotifier(newStack('Unwatched'), 'Notifier', { watchedFields: ['running_vms'] });
-    expect(() => notifier.addIndexerRoute('Disk', { changedFields: ['local_gb'] })).toThrow(/changedFields local_gb not watched/);
+  it('watches the fields a route filters on (else no update would ever name them)', () => {
+    const stack = newStack('Unwatched');
+    const notifier = new HypervisorNotifier(stack, 'Notifier', { watchedFields: ['running_vms'] });
+    notifier.addIndexerRoute('Disk', { changedFields: ['local_gb'] });
+    expect(notifier.watchedFields).toEqual(['local_gb', 'running_vms']);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { WATCHED_FIELDS: 'running_vms,local_gb' } } });
   });
 
   it('refuses two routes with the same id', () => {

@@ -37,46 +37,79 @@ function roleOf(functionId: string) {
   return { roleId, role: resources[roleId]!, statements: withoutSid(policies.flatMap(([, p]) => p.Properties.PolicyDocument.Statement)) };
 }
 
+/** A `kms:ViaService` condition for a service of the stack's region, as the template renders it. */
+const viaService = (service: string) => ({
+  StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+});
+
 describe('resync function', () => {
-  it('is a bundled Node.js function like the notifier: nodejs24.x, arm64, ESM handler, 15 min, reserved concurrency 1', () => {
+  it('is a bundled Node.js function like the notifier: nodejs24.x, arm64, ESM handler, 15 min, and no reserved concurrency', () => {
     const [, fn] = byPath('AWS::Lambda::Function', 'Resync');
-    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 900, MemorySize: 512, ReservedConcurrentExecutions: 1 });
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 900, MemorySize: 512 });
+    // Lambda refuses a reservation that leaves < 100 unreserved executions: the run lease keeps one run at a time instead.
+    expect(fn.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    for (const [, f] of ofType('AWS::Lambda::Function')) expect(f.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
-  it('is configured with the table, the bus, the notifier\'s source and fallback host, and the rate', () => {
+  it('has a state table for the run lease: on demand, encrypted with the stack key, destroyed with the stack', () => {
+    const [stateId, state] = byPath('AWS::DynamoDB::Table', 'ResyncStateTable');
+    const keyId = byPath('AWS::KMS::Key', 'NotifierKey')[0];
+    expect(state.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(keyId, 'Arn') },
+    });
+    expect((resources[stateId] as Resource & { DeletionPolicy?: string }).DeletionPolicy).toBe('Delete');
+    expect(template.toJSON().Outputs.ResyncStateTableName.Value).toEqual({ Ref: stateId });
+  });
+
+  it('is configured with the table, the lease table, the bus, the notifier\'s source, the rate and the lease', () => {
     const [, fn] = byPath('AWS::Lambda::Function', 'Resync');
     const tableId = byPath('AWS::DynamoDB::Table', 'NotifierTable')[0];
+    const stateId = byPath('AWS::DynamoDB::Table', 'ResyncStateTable')[0];
     const busId = onlyLogicalId(template, 'AWS::Events::EventBus');
     expect(fn.Properties.Environment.Variables).toEqual({
       TABLE_NAME: { Ref: tableId },
+      RESYNC_STATE_TABLE_NAME: { Ref: stateId },
       EVENT_BUS_NAME: getAtt(busId, 'Arn'),
       EVENT_SOURCE: 'openstack.nova',
-      PUBLISHER_HOST_FALLBACK: 'hypervisor-notifier',
       RESYNC_TOTAL_SEGMENTS: '8',
-      RESYNC_PUT_EVENTS_PER_SECOND: '50',
+      RESYNC_WRITES_PER_SECOND: '100',
       RESYNC_PAGE_SIZE: '200',
       RESYNC_SEGMENT_CONCURRENCY: '4',
+      RESYNC_LEASE_SECONDS: '600',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
-  it('may exactly: write its logs, Scan this table, decrypt with its key, PutEvents on this bus', () => {
+  it('may exactly: write its logs, Scan the table, UpdateItem only the marker, hold the lease, PutEvents on this bus, use the key through DynamoDB', () => {
     const [fnId] = byPath('AWS::Lambda::Function', 'Resync');
     const { role, statements } = roleOf(fnId);
     const tableId = byPath('AWS::DynamoDB::Table', 'NotifierTable')[0];
+    const stateId = byPath('AWS::DynamoDB::Table', 'ResyncStateTable')[0];
     const busId = onlyLogicalId(template, 'AWS::Events::EventBus');
-    const keyId = onlyLogicalId(template, 'AWS::KMS::Key');
+    const keyId = byPath('AWS::KMS::Key', 'NotifierKey')[0];
     const logGroupId = byPath('AWS::Logs::LogGroup', 'Resync')[0];
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(logGroupId, 'Arn') },
       { Effect: 'Allow', Action: 'dynamodb:Scan', Resource: getAtt(tableId, 'Arn') },
+      {
+        Effect: 'Allow',
+        Action: 'dynamodb:UpdateItem',
+        Resource: getAtt(tableId, 'Arn'),
+        Condition: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['uuid', 'resync_run', 'deleted'] },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
+        },
+      },
+      { Effect: 'Allow', Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: getAtt(stateId, 'Arn') },
       { Effect: 'Allow', Action: 'events:PutEvents', Resource: getAtt(busId, 'Arn') },
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId, 'Arn') },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId, 'Arn'), Condition: viaService('dynamodb') },
     ]);
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('on an imported table and key: Scan on that table, Decrypt with that key', () => {
+  it('on an imported table and key: Scan and the marker write on that table, that key through DynamoDB, the stack key for the lease table', () => {
     const other = buildTestApp({
       stackName: 'ResyncOnExisting',
       existingTableName: 'compute-nodes',
@@ -93,14 +126,18 @@ describe('resync function', () => {
         .flatMap((p) => p.Properties.PolicyDocument.Statement),
     );
     expect(JSON.stringify(statements.find((s) => s.Action === 'dynamodb:Scan')!.Resource)).toContain(':table/compute-nodes');
-    expect(statements.find((s) => s.Action === 'kms:Decrypt')!.Resource).toBe('arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(JSON.stringify(statements.find((s) => s.Action === 'dynamodb:UpdateItem')!.Resource)).toContain(':table/compute-nodes');
+    const keyResources = statements.filter((s) => JSON.stringify(s.Action).includes('kms:')).map((s) => JSON.stringify(s.Resource));
+    expect(keyResources).toHaveLength(2);
+    expect(keyResources).toContain(JSON.stringify('arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'));
   });
 });
 
 describe('reference indexer', () => {
-  it('has its route: every notification of the source, delivered to its queue', () => {
+  it('has its route: every notification of the source and the resync runs\' control events, delivered to its queue', () => {
     const [ruleId, rule] = byPath('AWS::Events::Rule', 'RouteReferenceIndexer');
-    expect(rule.Properties.EventPattern).toEqual(indexerRoutePattern({ source: 'openstack.nova' }));
+    expect(rule.Properties.EventPattern).toEqual(indexerRoutePattern({ source: 'openstack.nova', resyncRunEvents: true }));
+    expect(rule.Properties.EventPattern['detail-type']).toContain('hypervisor_notifier.resync_run');
     const queueId = ofType('AWS::SQS::Queue').find(([id]) => id.includes('RouteReferenceIndexerQueue'))![0];
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: getAtt(queueId, 'Arn') })]);
     expect(ruleId).toBeDefined();
@@ -134,12 +171,14 @@ describe('reference indexer', () => {
       BillingMode: 'PAY_PER_REQUEST',
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(keyId, 'Arn') },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // Resync runs' bookkeeping items expire.
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
     });
     const gsis = table.Properties.GlobalSecondaryIndexes as Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string }> }>;
     expect(gsis.map((g) => [g.IndexName, g.KeySchema.map((k) => k.AttributeName)])).toEqual(ALL_INDEXES.map((i) => [i.name, [i.partitionKey, i.sortKey]]));
   });
 
-  it('may exactly: write its logs, consume its queue (and decrypt it), PutItem on its table (with the key)', () => {
+  it('may exactly: write its logs, consume its queue (and decrypt it), write, read and scan its table (with the key)', () => {
     const [fnId] = byPath('AWS::Lambda::Function', 'ReferenceIndexer');
     const { role, statements } = roleOf(fnId);
     const queueId = ofType('AWS::SQS::Queue').find(([id]) => id.includes('RouteReferenceIndexerQueue'))![0];
@@ -149,9 +188,20 @@ describe('reference indexer', () => {
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(logGroupId, 'Arn') },
       { Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: getAtt(queueId, 'Arn') },
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId, 'Arn') },
-      { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: getAtt(tableId, 'Arn') },
-      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId, 'Arn') },
+      // Notifications and sweep tombstones, resync runs' progress (transactions included), the sweeps' scan.
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+        Resource: getAtt(tableId, 'Arn'),
+      },
+      // The same key, each use only through its service: no statement repeats another.
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId, 'Arn'), Condition: viaService('sqs') },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        Resource: getAtt(keyId, 'Arn'),
+        Condition: viaService('dynamodb'),
+      },
     ]);
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });

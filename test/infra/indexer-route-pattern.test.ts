@@ -18,6 +18,14 @@ describe('indexerRoutePattern', () => {
     });
   });
 
+  it('adds the resync runs\' control events on request, and refuses them with a filter on change (they have none)', () => {
+    expect(indexerRoutePattern({ source: 'openstack.nova', resyncRunEvents: true })).toEqual({
+      source: ['openstack.nova'],
+      'detail-type': ['compute_node.create', 'compute_node.update', 'compute_node.delete', 'hypervisor_notifier.resync_run'],
+    });
+    expect(() => indexerRoutePattern({ source: 's', resyncRunEvents: true, origins: ['resync'] })).toThrow(/resyncRunEvents cannot be combined/);
+  });
+
   it('combines causes and origins, de-duplicating values', () => {
     expect(
       indexerRoutePattern({ source: 's', detailTypes: ['compute_node.delete', 'compute_node.delete'], causes: ['ttl', 'remove'], origins: ['resync'] }),

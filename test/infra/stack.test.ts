@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { detailJsonSchemas } from '../../functions/notifier/contract/index.js';
+import { detailJsonSchemas, resyncRunJsonSchema } from '../../functions/notifier/contract/index.js';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/notifier/metric-names.js';
 import type { BuiltApp } from '../../infra/build-app.js';
 import { indexerRoutePattern } from '../../infra/indexer-route-pattern.js';
@@ -25,6 +25,11 @@ beforeAll(() => {
 
 const getAtt = (id: string, attr: string) => ({ 'Fn::GetAtt': [id, attr] });
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+/** A `kms:ViaService` condition for a service of the stack's region, as the template renders it. */
+const viaService = (service: string) => ({
+  StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+});
 
 describe('compute node table', () => {
   it('is keyed by uuid (string), on demand, with a NEW_AND_OLD_IMAGES stream, PITR, TTL expires_at', () => {
@@ -48,9 +53,9 @@ describe('compute node table', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
-  it('is retained, and so is the key its data and backups need', () => {
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
+  it('is retained (except when the first create fails), and so is the key its data and backups need', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
   });
 });
 
@@ -162,7 +167,10 @@ describe('function role', () => {
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(quarantineId, 'Arn') },
       { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [getAtt(bucketId, 'Arn'), '/*']] } },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: getAtt(bucketId, 'Arn') },
-      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId, 'Arn') },
+      // The one key, each use only through the service that makes it.
+      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId, 'Arn'), Condition: viaService('dynamodb') },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId, 'Arn'), Condition: viaService('sqs') },
+      { Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: getAtt(keyId, 'Arn'), Condition: viaService('s3') },
     ]);
   });
 
@@ -189,7 +197,7 @@ describe('quarantine queue and on-failure bucket', () => {
     const [id, queue] = ofType('AWS::SQS::Queue').find(([qid]) => qid.includes('Quarantine'))!;
     // 1 MiB: the notifier's quarantine sends messages up to that size (whole stream records).
     expect(queue.Properties).toMatchObject({ KmsMasterKeyId: getAtt(keyId, 'Arn'), MessageRetentionPeriod: 14 * 24 * 3600, MaximumMessageSize: 1024 * 1024 });
-    expect(queue.DeletionPolicy).toBe('Retain');
+    expect(queue.DeletionPolicy).toBe('RetainExceptOnCreate');
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: id }],
       PolicyDocument: {
@@ -204,7 +212,7 @@ describe('quarantine queue and on-failure bucket', () => {
     const keyId = onlyLogicalId(template, 'AWS::KMS::Key');
     const bucketId = onlyLogicalId(template, 'AWS::S3::Bucket');
     template.hasResource('AWS::S3::Bucket', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       Properties: Match.objectLike({
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [
@@ -235,19 +243,25 @@ describe('event bus, archive and schema registry', () => {
     });
   });
 
-  it('holds one JSONSchemaDraft4 schema per detail type and payload version, equal to the zod-generated ones', () => {
+  it('holds one JSONSchemaDraft4 schema per detail type and payload version (change block included) and the resync run event, equal to the zod-generated ones', () => {
     const registryId = onlyLogicalId(template, 'AWS::EventSchemas::Registry');
     const expected = detailJsonSchemas();
     expect(expected.map((s) => s.detailType).sort()).toEqual(['compute_node.create', 'compute_node.delete', 'compute_node.update']);
     const schemas = ofType('AWS::EventSchemas::Schema').map(([, r]) => r.Properties);
-    expect(schemas).toHaveLength(expected.length);
+    expect(schemas).toHaveLength(expected.length + 1);
     for (const s of expected) {
       const found = schemas.filter((p) => p.SchemaName === s.schemaName);
       expect(found, s.schemaName).toHaveLength(1);
       expect(found[0]).toMatchObject({ Type: 'JSONSchemaDraft4', RegistryName: getAtt(registryId, 'RegistryName') });
       expect(found[0]!.Content).toBe(JSON.stringify(s.jsonSchema));
-      expect(JSON.parse(found[0]!.Content as string).properties.event_type).toBeDefined();
+      const content = JSON.parse(found[0]!.Content as string);
+      expect(content.properties.event_type).toBeDefined();
+      expect(content.properties.change.required).toEqual(['sequence_number', 'epoch', 'changed_fields', 'origin', 'cause', 'resync_run']);
     }
+    const control = resyncRunJsonSchema();
+    const found = schemas.filter((p) => p.SchemaName === 'hypervisor_notifier.resync_run@1');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.Content).toBe(JSON.stringify(control.jsonSchema));
   });
 });
 
@@ -289,7 +303,7 @@ describe('example indexer route', () => {
     for (const [id] of queues) expect(covered).toContain(id);
   });
 
-  it('lets EventBridge send to the delivery DLQ (this rule only) and use the key (this account only)', () => {
+  it('lets EventBridge send to the delivery DLQ (this rule only) and use the key (as AWS documents for SQS targets)', () => {
     const [ruleId] = ofType('AWS::Events::Rule')[0]!;
     const [deliveryDlqId] = ofType('AWS::SQS::Queue').find(([id]) => id.includes('DeliveryDeadLetter'))!;
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -310,8 +324,8 @@ describe('example indexer route', () => {
         Statement: Match.arrayWith([
           Match.objectLike({
             Principal: { Service: 'events.amazonaws.com' },
-            Action: Match.arrayWith(['kms:Decrypt', 'kms:GenerateDataKey*']),
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: '*',
           }),
         ]),
       },
@@ -322,6 +336,13 @@ describe('example indexer route', () => {
 describe('alarms and dashboard', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
   const byMetric = (namespace: string, metricName: string) => alarms().filter((a) => a.Namespace === namespace && a.MetricName === metricName);
+  /** The queues whose depth (visible + in flight) an alarm watches. */
+  const queueDepthAlarms = () =>
+    alarms().flatMap((a) => {
+      const stats = ((a.Metrics ?? []) as Array<any>).map((m) => m.MetricStat?.Metric).filter((m) => m?.Namespace === 'AWS/SQS');
+      const visible = stats.find((m) => m.MetricName === 'ApproximateNumberOfMessagesVisible');
+      return visible !== undefined && stats.some((m) => m.MetricName === 'ApproximateNumberOfMessagesNotVisible') ? [visible.Dimensions[0].Value] : [];
+    });
 
   it('alarm on iterator age, function errors, quarantine depth, on-failure writes and delivery failures', () => {
     const fnId = onlyLogicalId(template, 'AWS::Lambda::Function');
@@ -332,7 +353,7 @@ describe('alarms and dashboard', () => {
     expect(iteratorAge[0]).toMatchObject({ Statistic: 'Maximum', Threshold: 300_000, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] });
     expect(byMetric('AWS/Lambda', 'Errors')[0]).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
     expect(byMetric('AWS/Lambda', 'DestinationDeliveryFailures')).toHaveLength(1);
-    expect(byMetric('AWS/SQS', 'ApproximateNumberOfMessagesVisible').map((a) => a.Dimensions[0].Value)).toContainEqual(getAtt(quarantineId, 'QueueName'));
+    expect(queueDepthAlarms()).toContainEqual(getAtt(quarantineId, 'QueueName'));
     expect(byMetric('AWS/S3', 'PutRequests')[0]!.Dimensions).toEqual(
       expect.arrayContaining([{ Name: 'BucketName', Value: { Ref: bucketId } }, { Name: 'FilterId', Value: 'OnFailureRecords' }]),
     );
@@ -359,7 +380,7 @@ describe('alarms and dashboard', () => {
     ]);
     expect(JSON.stringify(metric.Dimensions)).not.toContain(ruleId);
     const dlqIds = logicalIds(template, 'AWS::SQS::Queue').filter((id) => id.includes('RouteRunningVms') && id.includes('DeadLetter'));
-    const watched = byMetric('AWS/SQS', 'ApproximateNumberOfMessagesVisible').map((a) => a.Dimensions[0].Value);
+    const watched = queueDepthAlarms();
     for (const id of dlqIds) expect(watched).toContainEqual(getAtt(id, 'QueueName'));
   });
 

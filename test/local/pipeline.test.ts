@@ -111,10 +111,13 @@ describe('the local pipeline', () => {
     await put(node(id));
     await waitFor(() => eventsFor(id).length === 1, 'the create notification');
     const suppressedBefore = p().metrics.total(METRIC.updatesSuppressed);
-    // Only memory_mb_used and free_ram_mb change: not watched.
-    await put(node(id, { memory_mb_used: { N: '17500' }, free_ram_mb: { N: String(262144 - 17500) } }));
+    // Only hypervisor_version and host_ip change: not watched, and read by no consumer of the template.
+    const unwatched = { hypervisor_version: { N: '8001000' }, host_ip: { S: '10.0.0.8' } };
+    expect(p().notifierConfig.watchedFields).not.toContain('hypervisor_version');
+    expect(p().notifierConfig.watchedFields).not.toContain('host_ip');
+    await put(node(id, unwatched));
     // Then a watched change: vcpus_used and running_vms.
-    await put(node(id, { memory_mb_used: { N: '17500' }, free_ram_mb: { N: String(262144 - 17500) }, vcpus_used: { N: '12' }, running_vms: { N: '3' } }));
+    await put(node(id, { ...unwatched, vcpus_used: { N: '12' }, running_vms: { N: '3' } }));
     const list = await waitFor(() => eventsFor(id).length === 2 && eventsFor(id), 'the update notification');
     // Records of one item arrive in order, so the unwatched MODIFY was handled before this one.
     const modifies = recordsFor(id).filter((r) => r.eventName === 'MODIFY');

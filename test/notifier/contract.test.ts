@@ -4,12 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import * as zm from 'zod/mini';
 import {
+  CHANGE_BLOCK_VERSION,
+  ChangeBlock,
   ComputeNodeDeletePayload,
   ComputeNodePayload,
   DETAIL_SCHEMAS,
   detailJsonSchemas,
   EVENT_TYPES,
+  RESYNC_RUN_EVENT_VERSION,
+  ResyncRunDetail,
+  resyncRunJsonSchema,
+  schemaFingerprint,
   type PayloadDefinition,
 } from '../../functions/notifier/contract/index.js';
 import { definePayload } from '../../functions/notifier/contract/payload-definition.js';
@@ -52,6 +59,54 @@ describe('payload versions', () => {
   });
 });
 
+// The same for our own blocks: bump the version in the source file, add a history line there,
+// then record the new hash here.
+const EXPECTED_BLOCK_FINGERPRINTS = {
+  change: '2-9a027de33ac3eea7320307024bd8b976',
+  resyncRunEvent: '1-86e248b69533c82cb60e261f61eae3dc',
+};
+
+describe('versions of our own blocks: change, resync run event', () => {
+  it('the change block matches its recorded fingerprint', () => {
+    expect(schemaFingerprint(CHANGE_BLOCK_VERSION, ChangeBlock), 'the change block changed: bump CHANGE_BLOCK_VERSION and its history').toBe(EXPECTED_BLOCK_FINGERPRINTS.change);
+  });
+
+  it('the resync run event matches its recorded fingerprint', () => {
+    expect(schemaFingerprint(RESYNC_RUN_EVENT_VERSION, ResyncRunDetail), 'the resync run event changed: bump RESYNC_RUN_EVENT_VERSION and its history').toBe(
+      EXPECTED_BLOCK_FINGERPRINTS.resyncRunEvent,
+    );
+  });
+
+  it('a new key, a retyped key, a nullable key or reordered keys change the fingerprint', () => {
+    const base = zm.strictObject({ a: zm.string(), b: zm.number() });
+    const variants = [
+      base,
+      zm.strictObject({ a: zm.string(), b: zm.number(), c: zm.string() }),
+      zm.strictObject({ a: zm.string(), b: zm.string() }),
+      zm.strictObject({ a: zm.string(), b: zm.nullable(zm.number()) }),
+      zm.strictObject({ b: zm.number(), a: zm.string() }),
+    ];
+    expect(new Set(variants.map((v) => schemaFingerprint(1, v))).size).toBe(variants.length);
+    // A change of the real block (a key added) is caught, and so is one of its enums.
+    expect(schemaFingerprint(CHANGE_BLOCK_VERSION, zm.extend(ChangeBlock, { extra: zm.string() }))).not.toBe(EXPECTED_BLOCK_FINGERPRINTS.change);
+    expect(schemaFingerprint(CHANGE_BLOCK_VERSION, zm.extend(ChangeBlock, { origin: zm.enum(['stream', 'resync', 'replay']) }))).not.toBe(EXPECTED_BLOCK_FINGERPRINTS.change);
+  });
+
+  it('keeps the change block\'s keys in wire order', () => {
+    expect(Object.keys(ChangeBlock.shape)).toEqual(['sequence_number', 'epoch', 'changed_fields', 'origin', 'cause', 'resync_run']);
+  });
+
+  it('the resync run event accepts the two phases and refuses a mixed one', () => {
+    const start = { run_id: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', phase: 'start', started_at: '2026-11-26 19:06:02.123000', table: 'compute-nodes' };
+    const end = { run_id: start.run_id, phase: 'end', started_at: start.started_at, refreshed: 3 };
+    expect(ResyncRunDetail.safeParse(start).success).toBe(true);
+    expect(ResyncRunDetail.safeParse(end).success).toBe(true);
+    expect(ResyncRunDetail.safeParse({ ...end, table: 't' }).success).toBe(false);
+    expect(ResyncRunDetail.safeParse({ ...end, refreshed: -1 }).success).toBe(false);
+    expect(ResyncRunDetail.safeParse({ ...start, started_at: '2026-11-26T19:06:02Z' }).success).toBe(false);
+  });
+});
+
 describe('JSON Schemas for the schema registry', () => {
   const schemas = detailJsonSchemas();
 
@@ -72,6 +127,27 @@ describe('JSON Schemas for the schema registry', () => {
     expect(data.properties.host_ip.anyOf[1]).toEqual({ type: 'null' });
     expect(data.required).toEqual(Object.keys(ComputeNodePayload.fields));
     expect(data.additionalProperties).toBe(false);
+  });
+
+  it('includes the change block (version 2) in every detail schema', () => {
+    for (const s of schemas) {
+      const change = (s.jsonSchema as { properties: { change: { properties: Record<string, unknown>; required: string[]; additionalProperties: boolean } } }).properties.change;
+      expect(change.required).toEqual(['sequence_number', 'epoch', 'changed_fields', 'origin', 'cause', 'resync_run']);
+      expect(change.properties.epoch).toEqual({ anyOf: [{ type: 'string', minLength: 1 }, { type: 'null' }] });
+      expect(change.properties.resync_run).toEqual({ anyOf: [{ type: 'string', minLength: 1 }, { type: 'null' }] });
+      expect(change.additionalProperties).toBe(false);
+      expect(s.changeVersion).toBe(2);
+    }
+  });
+
+  it('publishes the resync run event too, with both phases', () => {
+    const control = resyncRunJsonSchema();
+    expect(control.schemaName).toBe('hypervisor_notifier.resync_run@1');
+    const variants = (control.jsonSchema as { oneOf: Array<{ properties: { phase: { enum: string[] } }; required: string[] }> }).oneOf;
+    expect(variants.map((v) => [v.properties.phase.enum, v.required])).toEqual([
+      [['start'], ['run_id', 'phase', 'started_at', 'table']],
+      [['end'], ['run_id', 'phase', 'started_at', 'refreshed']],
+    ]);
   });
 
   it('agrees with the zod schemas the function is tested with', () => {

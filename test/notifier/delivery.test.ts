@@ -227,7 +227,14 @@ describe('what is sent for each kind of change', () => {
     await h.invoke([modify(before, { ...before, running_vms: { N: '3' }, vcpus_used: { N: '3' }, memory_mb_used: { N: '1' } })]);
     const [entry] = h.sentEntries();
     expect(entry!.DetailType).toBe('compute_node.update');
-    expect(JSON.parse(entry!.Detail!).change).toMatchObject({ changed_fields: ['vcpus_used', 'running_vms'], cause: 'modify', origin: 'stream' });
+    expect(JSON.parse(entry!.Detail!).change).toEqual({
+      sequence_number: expect.stringMatching(/^\d{21}$/),
+      epoch: '2026-11-26T00:00:00.000',
+      changed_fields: ['vcpus_used', 'running_vms'],
+      origin: 'stream',
+      cause: 'modify',
+      resync_run: null,
+    });
   });
 
   it('honours a configured watched-field list', async () => {

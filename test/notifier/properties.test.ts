@@ -67,6 +67,45 @@ describe('update suppression', () => {
   });
 });
 
+const markerStep = fc.constantFrom<'keep' | 'remove' | 'run-a' | 'run-b'>('keep', 'keep', 'remove', 'run-a', 'run-b');
+
+describe('resync markers among updates', () => {
+  it('a watched change wins (stream update); else a new marker value yields a resync notification of that run; else nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.array(edit, { maxLength: 2 }), markerStep), { minLength: 1, maxLength: 12 }), async (steps) => {
+        const h = harness();
+        h.eb.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) }));
+        let image = nodeImage(1);
+        const records = [];
+        const expected: Array<{ origin: string; changed_fields: string[]; resync_run: string | null }> = [];
+        for (const [edits, marker] of steps) {
+          let next = edits.reduce(apply, image);
+          if (marker === 'remove') {
+            const { resync_run: _gone, ...rest } = next;
+            next = rest;
+          } else if (marker !== 'keep') {
+            next = { ...next, resync_run: { S: marker } };
+          }
+          const changed = Object.keys(next).filter((f) => WATCHED.has(f) && meaning(image[f]) !== meaning(next[f]));
+          const newMarker = next.resync_run?.S !== undefined && next.resync_run.S !== image.resync_run?.S ? next.resync_run.S : undefined;
+          if (changed.length > 0) expected.push({ origin: 'stream', changed_fields: PAYLOAD_ORDER.filter((f) => changed.includes(f)), resync_run: null });
+          else if (newMarker !== undefined) expected.push({ origin: 'resync', changed_fields: [], resync_run: newMarker });
+          records.push(modify(image, next));
+          image = next;
+        }
+        const response = await h.invoke(records);
+        expect(response.batchItemFailures).toEqual([]);
+        const sent = h.sentEntries().map((e) => {
+          const { origin, changed_fields, resync_run } = JSON.parse(e.Detail!).change;
+          return { origin, changed_fields, resync_run };
+        });
+        expect(sent).toEqual(expected);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
 type Fate = 'ok' | 'ThrottlingException' | 'InternalFailure' | 'MalformedDetail';
 const fate = fc.constantFrom<Fate>('ok', 'ok', 'ok', 'ThrottlingException', 'InternalFailure', 'MalformedDetail');
 const call = fc.oneof(

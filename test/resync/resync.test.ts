@@ -1,58 +1,80 @@
 /**
- * Resync against DynamoDB Local (one instance for this file) with a mocked EventBridge: every
- * live node once, soft-deleted skipped, invalid reported, payload byte-identical to the
- * notifier's, the rate limit's schedule (injected clock), resume from a checkpoint, the
- * Lambda variant's continuation.
+ * Resync through the stream, against DynamoDB Local (one instance for this file, the table
+ * with its stream) and a mocked EventBridge: the run writes the marker to every live, valid
+ * node exactly once, the stream carries one record per write that the notifier turns into a
+ * resync notification with the record's real sequence number, start and end control events
+ * bracket the run with the right count, the rate limit spaces the writes, a stopped run
+ * resumes without a second write, an item deleted meanwhile is not an error, the lease allows
+ * one run at a time, and the Lambda variant continues across invocations.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
 import { createComputeNodeTable } from '../../local/compute-node-table.js';
+import { toLambdaRecord } from '../../local/lambda-stream-record.js';
 import { loadItems } from '../../bench/indexer-fixture.js';
 import { resyncCommand } from '../../cli/resync.js';
 import { loadConfig } from '../../functions/notifier/config.js';
-import { DETAIL_SCHEMAS } from '../../functions/notifier/contract/index.js';
+import { DETAIL_SCHEMAS, RESYNC_RUN_DETAIL_TYPE, ResyncRunDetail } from '../../functions/notifier/contract/index.js';
 import { createNotificationBuilder } from '../../functions/notifier/notification-builder.js';
-import type { StreamRecord } from '../../functions/notifier/stream-record.js';
+import { StreamRecord } from '../../functions/notifier/stream-record.js';
 import { loadResyncConfig } from '../../functions/resync/config.js';
+import { createLease } from '../../functions/resync/lease.js';
 import { createResyncHandler } from '../../functions/resync/resync-function.js';
 import { checkResyncState, type ResyncState } from '../../functions/resync/resync.js';
+import { ensureResyncStateTable } from '../../functions/resync/state-table.js';
 import { createTokenBucket } from '../../functions/resync/token-bucket.js';
-import { insert, nodeImage, type Image } from '../support/records.js';
+import { nodeImage, type Image } from '../support/records.js';
 
 const TABLE = 'resync-nodes';
+const LEASES = 'resync-state';
 const LIVE = 240;
 let ddb: DynamoDbLocal;
 let dynamodb: DynamoDBClient;
-const images = new Map<string, Image>();
+let streams: DynamoDBStreamsClient;
+let streamArn: string;
 const live = new Set<string>();
 const softDeleted = new Set<string>();
 const invalid = new Set<string>();
 
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  dynamodb = new DynamoDBClient(ddb.clientConfig);
-  await createComputeNodeTable(dynamodb, TABLE);
+const uuidOf = (n: number) => nodeImage(n).uuid!.S!;
+
+async function fillTable(client: DynamoDBClient, table: string): Promise<void> {
   const items: Image[] = [];
   for (let n = 1; n <= LIVE; n++) items.push(nodeImage(n, n % 3 === 0 ? { deleted: { N: '0' }, host: { NULL: true } } : { running_vms: { N: String(n) } }));
   for (let n = LIVE + 1; n <= LIVE + 20; n++) items.push(nodeImage(n, { deleted: n % 2 === 0 ? { N: String(n) } : { BOOL: true } }));
   items.push(nodeImage(LIVE + 21, { vcpus: { N: '2.5' } }), nodeImage(LIVE + 22, { deleted: { S: 'yes' } }));
-  for (const image of items) {
-    const uuid = image.uuid!.S!;
-    images.set(uuid, image);
-    const n = Number.parseInt(uuid.slice(-12), 16);
-    (n <= LIVE ? live : n <= LIVE + 20 ? softDeleted : invalid).add(uuid);
-  }
-  await loadItems(dynamodb, TABLE, items as never, 4);
-});
+  await loadItems(client, table, items as never, 4);
+}
+
+beforeAll(async () => {
+  ddb = await startDynamoDbLocal();
+  dynamodb = new DynamoDBClient(ddb.clientConfig);
+  streams = new DynamoDBStreamsClient(ddb.clientConfig);
+  streamArn = (await createComputeNodeTable(dynamodb, TABLE)).streamArn;
+  await ensureResyncStateTable(dynamodb, LEASES);
+  for (let n = 1; n <= LIVE; n++) live.add(uuidOf(n));
+  for (let n = LIVE + 1; n <= LIVE + 20; n++) softDeleted.add(uuidOf(n));
+  invalid.add(uuidOf(LIVE + 21)).add(uuidOf(LIVE + 22));
+  await fillTable(dynamodb, TABLE);
+}, 60_000);
 
 afterAll(async () => {
   dynamodb?.destroy();
+  streams?.destroy();
   await ddb?.stop();
 });
 
@@ -98,169 +120,358 @@ function fakeClock(start = 1_800_000_000_000) {
   };
 }
 
-const uuidOfDetail = (entry: PutEventsRequestEntry) => (JSON.parse(entry.Detail!) as { payload: { 'nova_object.data': { uuid: string } } }).payload['nova_object.data'].uuid;
-const checkpointPath = () => join(mkdtempSync(join(tmpdir(), 'resync-')), 'checkpoint.json');
-const ENV = { EVENT_BUS_NAME: 'the-bus', PUBLISHER_HOST_FALLBACK: 'fallback-host' };
+/**
+ * The DynamoDB client seen through a hook: every command is recorded, and `before` may act
+ * (or wait) before a command is sent.
+ */
+function observed(before?: (command: unknown) => Promise<void> | void) {
+  const calls: Array<{ name: string; input: Record<string, unknown> }> = [];
+  const client = {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      calls.push({ name: command.constructor.name, input: command.input });
+      await before?.(command);
+      return dynamodb.send(command as never);
+    },
+    destroy: () => {},
+  } as unknown as DynamoDBClient;
+  const markerWrites = () => calls.filter((c) => c.name === 'UpdateItemCommand' && c.input.TableName === TABLE);
+  return { client, calls, markerWrites };
+}
 
-describe('resync (CLI) against DynamoDB Local', () => {
-  it('publishes every live node exactly once, skips soft-deleted items and reports invalid ones', async () => {
+const checkpointPath = () => join(mkdtempSync(join(tmpdir(), 'resync-')), 'checkpoint.json');
+const ENV = { EVENT_BUS_NAME: 'the-bus', RESYNC_STATE_TABLE_NAME: LEASES };
+const controlEvents = () => sent.filter((e) => e.DetailType === RESYNC_RUN_DETAIL_TYPE).map((e) => ({ entry: e, detail: ResyncRunDetail.parse(JSON.parse(e.Detail!)) }));
+const summaryOf = (out: string[]) => JSON.parse(out.join('')) as Record<string, unknown> & { runId: string; refreshed: number };
+
+/** Every record of the table's stream so far, as Lambda would deliver it. */
+async function streamRecords() {
+  const records = [];
+  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  for (const shard of StreamDescription?.Shards ?? []) {
+    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    while (iterator !== undefined) {
+      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+      for (const r of page.Records ?? []) records.push(toLambdaRecord(r, streamArn));
+      if ((page.Records ?? []).length === 0) break;
+      iterator = page.NextShardIterator;
+    }
+  }
+  return records;
+}
+
+/** What the notifier makes of the stream: the resync notifications of one run. */
+async function resyncNotificationsOf(runId: string) {
+  const build = createNotificationBuilder(loadConfig({ EVENT_BUS_NAME: 'the-bus' }));
+  const out = [];
+  for (const record of await streamRecords()) {
+    const outcome = build(StreamRecord.parse(record));
+    if (outcome.kind !== 'notify' || outcome.notification.eventType !== 'compute_node.update') continue;
+    const detail = DETAIL_SCHEMAS['compute_node.update'].parse(JSON.parse(outcome.notification.entry.Detail!));
+    if (detail.change.resync_run === runId) out.push({ record, detail });
+  }
+  return out;
+}
+
+async function markerOf(uuid: string): Promise<string | undefined> {
+  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { uuid: { S: uuid } }, ConsistentRead: true }));
+  return Item?.resync_run?.S;
+}
+
+describe('resync run (CLI) against DynamoDB Local', () => {
+  it('marks every live, valid node once; the notifier makes one resync notification per write, with the record\'s sequence number; start and end bracket the run', async () => {
     const t = io();
-    const clock = fakeClock();
+    const obs = observed();
     const status = await resyncCommand(['--table', TABLE, '--segments', '4', '--page-size', '25', '--checkpoint', checkpointPath()], t.io, {
       env: ENV,
-      dynamodb,
+      dynamodb: obs.client,
       eventBridge,
-      ...clock,
+      ...fakeClock(),
     });
     expect(status).toBe(0);
-    const uuids = sent.map(uuidOfDetail);
-    expect(uuids.length).toBe(LIVE);
-    expect(new Set(uuids)).toEqual(live);
-    const summary = JSON.parse(t.out.join(''));
-    expect(summary).toMatchObject({ complete: true, scanned: LIVE + 22, published: LIVE, skipped: 20, invalid: 2, segmentsDone: 4, totalSegments: 4 });
-    const notPublished = t.err.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-    expect(notPublished.map((x) => x.key.uuid.S).sort()).toEqual([...invalid].sort());
-    expect(JSON.stringify(notPublished)).toMatch(/must be an integer, not a fraction/);
-    expect(t.err.join('')).toMatch(/resync: 4\/4 segments done, scanned 262, published 240/);
-  });
+    const summary = summaryOf(t.out);
+    expect(summary).toMatchObject({ complete: true, refreshed: LIVE, skipped: 20, invalid: 2, gone: 0, segmentsDone: 4, totalSegments: 4 });
+    // One write per live node, none to a soft-deleted or invalid item.
+    const written = obs.markerWrites().map((c) => (c.input.Key as { uuid: { S: string } }).uuid.S);
+    expect(written.length).toBe(LIVE);
+    expect(new Set(written)).toEqual(live);
+    for (const u of [...softDeleted, ...invalid]) expect(await markerOf(u)).not.toBe(summary.runId);
 
-  it('publishes the payload byte for byte as the notifier would, in the same Detail shape, marked as a resync', async () => {
-    const clock = fakeClock(1_800_000_000_123);
-    await resyncCommand(['--table', TABLE, '--segments', '2', '--checkpoint', checkpointPath()], io().io, { env: ENV, dynamodb, eventBridge, ...clock });
-    const notifier = createNotificationBuilder(loadConfig(ENV));
-    expect(sent.length).toBe(LIVE);
-    for (const entry of sent) {
-      const image = images.get(uuidOfDetail(entry))!;
-      const o = notifier(insert(image) as StreamRecord);
-      if (o.kind !== 'notify') throw new Error();
-      const streamDetail = o.notification.entry.Detail!;
-      const slice = (d: string) => d.slice(d.indexOf(',"publisher_id"'), d.indexOf(',"timestamp"'));
-      // publisher_id, event_type aside, priority, payload: the same bytes.
-      expect(slice(entry.Detail!).replace('"compute_node.update"', '"compute_node.create"')).toBe(slice(streamDetail));
-      expect(entry).toMatchObject({ Source: 'openstack.nova', DetailType: 'compute_node.update', EventBusName: 'the-bus', Time: new Date(1_800_000_000_123) });
-      const detail = DETAIL_SCHEMAS['compute_node.update'].parse(JSON.parse(entry.Detail!));
-      expect(detail.change).toEqual({ sequence_number: '0', changed_fields: [], origin: 'resync', cause: 'modify' });
-      expect(detail.timestamp).toBe('2027-01-15 08:00:00.123000');
+    // Start, then end with refreshed = the writes; the same source as the notifications.
+    const control = controlEvents();
+    expect(control.map((c) => c.detail.phase)).toEqual(['start', 'end']);
+    expect(control[0]!.detail).toMatchObject({ run_id: summary.runId, table: TABLE });
+    expect(control[1]!.detail).toMatchObject({ run_id: summary.runId, refreshed: LIVE, started_at: control[0]!.detail.started_at });
+    expect(control[0]!.entry).toMatchObject({ Source: 'openstack.nova', EventBusName: 'the-bus' });
+    expect(sent.filter((e) => e.DetailType !== RESYNC_RUN_DETAIL_TYPE)).toEqual([]);
+
+    // Through the stream: one resync notification per refreshed node, each with its own record's sequence number.
+    const notifications = await resyncNotificationsOf(summary.runId);
+    expect(notifications.length).toBe(LIVE);
+    expect(new Set(notifications.map((n) => (n.detail.payload as { 'nova_object.data': { uuid: string } })['nova_object.data'].uuid))).toEqual(live);
+    for (const n of notifications) {
+      expect(n.detail.change).toMatchObject({ origin: 'resync', cause: 'modify', changed_fields: [], sequence_number: n.record.dynamodb.SequenceNumber, epoch: streamArn.split('/stream/')[1] });
     }
-    expect(new Set(sent.map((e) => JSON.parse(e.Detail!).message_id)).size).toBe(LIVE);
+    expect(new Set(notifications.map((n) => n.detail.change.sequence_number)).size).toBe(LIVE);
+
+    // Invalid items are reported with their key and issues.
+    const notMarked = t.err.join('').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(notMarked.map((x) => x.key.uuid.S).sort()).toEqual([...invalid].sort());
+    expect(JSON.stringify(notMarked)).toMatch(/must be an integer, not a fraction/);
   });
 
-  it('respects the rate limit: PutEvents requests are spaced by the token bucket on the injected clock', async () => {
+  it('anchors before it scans: the first marker write comes before the first segment\'s Scan', async () => {
+    const obs = observed();
+    expect(await resyncCommand(['--table', TABLE, '--segments', '3', '--checkpoint', checkpointPath()], io().io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
+    const firstWrite = obs.calls.findIndex((c) => c.name === 'UpdateItemCommand' && c.input.TableName === TABLE);
+    const firstSegmentScan = obs.calls.findIndex((c) => c.name === 'ScanCommand' && c.input.Segment !== undefined);
+    expect(firstWrite).toBeGreaterThan(-1);
+    expect(firstWrite).toBeLessThan(firstSegmentScan);
+    // The anchor is written once: no second write of the same item in the run.
+    const keys = obs.markerWrites().map((c) => JSON.stringify(c.input.Key));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('respects the rate limit: marker writes are spaced by the token bucket on the injected clock', async () => {
     const clock = fakeClock();
-    const calls: number[] = [];
-    eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
-      calls.push(clock.now());
-      return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) };
+    const times: number[] = [];
+    const obs = observed((command) => {
+      const c = command as { constructor: { name: string }; input: { TableName?: string } };
+      if (c.constructor.name === 'UpdateItemCommand' && c.input.TableName === TABLE) times.push(clock.now());
     });
-    const status = await resyncCommand(['--table', TABLE, '--segments', '3', '--rate', '5', '--page-size', '50', '--checkpoint', checkpointPath()], io().io, {
+    const status = await resyncCommand(['--table', TABLE, '--segments', '3', '--rate', '20', '--page-size', '50', '--checkpoint', checkpointPath()], io().io, {
       env: ENV,
-      dynamodb,
+      dynamodb: obs.client,
       eventBridge,
       ...clock,
     });
     expect(status).toBe(0);
-    expect(calls.length).toBeGreaterThanOrEqual(LIVE / 10);
-    // 5 requests per second, no burst: consecutive requests at least 200 ms apart on the clock.
-    for (let i = 1; i < calls.length; i++) expect(calls[i]! - calls[i - 1]!).toBeGreaterThanOrEqual(200);
-    expect(calls.at(-1)! - calls[0]!).toBeGreaterThanOrEqual((calls.length - 1) * 200);
+    expect(times.length).toBe(LIVE);
+    // 20 writes per second, no burst: consecutive writes at least 50 ms apart, whatever the segments do.
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(50);
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual((times.length - 1) * 50);
   });
 
-  it('resumes from its checkpoint: the second run publishes only what the first did not reach', async () => {
+  it('resumes the same run from its checkpoint: no item written twice, one start and one end, refreshed counts every node once', async () => {
     const file = checkpointPath();
     const controller = new AbortController();
-    let requests = 0;
-    eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
-      sent.push(...input.Entries);
-      if (++requests === 4) controller.abort();
-      return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) };
+    let writes = 0;
+    const obs = observed((command) => {
+      const c = command as { constructor: { name: string }; input: { TableName?: string } };
+      // Stop in the middle of a page: its writes are not checkpointed.
+      if (c.constructor.name === 'UpdateItemCommand' && c.input.TableName === TABLE && ++writes === 67) controller.abort();
     });
-    const first = io();
     const args = ['--table', TABLE, '--segments', '4', '--page-size', '20', '--concurrency', '1', '--checkpoint', file];
-    expect(await resyncCommand(args, first.io, { env: ENV, dynamodb, eventBridge, signal: controller.signal, ...fakeClock() })).toBe(1);
+    const first = io();
+    expect(await resyncCommand(args, first.io, { env: ENV, dynamodb: obs.client, eventBridge, signal: controller.signal, ...fakeClock() })).toBe(1);
     expect(first.err.join('')).toMatch(/interrupted; run the same command again/);
-    const firstRun = new Set(sent.map(uuidOfDetail));
     const checkpoint = checkResyncState(JSON.parse(readFileSync(file, 'utf8')));
+    expect(checkpoint.endPublished).toBe(false);
     expect(checkpoint.segments.some((s) => !s.done)).toBe(true);
-    expect(firstRun.size).toBe(checkpoint.segments.reduce((a, s) => a + s.published, 0));
 
-    // What the checkpoint says is left: the rest of the unfinished segments.
-    const remaining = new Set<string>();
-    for (const s of checkpoint.segments.filter((x) => !x.done)) {
-      let start = s.lastEvaluatedKey;
-      do {
-        const page = await dynamodb.send(new ScanCommand({ TableName: TABLE, Segment: s.segment, TotalSegments: 4, ...(start ? { ExclusiveStartKey: start } : {}) }));
-        for (const item of page.Items ?? []) if (live.has(item.uuid!.S!)) remaining.add(item.uuid!.S!);
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
-    }
-
-    sent = [];
-    eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
-      sent.push(...input.Entries);
-      return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) };
-    });
     const second = io();
-    expect(await resyncCommand(args, second.io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(0);
-    expect(second.err.join('')).toMatch(/resuming from/);
-    const secondRun = sent.map(uuidOfDetail);
-    expect(new Set(secondRun)).toEqual(remaining);
-    expect(secondRun.length).toBe(remaining.size);
-    for (const u of secondRun) expect(firstRun.has(u)).toBe(false);
-    expect(new Set([...firstRun, ...secondRun])).toEqual(live);
-    expect(JSON.parse(second.out.join(''))).toMatchObject({ complete: true, published: LIVE });
+    expect(await resyncCommand(args, second.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
+    expect(second.err.join('')).toMatch(new RegExp(`resuming run ${checkpoint.runId}`));
+    const written = obs.markerWrites().map((c) => (c.input.Key as { uuid: { S: string } }).uuid.S);
+    expect(written.length).toBe(LIVE);
+    expect(new Set(written)).toEqual(live);
+    expect(summaryOf(second.out)).toMatchObject({ complete: true, runId: checkpoint.runId, refreshed: LIVE });
+    const control = controlEvents();
+    expect(control.map((c) => [c.detail.phase, c.detail.run_id])).toEqual([
+      ['start', checkpoint.runId],
+      ['end', checkpoint.runId],
+    ]);
+    expect(control[1]!.detail).toMatchObject({ refreshed: LIVE });
+    expect((await resyncNotificationsOf(checkpoint.runId)).length).toBe(LIVE);
   });
 
-  it('stops with exit 1 when PutEvents fails for good, keeping the failed page to publish again', async () => {
+  it('an item deleted or soft-deleted between the scan and its write is counted as gone, not recreated, not an error', async () => {
+    const table = 'resync-churn';
+    await createComputeNodeTable(dynamodb, table);
+    await fillTable(dynamodb, table);
+    const victims = new Set([uuidOf(5), uuidOf(7)]);
+    const obs = observed(async (command) => {
+      const c = command as { constructor: { name: string }; input: { TableName?: string; Key?: { uuid: { S: string } } } };
+      if (c.constructor.name !== 'UpdateItemCommand' || c.input.TableName !== table) return;
+      const u = c.input.Key!.uuid.S;
+      if (u === uuidOf(5)) await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: u } } }));
+      if (u === uuidOf(7)) await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: u } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '7' } } }));
+    });
+    const t = io();
+    expect(await resyncCommand(['--table', table, '--segments', '2', '--checkpoint', checkpointPath()], t.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
+    expect(summaryOf(t.out)).toMatchObject({ complete: true, refreshed: LIVE - 2, gone: 2 });
+    expect(controlEvents()[1]!.detail).toMatchObject({ phase: 'end', refreshed: LIVE - 2 });
+    const { Item: deleted } = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: uuidOf(5) } }, ConsistentRead: true }));
+    expect(deleted).toBeUndefined();
+    const { Item: soft } = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: uuidOf(7) } }, ConsistentRead: true }));
+    expect(soft?.resync_run).toBeUndefined();
+    expect(victims.size).toBe(2);
+  });
+
+  it('a table with no live, valid node: start and end with refreshed 0, no write', async () => {
+    const table = 'resync-empty';
+    await createComputeNodeTable(dynamodb, table);
+    await loadItems(dynamodb, table, [nodeImage(1, { deleted: { N: '1' } }), nodeImage(2, { vcpus: { S: 'x' } })] as never, 1);
+    const obs = observed();
+    const t = io();
+    expect(await resyncCommand(['--table', table, '--checkpoint', checkpointPath()], t.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
+    expect(obs.calls.filter((c) => c.name === 'UpdateItemCommand' && c.input.TableName === table)).toEqual([]);
+    expect(controlEvents().map((c) => c.detail)).toEqual([
+      expect.objectContaining({ phase: 'start', table }),
+      expect.objectContaining({ phase: 'end', refreshed: 0 }),
+    ]);
+  });
+
+  it('retries a control event that EventBridge throttled, and validates it before sending', async () => {
+    const table = 'resync-throttled';
+    await createComputeNodeTable(dynamodb, table);
+    await loadItems(dynamodb, table, [nodeImage(1), nodeImage(2)] as never, 1);
+    eb.reset();
+    eb.on(PutEventsCommand)
+      .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }] })
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
+      .callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
+        sent.push(...input.Entries);
+        return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) };
+      });
+    const t = io();
+    expect(await resyncCommand(['--table', table, '--checkpoint', checkpointPath()], t.io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(0);
+    expect(eb.commandCalls(PutEventsCommand)).toHaveLength(4);
+    expect(controlEvents().map((c) => [c.detail.phase, c.detail.phase === 'end' ? c.detail.refreshed : c.detail.table])).toEqual([
+      ['start', table],
+      ['end', 2],
+    ]);
+  });
+
+  it('stops with exit 1 when the start event cannot be put, before any marker write; resumes from there', async () => {
     const file = checkpointPath();
     eb.on(PutEventsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } }));
+    const obs = observed();
     const t = io();
     const args = ['--table', TABLE, '--segments', '1', '--checkpoint', file];
-    expect(await resyncCommand(args, t.io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(1);
-    expect(t.err.join('')).toMatch(/could not be published \(AccessDeniedException: not authorized\)/);
+    expect(await resyncCommand(args, t.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(1);
+    expect(t.err.join('')).toMatch(/start event of resync run .* could not be put \(AccessDeniedException: not authorized\)/);
+    expect(obs.markerWrites()).toEqual([]);
     const state: ResyncState = JSON.parse(readFileSync(file, 'utf8'));
-    expect(state.segments[0]).toMatchObject({ done: false, pages: 0, published: 0 });
-    expect(state.segments[0]!.lastEvaluatedKey).toBeUndefined();
+    expect(state).toMatchObject({ startPublished: false, endPublished: false });
+    // The lease was given back: the same run resumes at once.
+    eb.reset();
+    eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
+      sent.push(...input.Entries);
+      return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) };
+    });
+    expect(await resyncCommand(args, io().io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(0);
+    expect(controlEvents().map((c) => [c.detail.phase, c.detail.run_id])).toEqual([
+      ['start', state.runId],
+      ['end', state.runId],
+    ]);
   });
 
-  it('refuses a checkpoint of another table and bad flags (exit 2)', async () => {
+  it('refuses a checkpoint of another table, an old-format checkpoint, and bad flags (exit 2)', async () => {
     const file = checkpointPath();
-    writeFileSync(file, JSON.stringify({ version: 1, tableName: 'other', totalSegments: 1, startedAt: '', segments: [{ segment: 0, done: false, scanned: 0, published: 0, skipped: 0, invalid: 0, pages: 0 }] }));
+    const other = { version: 2, runId: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', tableName: 'other', totalSegments: 1, startedAt: '2027-01-15 08:00:00', startPublished: false, endPublished: false, segments: [{ segment: 0, done: false, scanned: 0, marked: 0, alreadyMarked: 0, skipped: 0, gone: 0, invalid: 0, pages: 0 }] };
+    writeFileSync(file, JSON.stringify(other));
     const t = io();
     expect(await resyncCommand(['--table', TABLE, '--checkpoint', file], t.io, { env: ENV, dynamodb, eventBridge })).toBe(2);
     expect(t.err.join('')).toMatch(/checkpoint of table other/);
+    writeFileSync(file, JSON.stringify({ version: 1, tableName: TABLE, totalSegments: 1, startedAt: '', segments: [] }));
+    const v = io();
+    expect(await resyncCommand(['--table', TABLE, '--checkpoint', file], v.io, { env: ENV, dynamodb, eventBridge })).toBe(2);
+    expect(v.err.join('')).toMatch(/not a resync checkpoint of this version: version/);
     const u = io();
     expect(await resyncCommand(['--table', TABLE, '--rate', '0'], u.io, { env: ENV, dynamodb, eventBridge })).toBe(2);
-    expect(u.err.join('')).toMatch(/RESYNC_PUT_EVENTS_PER_SECOND: must be greater than 0/);
+    expect(u.err.join('')).toMatch(/RESYNC_WRITES_PER_SECOND: must be greater than 0/);
   });
 });
 
-describe('resync (Lambda function)', () => {
-  it('stops before its deadline with a continuation token; invoked again with it, finishes; every live node once', async () => {
-    // Each reading of the clock moves it 250 ms; the invocation has 14 s: it stops after a few pages.
-    let t = 1_800_000_000_000;
-    const now = () => (t += 250);
-    const handler = createResyncHandler({
-      config: loadResyncConfig({ ...ENV, TABLE_NAME: TABLE, RESYNC_PAGE_SIZE: '10', RESYNC_TOTAL_SEGMENTS: '3', RESYNC_SEGMENT_CONCURRENCY: '3' }),
-      dynamodb,
-      eventBridge,
-      logger: { info: () => {}, warn: () => {}, error: () => {} },
-      now,
-      sleep: async (ms) => void (t += ms),
+describe('one run at a time (the lease)', () => {
+  it('a second run started while the first is running is refused (exit 1, naming the holder); the first completes', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let blocked!: () => void;
+    const firstIsWriting = new Promise<void>((resolve) => (blocked = resolve));
+    let gated = false;
+    const slow = observed(async (command) => {
+      const c = command as { constructor: { name: string }; input: { TableName?: string } };
+      if (c.constructor.name === 'UpdateItemCommand' && c.input.TableName === TABLE && !gated) {
+        gated = true;
+        blocked();
+        await gate;
+      }
     });
+    const a = io();
+    const runA = resyncCommand(['--table', TABLE, '--segments', '2', '--checkpoint', checkpointPath()], a.io, { env: ENV, dynamodb: slow.client, eventBridge, ...fakeClock() });
+    await firstIsWriting;
+    const b = io();
+    const fast = observed();
+    expect(await resyncCommand(['--table', TABLE, '--segments', '2', '--checkpoint', checkpointPath()], b.io, { env: ENV, dynamodb: fast.client, eventBridge, ...fakeClock() })).toBe(1);
+    const runIdA = controlEvents()[0]!.detail.run_id;
+    expect(b.err.join('')).toMatch(new RegExp(`another resync of table ${TABLE} is running: run ${runIdA} .*holds the lease`));
+    expect(fast.markerWrites()).toEqual([]);
+    release();
+    expect(await runA).toBe(0);
+    // B put no event: only A's start and end are on the bus.
+    expect(controlEvents().map((c) => [c.detail.phase, c.detail.run_id])).toEqual([
+      ['start', runIdA],
+      ['end', runIdA],
+    ]);
+    // The lease is free again.
+    expect(await resyncCommand(['--table', TABLE, '--segments', '2', '--checkpoint', checkpointPath()], io().io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(0);
+  });
+
+  it('a lease expires: a run that died holding it blocks others only until then', async () => {
+    const clock = { t: 1_800_000_000_000 };
+    const now = () => clock.t;
+    const dead = createLease({ dynamodb, stateTableName: LEASES, tableName: 'lease-test', runId: '11111111-1111-4111-8111-111111111111', durationMs: 60_000, now });
+    const next = createLease({ dynamodb, stateTableName: LEASES, tableName: 'lease-test', runId: '22222222-2222-4222-8222-222222222222', durationMs: 60_000, now });
+    await dead.acquire();
+    await expect(next.acquire()).rejects.toThrow(/run 11111111-1111-4111-8111-111111111111 \(until 2027-01-15T08:01:00.000Z\) holds the lease/);
+    // The holder itself may take it again (a resumed run).
+    await dead.acquire();
+    clock.t += 60_001;
+    await next.acquire();
+    // The dead run, back, finds it lost.
+    clock.t += 20_000;
+    await expect(dead.renewIfDue()).rejects.toThrow(/lost its lease/);
+    await dead.release();
+    await expect(dead.acquire()).rejects.toThrow(/run 22222222/);
+    await next.release();
+    await dead.acquire();
+    await dead.release();
+  });
+});
+
+describe('resync run (Lambda function)', () => {
+  it('stops before its deadline with a continuation token, keeps the lease between invocations, finishes when invoked again; every live node once', async () => {
+    let t = 1_800_000_000_000;
+    const now = () => (t += 5);
+    const obs = observed();
+    const config = loadResyncConfig({ ...ENV, TABLE_NAME: TABLE, RESYNC_PAGE_SIZE: '10', RESYNC_TOTAL_SEGMENTS: '3', RESYNC_SEGMENT_CONCURRENCY: '3', RESYNC_WRITES_PER_SECOND: '20' });
+    const handler = createResyncHandler({ config, dynamodb: obs.client, eventBridge, logger: { info: () => {}, warn: () => {}, error: () => {} }, now, sleep: async (ms) => void (t += ms) });
+    // 14 s an invocation, 10 of them kept back: ~80 writes at 20/s per invocation, so 240 take several.
     const context = { getRemainingTimeInMillis: () => 14_000 };
     let response = await handler({}, context);
     expect(response.complete).toBe(false);
+    const runId = response.totals.runId;
+    // Between invocations another run is refused: the lease is still this run's.
+    const other = io();
+    expect(await resyncCommand(['--table', TABLE, '--checkpoint', checkpointPath()], other.io, { env: ENV, dynamodb, eventBridge, now: () => t, sleep: async () => {} })).toBe(1);
+    expect(other.err.join('')).toMatch(new RegExp(`run ${runId}`));
     let invocations = 1;
     while (!response.complete) {
       expect(response.continuation).toEqual(expect.any(String));
       response = await handler({ continuation: response.continuation! }, context);
-      if (++invocations > 200) throw new Error('no progress');
+      if (++invocations > 50) throw new Error('no progress');
     }
     expect(invocations).toBeGreaterThan(2);
-    expect(response.totals).toMatchObject({ published: LIVE, skipped: 20, invalid: 2, segmentsDone: 3 });
-    const uuids = sent.map(uuidOfDetail);
-    expect(uuids.length).toBe(LIVE);
-    expect(new Set(uuids)).toEqual(live);
+    expect(response.totals).toMatchObject({ runId, refreshed: LIVE, skipped: 20, invalid: 2, segmentsDone: 3 });
+    const written = obs.markerWrites().map((c) => (c.input.Key as { uuid: { S: string } }).uuid.S);
+    expect(written.length).toBe(LIVE);
+    expect(new Set(written)).toEqual(live);
+    expect(controlEvents().map((c) => [c.detail.phase, c.detail.run_id])).toEqual([
+      ['start', runId],
+      ['end', runId],
+    ]);
+    expect(controlEvents()[1]!.detail).toMatchObject({ refreshed: LIVE });
   });
 
   it('refuses a continuation token of another table or that it did not make', async () => {
@@ -270,7 +481,8 @@ describe('resync (Lambda function)', () => {
       eventBridge,
       logger: { info: () => {}, warn: () => {}, error: () => {} },
     });
-    const token = Buffer.from(JSON.stringify({ version: 1, tableName: TABLE, totalSegments: 1, startedAt: '', segments: [{ segment: 0, done: false, scanned: 0, published: 0, skipped: 0, invalid: 0, pages: 0 }] })).toString('base64url');
+    const state = { version: 2, runId: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', tableName: TABLE, totalSegments: 1, startedAt: '2027-01-15 08:00:00', startPublished: false, endPublished: false, segments: [{ segment: 0, done: false, scanned: 0, marked: 0, alreadyMarked: 0, skipped: 0, gone: 0, invalid: 0, pages: 0 }] };
+    const token = Buffer.from(JSON.stringify(state)).toString('base64url');
     const context = { getRemainingTimeInMillis: () => 60_000 };
     await expect(handler({ continuation: token }, context)).rejects.toThrow(/token is for table resync-nodes/);
     await expect(handler({ continuation: '%%%' }, context)).rejects.toThrow(/not a resync checkpoint|not one this function returned/);

@@ -1,16 +1,20 @@
 /**
  * JSON Schemas (draft 4, the dialect the EventBridge schema registry takes) of each
- * event's `Detail`, one per detail type and payload version, generated from the same zod
- * definitions that the function's tests validate its output with.
+ * event's `Detail`, one per detail type and payload version (the `change` block included),
+ * plus the resync run's control event, generated from the same zod definitions that the
+ * function's tests validate its output with.
  */
 import * as z from 'zod/mini';
-import { DETAIL_SCHEMAS, EVENT_TYPES, NOTIFICATIONS, type EventType } from './notifications.js';
+import { CHANGE_BLOCK_VERSION, DETAIL_SCHEMAS, EVENT_TYPES, NOTIFICATIONS, type EventType } from './notifications.js';
 import { novaFieldJsonSchemas } from './nova-fields.js';
+import { RESYNC_RUN_DETAIL_TYPE, RESYNC_RUN_EVENT_VERSION, ResyncRunDetail } from './resync-run-event.js';
 
 export interface DetailJsonSchema {
   readonly detailType: EventType;
   readonly payloadName: string;
   readonly payloadVersion: string;
+  /** Version of the `change` block the schema describes. */
+  readonly changeVersion: number;
   /** A registry-safe name, e.g. `compute_node.create@ComputeNodePayload-1.0`. */
   readonly schemaName: string;
   readonly jsonSchema: Record<string, unknown>;
@@ -37,8 +41,27 @@ export function detailJsonSchemas(): DetailJsonSchema[] {
       detailType,
       payloadName: payload.name,
       payloadVersion: payload.version,
+      changeVersion: CHANGE_BLOCK_VERSION,
       schemaName: `${detailType}@${payload.name}-${payload.version}`,
-      jsonSchema: { title: `${detailType} (${payload.name} ${payload.version})`, ...toJsonSchema(DETAIL_SCHEMAS[detailType]) },
+      jsonSchema: { title: `${detailType} (${payload.name} ${payload.version}, change ${CHANGE_BLOCK_VERSION})`, ...toJsonSchema(DETAIL_SCHEMAS[detailType]) },
     };
   });
+}
+
+export interface ControlEventJsonSchema {
+  readonly detailType: string;
+  readonly version: number;
+  /** A registry-safe name, e.g. `hypervisor_notifier.resync_run@1`. */
+  readonly schemaName: string;
+  readonly jsonSchema: Record<string, unknown>;
+}
+
+/** The JSON Schema of the resync run's control event (`hypervisor_notifier.resync_run`). */
+export function resyncRunJsonSchema(): ControlEventJsonSchema {
+  return {
+    detailType: RESYNC_RUN_DETAIL_TYPE,
+    version: RESYNC_RUN_EVENT_VERSION,
+    schemaName: `${RESYNC_RUN_DETAIL_TYPE}@${RESYNC_RUN_EVENT_VERSION}`,
+    jsonSchema: { title: `${RESYNC_RUN_DETAIL_TYPE} (version ${RESYNC_RUN_EVENT_VERSION})`, ...toJsonSchema(ResyncRunDetail) },
+  };
 }

@@ -5,8 +5,12 @@
  * `publisher_id`, `event_type`, `priority`, `payload`, `timestamp`), followed by one key of
  * ours, `change`, which says where in the node's history the notification belongs.
  *
- * Version history of the `change` block (it is versioned with the Detail, not the payload):
+ * Version history of the `change` block (it is versioned with the Detail, not the payload;
+ * bump {@link CHANGE_BLOCK_VERSION} and add a line whenever a key is added or changes type,
+ * the fingerprint test insists):
  * - 1: `sequence_number`, `changed_fields`, `origin`, `cause`.
+ * - 2: added `epoch` and `resync_run`; a resync notification now carries its stream record's
+ *   real `sequence_number`.
  */
 import * as z from 'zod/mini';
 import { ComputeNodePayload } from './compute-node-payload.js';
@@ -32,15 +36,26 @@ export const PUBLISHER_PREFIX = 'nova-compute:';
 /** Why a notification was sent; lets a rule route, e.g., only TTL expiries. */
 export const CAUSES = ['insert', 'modify', 'remove', 'ttl', 'soft_delete', 'undelete'] as const;
 
-/** The `change` block: ordering and routing facts that Nova's message does not carry. */
+/** The `change` block's version (see the history above). */
+export const CHANGE_BLOCK_VERSION = 2;
+
+/** The `change` block: ordering and routing facts that Nova's message does not carry. Keys in wire order. */
 export const ChangeBlock = z.strictObject({
-  /** The record's DynamoDB stream sequence number: digits, compare as an unbounded integer. */
+  /** The record's DynamoDB stream sequence number: digits, compare as an unbounded integer within one `epoch`. */
   sequence_number: z.string().check(z.regex(/^\d+$/)),
+  /**
+   * The stream's label: the last path segment of the record's `eventSourceARN`
+   * (`.../stream/<label>`). A re-enabled stream or a re-created table has a new label;
+   * null only for a record that carries no `eventSourceARN` (never one from Lambda).
+   */
+  epoch: z.nullable(z.string().check(z.minLength(1))),
   /** For an update, the watched fields whose value changed (sorted in payload order); else empty. */
   changed_fields: z.array(z.enum(Object.keys(ComputeNodePayload.fields) as [string, ...string[]])),
-  /** `stream` for a notification from a table change, `resync` for one from a resync scan. */
+  /** `stream` for a notification of a table change, `resync` for one that a resync run's marker write caused. */
   origin: z.enum(['stream', 'resync']),
   cause: z.enum(CAUSES),
+  /** The resync run that caused this notification (origin `resync`), else null. */
+  resync_run: z.nullable(z.string().check(z.minLength(1))),
 });
 export type ChangeBlock = z.infer<typeof ChangeBlock>;
 

@@ -1,0 +1,88 @@
+/**
+ * `drift`: compare the reference indexer's read model with the compute node table.
+ *
+ *   npm run --silent cli -- drift --table TABLE --indexer-table INDEX_TABLE [--fields f1,f2]
+ *
+ * Prints one line per node that differs (missing, extra, stale with each field, invalid) and
+ * a summary line; exit status 0 when nothing differs, 1 when something does, 2 for a usage
+ * error, 3 when DynamoDB fails. Against AWS: the stack outputs `TableName` and
+ * `IndexerTableName`; locally: `npm start` prints both and the DynamoDB Local endpoint.
+ */
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ENV } from '../functions/notifier/config.js';
+import { INDEXER_ENV } from '../functions/indexer/indexer.js';
+import { checkDrift, DEFAULT_DRIFT_FIELDS, describeDrift, DriftFieldsError, parseDriftFields, summarizeDrift } from '../functions/indexer/drift.js';
+import { clientSettings } from './aws-endpoints.js';
+import type { CliIo } from './cli-io.js';
+
+export const DRIFT_TABLE_ENV = 'TABLE_NAME';
+
+const USAGE = `usage: drift [--table TABLE] [--indexer-table TABLE] [--fields f1,f2,...]
+             [--dynamodb-endpoint URL] [--region REGION]
+  Compares every node of the compute node table (--table or ${DRIFT_TABLE_ENV}; stack output
+  TableName) with the reference indexer's read model (--indexer-table or ${INDEXER_ENV.tableName};
+  stack output IndexerTableName): prints each node that is missing, extra, or stale (with the
+  fields that differ), and exits 1 when any does. Fields compared: --fields, else
+  ${ENV.watchedFields}, else ${DEFAULT_DRIFT_FIELDS.join(',')}.
+  Endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local: npm start prints it).
+  Exit status: 0 no drift, 1 drift, 2 usage error, 3 DynamoDB failed.`;
+
+/** A flag or setting is missing or wrong: the message says which. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export interface DriftCommandOptions {
+  readonly env?: Record<string, string | undefined>;
+  readonly dynamodb?: DynamoDBClient;
+}
+
+export async function driftCommand(args: string[], io: CliIo, options: DriftCommandOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  let values;
+  let fields;
+  let table: string | undefined;
+  let indexerTable: string | undefined;
+  try {
+    values = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        table: { type: 'string' },
+        'indexer-table': { type: 'string' },
+        fields: { type: 'string' },
+        'dynamodb-endpoint': { type: 'string' },
+        region: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+    if (values.help) {
+      io.stdout(USAGE + '\n');
+      return 0;
+    }
+    table = values.table ?? env[DRIFT_TABLE_ENV];
+    indexerTable = values['indexer-table'] ?? env[INDEXER_ENV.tableName];
+    if (table === undefined || table === '') throw new UsageError(`the compute node table is not set: --table or ${DRIFT_TABLE_ENV}`);
+    if (indexerTable === undefined || indexerTable === '') throw new UsageError(`the indexer table is not set: --indexer-table or ${INDEXER_ENV.tableName}`);
+    const fieldText = values.fields ?? env[ENV.watchedFields];
+    fields = fieldText === undefined || fieldText === '' ? DEFAULT_DRIFT_FIELDS : parseDriftFields(fieldText);
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n${error instanceof DriftFieldsError || error instanceof UsageError ? '' : USAGE + '\n'}`);
+    return 2;
+  }
+
+  let client = options.dynamodb;
+  try {
+    client ??= new DynamoDBClient(clientSettings(values['dynamodb-endpoint'] ?? env.AWS_ENDPOINT_URL_DYNAMODB, env, values.region));
+    const report = await checkDrift(client, { tableName: table, indexerTableName: indexerTable, fields });
+    for (const d of report.differences) io.stdout(describeDrift(d) + '\n');
+    io.stdout(summarizeDrift(report) + '\n');
+    return report.differences.length === 0 ? 0 : 1;
+  } catch (error) {
+    io.stderr(`drift check failed: ${(error as Error).name}: ${(error as Error).message}\n`);
+    return 3;
+  } finally {
+    if (options.dynamodb === undefined) client?.destroy();
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * `quarantine summary|show|redrive`: the quarantine queue from the command line.
+ *
+ * SQS has no peek: a message can only be read by receiving it, which hides it from other
+ * receivers for the visibility timeout and counts a receive. So every command receives the
+ * messages with a visibility timeout (`--visibility`, default 60 s) and, unless it deletes
+ * them, releases them at once (ChangeMessageVisibility to 0): nothing is consumed, and the
+ * quarantine queue has no consumer and no redrive policy for the receive counts to trip.
+ * While a command runs, another reader may see fewer messages.
+ *
+ * - `summary`: counts by reason, by field, by rule (field: rule), with the oldest message.
+ * - `show`: the messages, one JSON line each.
+ * - `redrive`: the recorded stream records through the current notifier (e.g. after a fix):
+ *   what is now valid is published (its original `message_id`: it comes from the record) and
+ *   its message deleted; what is still invalid stays. `--dry-run` prints what would be
+ *   published, as `render` does, and changes nothing.
+ * Exit status: 0 fine, 1 something could not be done, 2 usage or configuration error.
+ */
+import { parseArgs } from 'node:util';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import * as z from 'zod/mini';
+import { classifyRecord } from '../functions/notifier/batch-processor.js';
+import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
+import { createTokenBucket } from '../functions/resync/token-bucket.js';
+import { clientSettings } from './aws-endpoints.js';
+import type { CliIo } from './cli-io.js';
+import { CLI_CONTEXT, cliNotifier, NOTIFIER_FLAGS, NOTIFIER_FLAGS_USAGE, notifierConfigFrom } from './notifier-setup.js';
+import { renderEntry, renderRejection } from './render.js';
+
+const USAGE = `usage: quarantine summary|show|redrive [--queue-url URL] [--max N] [--visibility SECONDS]
+                  [--dry-run] [--rate MESSAGES_PER_SECOND] ${NOTIFIER_FLAGS_USAGE}
+                  [--sqs-endpoint URL] [--eventbridge-endpoint URL] [--region REGION]
+  summary  counts the messages by reason, field and rule, with the oldest
+  show     prints the messages, one JSON line each
+  redrive  runs the recorded records through the current notifier: valid ones are published
+           (original message_id) and their messages deleted; invalid ones stay (--dry-run:
+           print what would be published, change nothing)
+  SQS has no peek: messages are received with a visibility timeout (--visibility, default 60)
+  and released at once, so nothing is consumed. At most --max messages (default 1000).
+  Environment: QUARANTINE_QUEUE_URL (the stack's QuarantineQueueUrl output), the notifier's
+  variables for redrive, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_EVENTBRIDGE (flags win).`;
+
+/** What the command reads of a quarantine message (functions/notifier/quarantine.ts). */
+const QuarantineBody = z.object({
+  reason: z.string(),
+  error: z.optional(z.string()),
+  issues: z.optional(z.array(z.object({ field: z.string(), rule: z.string() }))),
+  errorCode: z.optional(z.string()),
+  eventID: z.optional(z.string()),
+  sequenceNumber: z.optional(z.string()),
+  record: z.optional(z.unknown()),
+});
+type QuarantineBody = z.infer<typeof QuarantineBody>;
+
+interface Received {
+  readonly message: Message;
+  readonly body: QuarantineBody | undefined;
+  readonly sentAt: number | undefined;
+}
+
+export interface QuarantineCommandOptions {
+  readonly env?: Record<string, string | undefined>;
+  readonly sqs?: SQSClient;
+  readonly eventBridge?: EventBridgeClient;
+}
+
+const parseBody = (text: string | undefined): QuarantineBody | undefined => {
+  try {
+    const parsed = QuarantineBody.safeParse(JSON.parse(text ?? ''));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Receives up to `max` messages, each hidden for `visibility` seconds. */
+async function receiveAll(sqs: SQSClient, queueUrl: string, max: number, visibility: number): Promise<Received[]> {
+  const out: Received[] = [];
+  let empty = 0;
+  // Two empty answers in a row: a long poll (1 s) asks every SQS server, so the queue has no more visible message.
+  while (out.length < max && empty < 2) {
+    const answer = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, max - out.length),
+        VisibilityTimeout: visibility,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      }),
+    );
+    const messages = answer.Messages ?? [];
+    empty = messages.length === 0 ? empty + 1 : 0;
+    for (const m of messages) {
+      const sent = Number(m.Attributes?.SentTimestamp);
+      out.push({ message: m, body: parseBody(m.Body), sentAt: Number.isFinite(sent) ? sent : undefined });
+    }
+  }
+  return out;
+}
+
+async function release(sqs: SQSClient, queueUrl: string, messages: readonly Received[]): Promise<void> {
+  for (const r of messages) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: r.message.ReceiptHandle, VisibilityTimeout: 0 }));
+}
+
+/** Counts by reason, field and rule, with the oldest message. */
+export function summarize(messages: readonly Received[]) {
+  const byReason: Record<string, number> = {};
+  const byField: Record<string, number> = {};
+  const byRule: Record<string, number> = {};
+  let unreadable = 0;
+  let oldest: Received | undefined;
+  const bump = (map: Record<string, number>, key: string) => (map[key] = (map[key] ?? 0) + 1);
+  for (const r of messages) {
+    if (r.body === undefined) {
+      unreadable++;
+      continue;
+    }
+    bump(byReason, r.body.reason);
+    // A field counts once per message, however many of its rules it broke.
+    for (const field of new Set((r.body.issues ?? []).map((i) => i.field))) bump(byField, field);
+    for (const i of r.body.issues ?? []) bump(byRule, `${i.field}: ${i.rule}`);
+    if (r.body.errorCode !== undefined) bump(byRule, `(entry): ${r.body.errorCode}`);
+    if (r.sentAt !== undefined && (oldest?.sentAt === undefined || r.sentAt < oldest.sentAt)) oldest = r;
+  }
+  return {
+    messages: messages.length,
+    byReason,
+    byField,
+    byRule,
+    ...(unreadable > 0 ? { unreadable } : {}),
+    oldest:
+      oldest === undefined
+        ? null
+        : { sentAt: new Date(oldest.sentAt!).toISOString(), messageId: oldest.message.MessageId, eventID: oldest.body?.eventID, reason: oldest.body?.reason },
+  };
+}
+
+export async function quarantineCommand(args: string[], io: CliIo, options: QuarantineCommandOptions = {}): Promise<number> {
+  const env = options.env ?? process.env;
+  const [sub, ...rest] = args;
+  let values;
+  try {
+    values = parseArgs({
+      args: rest,
+      options: {
+        'queue-url': { type: 'string' },
+        max: { type: 'string' },
+        visibility: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        rate: { type: 'string' },
+        'sqs-endpoint': { type: 'string' },
+        'eventbridge-endpoint': { type: 'string' },
+        region: { type: 'string' },
+        help: { type: 'boolean' },
+        ...NOTIFIER_FLAGS,
+      },
+    }).values;
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help || sub === 'help') {
+    io.stdout(USAGE + '\n');
+    return 0;
+  }
+  const usage = (why: string) => {
+    io.stderr(`${why}\n${USAGE}\n`);
+    return 2;
+  };
+  if (sub !== 'summary' && sub !== 'show' && sub !== 'redrive') return usage(`unknown subcommand ${sub ?? '(none)'}`);
+  const queueUrl = values['queue-url'] ?? values['quarantine-queue-url'] ?? env.QUARANTINE_QUEUE_URL;
+  if (queueUrl === undefined || queueUrl === '') return usage('give --queue-url or set QUARANTINE_QUEUE_URL');
+  const max = Number(values.max ?? 1000);
+  const visibility = Number(values.visibility ?? 60);
+  if (!Number.isInteger(max) || max < 1) return usage('--max must be a whole number of at least 1');
+  if (!Number.isInteger(visibility) || visibility < 1 || visibility > 43_200) return usage('--visibility must be 1 to 43200 seconds');
+  const sqs = options.sqs ?? new SQSClient(clientSettings(values['sqs-endpoint'] ?? env.AWS_ENDPOINT_URL_SQS, env, values.region));
+
+  const received = await receiveAll(sqs, queueUrl, max, visibility);
+  if (sub === 'summary') {
+    await release(sqs, queueUrl, received);
+    io.stdout(JSON.stringify(summarize(received), null, 2) + '\n');
+    return 0;
+  }
+  if (sub === 'show') {
+    await release(sqs, queueUrl, received);
+    for (const r of received) {
+      const sentAt = r.sentAt === undefined ? null : new Date(r.sentAt).toISOString();
+      io.stdout(JSON.stringify({ messageId: r.message.MessageId, sentAt, receiveCount: Number(r.message.Attributes?.ApproximateReceiveCount ?? 0), body: r.body ?? r.message.Body }) + '\n');
+    }
+    return 0;
+  }
+
+  // redrive
+  let config;
+  try {
+    config = notifierConfigFrom({ ...values, 'quarantine-queue-url': values['quarantine-queue-url'] ?? queueUrl }, env);
+  } catch (error) {
+    await release(sqs, queueUrl, received);
+    io.stderr(`${(error as Error).message}\n`);
+    return 2;
+  }
+  const build = createNotificationBuilder(config);
+  const dryRun = values['dry-run'] === true;
+  const valid: Received[] = [];
+  const stays: Received[] = [];
+  for (const r of received) {
+    const record = r.body?.record;
+    const outcome = record === undefined ? undefined : classifyRecord(record, build);
+    if (outcome === undefined || outcome.kind === 'invalid') {
+      stays.push(r);
+      if (dryRun || outcome !== undefined) io.stderr((outcome === undefined ? JSON.stringify({ messageId: r.message.MessageId, stays: 'no stream record in the message' }) : renderRejection(record, outcome.issues)) + '\n');
+      continue;
+    }
+    valid.push(r);
+    if (dryRun && outcome.kind === 'notify') io.stdout(renderEntry(outcome.notification.entry) + '\n');
+  }
+  if (dryRun) {
+    await release(sqs, queueUrl, received);
+    io.stderr(JSON.stringify({ dryRun: true, wouldRedrive: valid.length, stays: stays.length }) + '\n');
+    return 0;
+  }
+  await release(sqs, queueUrl, stays);
+
+  const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...clientSettings(values['eventbridge-endpoint'] ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE, env, values.region), maxAttempts: 1 });
+  const notifier = cliNotifier(config, eventBridge, sqs);
+  const bucket = createTokenBucket({ ratePerSecond: Number(values.rate ?? 10) || 10 });
+  let redriven = 0;
+  let failed = 0;
+  // Ten at a time, through the stream's own handler: the same entries, the same message_ids.
+  for (let i = 0; i < valid.length; i += 10) {
+    const chunk = valid.slice(i, i + 10);
+    for (let n = 0; n < chunk.length; n++) await bucket.take();
+    let response;
+    try {
+      response = await notifier({ Records: chunk.map((r) => r.body!.record) }, CLI_CONTEXT);
+    } catch (error) {
+      io.stderr(`not redriven: ${(error as Error).message}\n`);
+      await release(sqs, queueUrl, valid.slice(i));
+      failed += valid.length - i;
+      break;
+    }
+    // Everything before the earliest record handed back is published (or quarantined anew).
+    const first = response.batchItemFailures[0]?.itemIdentifier;
+    const cut = first === undefined ? chunk.length : chunk.findIndex((r) => r.body!.sequenceNumber === first || (r.body!.record as { dynamodb?: { SequenceNumber?: string } }).dynamodb?.SequenceNumber === first);
+    const doneCount = cut < 0 ? 0 : cut;
+    for (const r of chunk.slice(0, doneCount)) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: r.message.ReceiptHandle }));
+    await release(sqs, queueUrl, chunk.slice(doneCount));
+    redriven += doneCount;
+    failed += chunk.length - doneCount;
+  }
+  io.stdout(JSON.stringify({ redriven, stays: stays.length, failed }) + '\n');
+  return failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,233 @@
+/**
+ * Resync runs in the indexer table (resync-sweep.ts has the rules): each run's progress in one
+ * item (`uuid` = `resync_run#<run id>`), each node seen for it in one more
+ * (`resync_run#<run id>#<node uuid>`), so counting distinct nodes is exact under duplicate,
+ * concurrent and retried deliveries:
+ *
+ * - a resync notification of run R: (1) `min_timestamp` lowered with a conditional update
+ *   (idempotent); (2) one transaction puts the node's seen item (only if absent) and adds 1 to
+ *   `seen_count`, so a node is counted once, and a crash between (1) and (2) is redone by the
+ *   redelivery; (3) a consistent read of the run decides whether to sweep;
+ * - the `end` event: `refreshed` and `started_at` set, the run read back (ALL_NEW).
+ *
+ * Whoever's read shows the run ready sweeps (each writer reads after its own write, so the
+ * last of them sees everything): the watermark raised to T, then a consistent Scan of the
+ * nodes and, per node, its tombstone or (a tombstone) its stamp (`swept_before`), each conditioned on the
+ * item read, so a notification applied meanwhile is judged again, never overwritten.
+ * Sweeping twice is harmless; a sweep that fails throws, the message is delivered again and
+ * sweeps again. Then `swept` is set.
+ * The bookkeeping items carry `expires_at` (epoch seconds, 30 days on): with the table's TTL
+ * on that attribute DynamoDB removes them.
+ */
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { isLive, type Item } from './apply.js';
+import { ATTR, STATE } from './indexer-table.js';
+import type { IndexerNotification, ResyncRunEvent } from './notification.js';
+import { storedTimestampKey } from './read-model.js';
+import { isSwept, stampedItem, sweepThreshold, sweptItem, type RunProgress } from './resync-sweep.js';
+import { WATERMARK_KEY } from './store.js';
+
+const RUN_PREFIX = 'resync_run#';
+const KEEP_SECONDS = 30 * 24 * 3600;
+
+export const runItemKey = (runId: string) => RUN_PREFIX + runId;
+const seenItemKey = (runId: string, uuid: string) => `${RUN_PREFIX}${runId}#${uuid}`;
+const expiresAt = () => ({ N: String(Math.floor(Date.now() / 1000) + KEEP_SECONDS) });
+
+const isConditionFailure = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as { name?: string }).name === 'ConditionalCheckFailedException';
+
+function progressOf(item: Item | undefined): RunProgress {
+  const n = (name: string) => (item?.[name]?.N === undefined ? undefined : Number(item[name]!.N));
+  const s = (name: string) => item?.[name]?.S;
+  const minTimestamp = s(ATTR.minTimestamp);
+  const refreshed = n(ATTR.refreshed);
+  const startedAt = s(ATTR.startedAt);
+  return {
+    seen: n(ATTR.seenCount) ?? 0,
+    swept: item?.[ATTR.swept]?.BOOL === true,
+    ...(minTimestamp === undefined ? {} : { minTimestamp }),
+    ...(refreshed === undefined ? {} : { refreshed }),
+    ...(startedAt === undefined ? {} : { startedAt }),
+  };
+}
+
+export interface RunNote {
+  /** Nodes turned into tombstones by a sweep this call made (undefined: no sweep). */
+  readonly swept?: number;
+}
+
+/** Counts a resync notification (already applied to its node) for its run; sweeps when the run becomes ready. */
+export async function noteResyncNotification(client: DynamoDBClient, tableName: string, n: IndexerNotification): Promise<RunNote> {
+  const runId = n.resyncRun;
+  if (runId === null || n.origin !== 'resync') return {};
+  const key = { [ATTR.uuid]: { S: runItemKey(runId) } };
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'SET #mt = :ts, #st = :run, #ex = :ex',
+        ConditionExpression: 'attribute_not_exists(#mt) OR #mt > :ts',
+        ExpressionAttributeNames: { '#mt': ATTR.minTimestamp, '#st': ATTR.state, '#ex': ATTR.expiresAt },
+        ExpressionAttributeValues: { ':ts': { S: n.timestampKey }, ':run': { S: STATE.run }, ':ex': expiresAt() },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  try {
+    await client.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: { [ATTR.uuid]: { S: seenItemKey(runId, n.uuid) }, [ATTR.state]: { S: STATE.seen }, [ATTR.expiresAt]: expiresAt() },
+              ConditionExpression: 'attribute_not_exists(#uuid)',
+              ExpressionAttributeNames: { '#uuid': ATTR.uuid },
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: key,
+              UpdateExpression: 'ADD #sc :one',
+              ExpressionAttributeNames: { '#sc': ATTR.seenCount },
+              ExpressionAttributeValues: { ':one': { N: '1' } },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    // The node's seen item exists: it was counted by an earlier delivery.
+    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    const counted = (error as { name?: string }).name === 'TransactionCanceledException' && reasons?.[0]?.Code === 'ConditionalCheckFailed' && reasons.slice(1).every((r) => r.Code === undefined || r.Code === 'None');
+    if (!counted) throw error;
+  }
+  const run = await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  return sweepIfReady(client, tableName, runId, progressOf(run.Item as Item | undefined));
+}
+
+/** Records a run's start or end event; sweeps when the end makes the run ready. */
+export async function noteRunEvent(client: DynamoDBClient, tableName: string, e: ResyncRunEvent): Promise<RunNote> {
+  const names: Record<string, string> = { '#st': ATTR.state, '#sa': ATTR.startedAt, '#ex': ATTR.expiresAt };
+  const values: Item = { ':run': { S: STATE.run }, ':sa': { S: e.startedAt }, ':ex': expiresAt() };
+  let update = 'SET #st = :run, #ex = :ex, #sa = if_not_exists(#sa, :sa)';
+  if (e.phase === 'end') {
+    update = 'SET #st = :run, #ex = :ex, #sa = :sa, #rf = :rf, #es = :true';
+    names['#rf'] = ATTR.refreshed;
+    names['#es'] = ATTR.endSeen;
+    values[':rf'] = { N: String(e.refreshed ?? 0) };
+    values[':true'] = { BOOL: true };
+  }
+  const out = await client.send(
+    new UpdateItemCommand({
+      TableName: tableName,
+      Key: { [ATTR.uuid]: { S: runItemKey(e.runId) } },
+      UpdateExpression: update,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return sweepIfReady(client, tableName, e.runId, progressOf(out.Attributes as Item | undefined));
+}
+
+async function sweepIfReady(client: DynamoDBClient, tableName: string, runId: string, progress: RunProgress): Promise<RunNote> {
+  const threshold = sweepThreshold(progress);
+  if (threshold === undefined) return {};
+  const swept = await sweep(client, tableName, runId, threshold);
+  await client.send(
+    new UpdateItemCommand({
+      TableName: tableName,
+      Key: { [ATTR.uuid]: { S: runItemKey(runId) } },
+      UpdateExpression: 'SET #sw = :true',
+      ExpressionAttributeNames: { '#sw': ATTR.swept },
+      ExpressionAttributeValues: { ':true': { BOOL: true } },
+    }),
+  );
+  return { swept };
+}
+
+/**
+ * The sweep of run `runId` with threshold T: T raised into the watermark first (so a node
+ * created after this cannot be older than T), then every node item read: a live one the run
+ * did not refresh and older than T becomes a tombstone, every tombstone gets `swept_before` ≥ T.
+ * A live node kept needs no stamp: its stored record is the run's or newer than T, so a record
+ * of it older than T has a lower order key anyway (and tombstones are in no index: cheap).
+ * Each write is conditioned on the item read; when it changed meanwhile, the item returned by
+ * the failed condition is judged again.
+ */
+export async function sweep(client: DynamoDBClient, tableName: string, runId: string, threshold: string): Promise<number> {
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { [ATTR.uuid]: { S: WATERMARK_KEY } },
+        UpdateExpression: 'SET #sb = :t, #st = :run',
+        ConditionExpression: 'attribute_not_exists(#sb) OR #sb < :t',
+        ExpressionAttributeNames: { '#sb': ATTR.sweptBefore, '#st': ATTR.state },
+        ExpressionAttributeValues: { ':t': { S: threshold }, ':run': { S: STATE.run } },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  let swept = 0;
+  let start: Item | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        FilterExpression: '#st IN (:live, :deleted)',
+        ExpressionAttributeNames: { '#st': ATTR.state },
+        ExpressionAttributeValues: { ':live': { S: STATE.live }, ':deleted': { S: STATE.deleted } },
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    for (const item of (page.Items ?? []) as Item[]) {
+      if (await sweepItem(client, tableName, item, runId, threshold)) swept++;
+    }
+    start = page.LastEvaluatedKey as Item | undefined;
+  } while (start !== undefined);
+  return swept;
+}
+
+/** Sweeps or stamps one node item; true when it became a tombstone. */
+async function sweepItem(client: DynamoDBClient, tableName: string, read: Item, runId: string, threshold: string): Promise<boolean> {
+  let item = read;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const tombstone = isSwept(item, runId, threshold, storedTimestampKey);
+    const next = tombstone ? sweptItem(item, runId, threshold) : isLive(item) ? item : stampedItem(item, threshold);
+    if (next === item) return false;
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: next,
+          ConditionExpression: '#ok = :ok AND #st = :st AND (attribute_not_exists(#sb) OR #sb < :t)',
+          ExpressionAttributeNames: { '#ok': ATTR.orderKey, '#st': ATTR.state, '#sb': ATTR.sweptBefore },
+          ExpressionAttributeValues: { ':ok': item[ATTR.orderKey]!, ':st': item[ATTR.state]!, ':t': { S: threshold } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return tombstone;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const now = (error as ConditionalCheckFailedException).Item as Item | undefined;
+      if (now === undefined) return false;
+      item = now;
+    }
+  }
+  throw new Error(`sweep of run ${runId}: node ${String(read[ATTR.uuid]?.S)} kept changing; the message will be delivered again and the sweep redone`);
+}

@@ -1,0 +1,209 @@
+/**
+ * Gap and repair: the reference indexer, fed with what the bus accepted, loses notifications
+ * on purpose (a quarter dropped, one in ten held back and delivered only after the repair, as
+ * a dead-letter queue redriven late would), while the fleet writes, creates, soft-deletes and
+ * removes nodes; then one resync run (the CLI's code: lease, start event, anchor, marker
+ * writes, end event) while the fleet keeps writing; every delivery from then on arrives, some
+ * twice, shuffled. At the end `drift` must report nothing: the read model equals the table for
+ * every node and every compared field. The notifier watches the spec's fields and every field
+ * the indexer reads (as the stack deploys it).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createIndexer, type IndexerStats } from '../functions/indexer/indexer.js';
+import { checkDrift, describeDrift, summarizeDrift } from '../functions/indexer/drift.js';
+import { REFERENCE_INDEXER_READ_FIELDS } from '../functions/indexer/read-fields.js';
+import { RESYNC_MARKER_ATTRIBUTE, RESYNC_RUN_DETAIL_TYPE, SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
+import { FleetSimulator } from '../local/fleet-simulator.js';
+import { createIndexerTable } from '../local/indexer-table.js';
+import { seededRandom } from '../local/seeded-random.js';
+import { resyncCommand } from '../cli/resync.js';
+import { checkInvariants, meaning, softDeleted, type Expectation, type ObservedRecord } from '../test/faults/invariants.js';
+import { observePipeline, type FaultPipeline } from '../test/faults/pipeline-support.js';
+import type { DeliveredEvent } from '../local/targets.js';
+import { runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
+
+const WATCHED = [...new Set([...SPEC_WATCHED_FIELDS, ...REFERENCE_INDEXER_READ_FIELDS])];
+const NODES = 200;
+
+/** Waits until the poller has finished every record it read and the bus has accepted nothing new for a second. */
+async function waitForQuiet(f: FaultPipeline): Promise<void> {
+  let seen = -1;
+  for (let i = 0; i < 600; i++) {
+    const s = f.pipeline.poller.stats;
+    if (s.delivered + s.failed === s.records && f.delivered.length === seen) return;
+    seen = f.delivered.length;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  throw new Error('the pipeline did not catch up with the gap in 10 minutes');
+}
+
+const describeKinds = (sim: FleetSimulator) =>
+  Object.entries(sim.stats.byKind)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+
+/** The reference indexer fed from the bus's accepted events, with a fate for each. */
+class LossyIndexer {
+  private cursor = 0;
+  private readonly held: DeliveredEvent[] = [];
+  readonly stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0, runEvents: 0, swept: 0 };
+  dropped = 0;
+  heldBack = 0;
+  /** While true, deliveries are dropped or held back; afterwards all arrive. */
+  lossy = true;
+  private readonly index;
+
+  constructor(
+    private readonly f: FaultPipeline,
+    readonly tableName: string,
+    private readonly random: () => number,
+  ) {
+    this.index = createIndexer({ dynamodb: f.pipeline.ddb, tableName, logger: { info: () => {}, warn: () => {}, error: () => {} }, concurrency: 8 });
+  }
+
+  /** Applies what the bus accepted since the last call (and, with `release`, what was held back). */
+  async feed(release = false): Promise<void> {
+    const fresh = this.f.delivered.slice(this.cursor);
+    this.cursor += fresh.length;
+    const batch: DeliveredEvent[] = [];
+    for (const event of fresh) {
+      if (this.lossy) {
+        const fate = this.random();
+        if (fate < 0.25) this.dropped++;
+        else if (fate < 0.35) {
+          this.held.push(event);
+          this.heldBack++;
+        }
+        else batch.push(event);
+      } else {
+        batch.push(event);
+        if (this.random() < 0.1) batch.push(event);
+      }
+    }
+    if (release) batch.push(...this.held.splice(0));
+    for (let i = batch.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [batch[i], batch[j]] = [batch[j]!, batch[i]!];
+    }
+    for (let i = 0; i < batch.length; i += 100) {
+      let records = batch.slice(i, i + 100).map((e, k) => ({ messageId: `${i + k}-${e.id}`, body: JSON.stringify(e) }));
+      for (let attempt = 0; records.length > 0; attempt++) {
+        if (attempt > 10) throw new Error(`the indexer keeps failing ${records.length} message(s)`);
+        const out = await this.index({ Records: records as never });
+        for (const k of ['applied', 'duplicate', 'stale', 'runEvents', 'swept'] as const) this.stats[k] += out.stats[k];
+        const failed = new Set(out.batchItemFailures.map((x) => x.itemIdentifier));
+        records = records.filter((r) => failed.has(r.messageId));
+      }
+    }
+  }
+}
+
+/** A resync marker write: live before and after, no watched field changed, a new string marker. */
+function markerExpectation(record: ObservedRecord): Expectation | undefined {
+  if (record.eventName !== 'MODIFY') return undefined;
+  const before = record.dynamodb?.OldImage;
+  const after = record.dynamodb?.NewImage;
+  if (before === undefined || after === undefined || softDeleted(before) !== false || softDeleted(after) !== false) return undefined;
+  const marker = after[RESYNC_MARKER_ATTRIBUTE];
+  if (typeof marker?.S !== 'string' || meaning(before[RESYNC_MARKER_ATTRIBUTE]) === meaning(marker)) return undefined;
+  if (WATCHED.some((f) => meaning(before[f]) !== meaning(after[f]))) return undefined;
+  return { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: [] };
+}
+
+export const gapAndRepair: SoakScenario = {
+  name: 'gap and repair',
+  what: 'the indexer loses notifications (dropped, held back), then one resync while the fleet writes; drift must report nothing',
+  run: (o) =>
+    withPipeline({ batchSize: 100, timeoutMs: 30_000, notifierEnvironment: { WATCHED_FIELDS: WATCHED.join(',') } }, async (f) => {
+      const random = seededRandom(o.seed + 11);
+      const indexerTable = await createIndexerTable(f.pipeline.ddb, 'gap-and-repair-index');
+      const indexer = new LossyIndexer(f, indexerTable, random);
+      const sim = new FleetSimulator({ client: f.pipeline.ddb, tableName: f.pipeline.tableName, nodes: NODES, seed: o.seed, reportEveryTicks: 2, invalidWriteRate: 0, lifecycleRate: 1 });
+      let feeding = true;
+      const feeder = (async () => {
+        while (feeding) {
+          await indexer.feed();
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+
+      // The gap: long enough for the fleet's lifecycle (creates, soft deletes, removes) to run,
+      // and lossy until the pipeline has delivered every notification of it.
+      const gapMs = Math.max(10, o.fleetSeconds / 2) * 1000;
+      const started = Date.now();
+      while (Date.now() - started < gapMs || sim.stats.writes < 8 * NODES) await sim.step();
+      const gapWrites = sim.stats.writes;
+      await waitForQuiet(f);
+      await indexer.feed();
+      o.log(`gap and repair: ${gapWrites} writes during the gap (${describeKinds(sim)}), ${indexer.dropped} deliveries dropped, ${indexer.heldBack} held back`);
+      // The gap must have left the read model wrong, or the repair proves nothing.
+      const before = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable });
+      o.log(`before the repair: ${summarizeDrift(before)}`);
+
+      // The repair: one resync while the fleet keeps writing; from here every delivery arrives.
+      indexer.lossy = false;
+      const dir = mkdtempSync(join(tmpdir(), 'gap-and-repair-'));
+      const lines: string[] = [];
+      const io = { stdout: (t: string) => void lines.push(t), stderr: () => {}, readStdin: async () => '' };
+      let resyncDone = false;
+      const resync = resyncCommand(
+        [
+          '--table', f.pipeline.tableName,
+          '--bus-name', f.pipeline.busArn,
+          '--source', f.pipeline.notifierConfig.eventSource,
+          '--dynamodb-endpoint', f.pipeline.dynamodb.endpoint,
+          '--eventbridge-endpoint', f.pipeline.busEndpoint,
+          '--checkpoint', join(dir, 'checkpoint.json'),
+          '--segments', '4',
+        ],
+        io,
+        { env: {} },
+      ).finally(() => (resyncDone = true));
+      while (!resyncDone) await sim.step();
+      const afterRun = Date.now();
+      while (Date.now() - afterRun < 3_000) await sim.step();
+      await sim.stop();
+      const exit = await resync;
+      rmSync(dir, { recursive: true, force: true });
+      if (exit !== 0) throw new Error(`resync exited ${exit}: ${lines.join('')}`);
+
+      // Drain: the notifier's invariants (resync marker records expected as notifications), then the indexer, then drift.
+      const observed = await observePipeline('gap and repair', f, sim.stats.writes, 600_000);
+      // The run's control events are not notifications of records: the invariants are about the latter.
+      const observation = { ...observed, delivered: observed.delivered.filter((e) => e['detail-type'] !== RESYNC_RUN_DETAIL_TYPE) };
+      const runEvents = observed.delivered.length - observation.delivered.length;
+      const recordExpectations = new Map<string, Expectation>();
+      for (const r of observation.records) {
+        const e = markerExpectation(r);
+        if (e !== undefined && typeof r.eventID === 'string') recordExpectations.set(r.eventID, e);
+      }
+      const report = checkInvariants(observation, { watchedFields: WATCHED, recordExpectations });
+      feeding = false;
+      await feeder;
+      await indexer.feed(true);
+      const drift = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable });
+      o.log(summarizeDrift(drift));
+      const s = indexer.stats;
+      return {
+        report: {
+          ...report,
+          violations: [
+            ...report.violations,
+            ...(before.differences.length === 0 ? ['the gap left no drift to repair: the scenario shows nothing (lose more deliveries)'] : []),
+            ...drift.differences.map((d) => `DRIFT ${describeDrift(d)}`),
+          ],
+        },
+        faults: `indexer deliveries: ${indexer.dropped} dropped, ${indexer.heldBack} held back and delivered after the resync; ${runtimeSummary(f)}`,
+        notes: [
+          `resync: ${lines.join('').trim()} (${runEvents} control events on the bus)`,
+          `indexer applied ${s.applied}, duplicates ${s.duplicate}, stale ${s.stale}, run events ${s.runEvents}, swept ${s.swept}`,
+          `${gapWrites} writes in the gap, ${sim.stats.writes - gapWrites} during and after the resync (${describeKinds(sim)})`,
+          `before the resync: ${summarizeDrift(before)}`,
+          `after: ${summarizeDrift(drift)}`,
+        ],
+      };
+    }),
+};

@@ -1,0 +1,165 @@
+/**
+ * What the AMQP tests share: notifications as an indexer route's queue delivers them (built
+ * by the real notifier from Nova's reference vectors), a stand-in for the route's SQS queue
+ * with Lambda's partial-batch semantics, and oslo.messaging's notification listener run as a
+ * Python process.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { classifyRecord } from '../../functions/notifier/batch-processor.js';
+import { loadConfig } from '../../functions/notifier/config.js';
+import { createNotificationBuilder } from '../../functions/notifier/notification-builder.js';
+import { loadVectors } from '../support/nova-vectors.js';
+import { DEBIAN_PYTHON } from './rabbitmq-broker.js';
+
+/** One notification as the bridge's queue holds it. */
+export interface RouteMessage {
+  readonly id: string;
+  /** The EventBridge event's text, `detail` spliced in as the notifier put it (exact digits). */
+  readonly body: string;
+  /** The `Detail` text the notifier put. */
+  readonly detailText: string;
+  readonly detail: { message_id: string; publisher_id: string; event_type: string; priority: string; timestamp: string; change: Record<string, unknown> };
+  /** The payload's compact text, as in the Detail. */
+  readonly payloadJson: string;
+}
+
+/** create, update and delete notifications of the given reference vectors (file names), in order. */
+export function routeMessages(files: readonly string[]): RouteMessage[] {
+  const vectors = loadVectors();
+  const out: RouteMessage[] = [];
+  for (const file of files) {
+    const v = vectors.get(file);
+    if (v === undefined) throw new Error(`no reference vector ${file}`);
+    const build = createNotificationBuilder(loadConfig({ EVENT_BUS_NAME: 'bridge-test', QUARANTINE_QUEUE_URL: 'http://127.0.0.1/q', PUBLISHER_HOST_FALLBACK: v.publisher_host_fallback }));
+    for (const c of v.cases.filter((c) => ['create', 'update', 'delete'].includes(c.case))) {
+      const outcome = classifyRecord(c.record, build);
+      if (outcome.kind !== 'notify') throw new Error(`${file} ${c.case}: the notifier did not notify (${outcome.kind})`);
+      const e = outcome.notification.entry;
+      const detailText = e.Detail!;
+      const detail = JSON.parse(detailText) as RouteMessage['detail'];
+      const id = `${file}:${c.case}`;
+      const head = JSON.stringify({ version: '0', id: detail.message_id, 'detail-type': e.DetailType, source: e.Source, account: '123456789012', time: '2026-11-26T19:10:59Z', region: 'us-east-1', resources: [] });
+      // The payload's text as the notifier wrote it: between `"payload":` and `,"timestamp":`.
+      const payloadJson = detailText.slice(detailText.indexOf('"payload":') + 10, detailText.lastIndexOf(',"timestamp":'));
+      out.push({ id, body: `${head.slice(0, -1)},"detail":${detailText}}`, detailText, detail, payloadJson });
+    }
+  }
+  return out;
+}
+
+/**
+ * The route's queue as the bridge function sees it through Lambda's SQS event source with
+ * ReportBatchItemFailures: a poll hands the visible messages to the handler in one batch;
+ * the ones it reports failed stay (their receive count grows) and, after `maxReceiveCount`
+ * receives, move to the dead-letter queue.
+ */
+export class SqsQueueStandIn {
+  private readonly visible: { message: RouteMessage; receives: number }[] = [];
+  readonly deadLetters: RouteMessage[] = [];
+  readonly deleted: RouteMessage[] = [];
+
+  constructor(private readonly maxReceiveCount: number) {}
+
+  send(...messages: RouteMessage[]): void {
+    for (const message of messages) this.visible.push({ message, receives: 0 });
+  }
+
+  get depth(): number {
+    return this.visible.length;
+  }
+
+  /** One receive: returns what the handler reported failed. */
+  async poll(handler: (event: Pick<SQSEvent, 'Records'>) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>): Promise<string[]> {
+    if (this.visible.length === 0) return [];
+    const batch = this.visible.splice(0, this.visible.length);
+    for (const b of batch) b.receives++;
+    const { batchItemFailures } = await handler({ Records: batch.map((b) => sqsRecord(b.message, b.receives)) });
+    const failed = new Set(batchItemFailures.map((f) => f.itemIdentifier));
+    for (const b of batch) {
+      if (!failed.has(b.message.id)) this.deleted.push(b.message);
+      else if (b.receives >= this.maxReceiveCount) this.deadLetters.push(b.message);
+      else this.visible.push(b);
+    }
+    return [...failed];
+  }
+}
+
+function sqsRecord(m: RouteMessage, receives: number): SQSRecord {
+  return {
+    messageId: m.id,
+    receiptHandle: `${m.id}#${receives}`,
+    body: m.body,
+    attributes: { ApproximateReceiveCount: String(receives), SentTimestamp: '0', SenderId: 'events.amazonaws.com', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:bridge-route',
+    awsRegion: 'us-east-1',
+  };
+}
+
+/** What oslo's listener handed its endpoint. */
+export interface ListenerReceipt {
+  readonly priority: string;
+  readonly ctxt: Record<string, unknown>;
+  readonly publisher_id: string;
+  readonly event_type: string;
+  readonly payload_json: string;
+  readonly metadata: { message_id: string; timestamp: string };
+}
+
+const CONSUMER_SCRIPT = join(import.meta.dirname, 'oslo_consumer.py');
+
+/** oslo.messaging's notification listener on exchange `nova`, topic `versioned_notifications`. */
+export class OsloListener {
+  readonly received: ListenerReceipt[] = [];
+  private stderr = '';
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
+
+  static async start(url: string, topic = 'versioned_notifications'): Promise<OsloListener> {
+    const child = spawn(DEBIAN_PYTHON, [CONSUMER_SCRIPT, 'listen', url.replace(/^amqp:/, 'rabbit:'), topic], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const listener = new OsloListener(child);
+    let buffer = '';
+    let ready: () => void;
+    const isReady = new Promise<void>((resolve) => (ready = resolve));
+    child.stdout.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const obj = JSON.parse(line) as { ready?: boolean } & ListenerReceipt;
+        if (obj.ready === true) ready();
+        else listener.received.push(obj);
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (listener.stderr = (listener.stderr + d.toString()).slice(-4000)));
+    const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`oslo listener exited (${code}): ${listener.stderr}`))));
+    await Promise.race([isReady, exited, timeout(30_000, () => `oslo listener not ready: ${listener.stderr}`)]);
+    return listener;
+  }
+
+  /** Waits until `n` notifications have arrived. */
+  async waitFor(n: number, ms = 20_000): Promise<ListenerReceipt[]> {
+    const until = Date.now() + ms;
+    while (this.received.length < n) {
+      if (Date.now() > until) throw new Error(`oslo listener received ${this.received.length} of ${n} notifications: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.received;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function timeout(ms: number, why: () => string): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(why())), ms).unref());
+}

@@ -1,0 +1,128 @@
+/**
+ * The drift check: the pure comparison (table image vs read-model item, through the notifier's
+ * encoder) and `cli drift` against DynamoDB Local (a compute node table and an indexer table
+ * fed by the real indexer), with its lines and exit status.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+import { createComputeNodeTable } from '../../local/compute-node-table.js';
+import { createIndexerTable } from '../../local/indexer-table.js';
+import { itemOf } from '../../functions/indexer/apply.js';
+import { createDriftComparer, DEFAULT_DRIFT_FIELDS, parseDriftFields } from '../../functions/indexer/drift.js';
+import { readNotification } from '../../functions/indexer/notification.js';
+import { writeNotification } from '../../functions/indexer/store.js';
+import { driftCommand } from '../../cli/drift.js';
+import { builder, envelope, uuidOf } from './history.js';
+import { insert, modify, nodeImage, remove, type Image } from '../support/records.js';
+import type { StreamRecord } from '../../functions/notifier/stream-record.js';
+
+const notified = (r: ReturnType<typeof insert>) => {
+  const o = builder(r as StreamRecord);
+  if (o.kind !== 'notify') throw new Error(o.kind);
+  return readNotification(envelope(o.notification.eventType, o.notification.entry.Detail!));
+};
+
+describe('comparing a node', () => {
+  const compare = createDriftComparer(DEFAULT_DRIFT_FIELDS);
+
+  it('compares the spec\'s watched fields and the indexer\'s read fields by default', () => {
+    expect(DEFAULT_DRIFT_FIELDS).toEqual(expect.arrayContaining(['vcpus_used', 'running_vms', 'memory_mb_used', 'free_ram_mb', 'host', 'hypervisor_type']));
+    expect(DEFAULT_DRIFT_FIELDS).not.toContain('cpu_info');
+    expect(() => parseDriftFields('vcpus,bogus')).toThrow(/unknown field 'bogus'/);
+  });
+
+  it('agrees on an item the read model holds as the notifier sent it', () => {
+    const image = nodeImage(1, { hypervisor_hostname: { S: 'hôte-ü.example.org' } });
+    expect(compare(uuidOf(1), image, itemOf(notified(insert(image))))).toBeUndefined();
+    expect(compare(uuidOf(1), undefined, undefined)).toBeUndefined();
+    expect(compare(uuidOf(1), { ...image, deleted: { N: '1' } }, itemOf(notified(remove(image))))).toBeUndefined();
+  });
+
+  it('names each stale field with both values, and ignores fields it does not compare', () => {
+    const before = nodeImage(2);
+    const after = nodeImage(2, { memory_mb_used: { N: '16000' }, free_ram_mb: { N: '384' }, host: { S: 'moved-host' }, cpu_info: { S: '{"x":1}' } });
+    expect(compare(uuidOf(2), after, itemOf(notified(insert(before))))).toEqual({
+      kind: 'stale',
+      uuid: uuidOf(2),
+      fields: [
+        { field: 'host', readModel: '"compute-2"', table: '"moved-host"' },
+        { field: 'memory_mb_used', readModel: '4096', table: '16000' },
+        { field: 'free_ram_mb', readModel: '12288', table: '384' },
+      ],
+    });
+    expect(createDriftComparer(['vcpus'])(uuidOf(2), after, itemOf(notified(insert(before))))).toBeUndefined();
+  });
+
+  it('reports missing, extra (removed or soft-deleted) and invalid nodes', () => {
+    const image = nodeImage(3);
+    const live = itemOf(notified(insert(image)));
+    expect(compare(uuidOf(3), image, undefined)).toEqual({ kind: 'missing', uuid: uuidOf(3) });
+    expect(compare(uuidOf(3), image, itemOf(notified(remove(image))))).toEqual({ kind: 'missing', uuid: uuidOf(3) });
+    expect(compare(uuidOf(3), undefined, live)).toEqual({ kind: 'extra', uuid: uuidOf(3), table: 'absent' });
+    expect(compare(uuidOf(3), { ...image, deleted: { N: '3' } }, live)).toEqual({ kind: 'extra', uuid: uuidOf(3), table: 'soft-deleted' });
+    expect(compare(uuidOf(3), { ...image, vcpus: { S: 'eight' } }, live)).toMatchObject({ kind: 'invalid', issues: [expect.stringMatching(/^vcpus: /)] });
+  });
+});
+
+describe('cli drift on DynamoDB Local', () => {
+  let ddb: DynamoDbLocal;
+  let client: DynamoDBClient;
+  beforeAll(async () => {
+    ddb = await startDynamoDbLocal();
+    client = new DynamoDBClient({ ...ddb.clientConfig, maxAttempts: 3 });
+    await createComputeNodeTable(client, 'nodes');
+    await createIndexerTable(client, 'index');
+  }, 120_000);
+  afterAll(async () => {
+    client?.destroy();
+    await ddb?.stop();
+  });
+
+  const put = (image: Image) => client.send(new PutItemCommand({ TableName: 'nodes', Item: image as unknown as Record<string, AttributeValue> }));
+  async function drift(args: string[] = []) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), readStdin: async () => '' };
+    const code = await driftCommand(['--table', 'nodes', '--indexer-table', 'index', ...args], io, { dynamodb: client, env: {} });
+    return { code, out: out.join(''), err: err.join('') };
+  }
+
+  it('prints every differing node and exits 1; exits 0 once the read model agrees', async () => {
+    const same = nodeImage(10);
+    const moved = nodeImage(11);
+    const movedNow = nodeImage(11, { memory_mb_used: { N: '16000' }, free_ram_mb: { N: '384' }, host: { S: 'moved-host' } });
+    const gone = nodeImage(12);
+    const unseen = nodeImage(13);
+    for (const image of [same, movedNow, unseen]) await put(image);
+    for (const image of [same, moved, gone]) await writeNotification(client, 'index', notified(insert(image)));
+
+    const first = await drift();
+    expect(first.code).toBe(1);
+    expect(first.out).toContain(`stale    ${uuidOf(11)}  host: read model "compute-11", table "moved-host"; memory_mb_used: read model 4096, table 16000; free_ram_mb: read model 12288, table 384`);
+    expect(first.out).toContain(`extra    ${uuidOf(12)}  live in the read model, not in the table`);
+    expect(first.out).toContain(`missing  ${uuidOf(13)}  live in the table, not in the read model`);
+    expect(first.out).not.toContain(uuidOf(10));
+    expect(first.out).toMatch(/drift: 3 node\(s\) differ \(missing 1, extra 1, stale 1, invalid 0\); table: 3 items, 3 live; read model: 3 nodes, 3 live/);
+    // Compared on vcpus only, the moved node agrees.
+    expect((await drift(['--fields', 'vcpus'])).out).not.toContain(uuidOf(11));
+
+    await writeNotification(client, 'index', notified(modify(moved, movedNow, { sequence: '999999999999999999999' })));
+    await writeNotification(client, 'index', notified(remove(gone, { sequence: '999999999999999999998' })));
+    await writeNotification(client, 'index', notified(insert(unseen)));
+    const second = await drift();
+    expect(second.out).toMatch(/^drift: no drift; table: 3 items, 3 live; read model: 4 nodes, 3 live/);
+    expect(second.code).toBe(0);
+  });
+
+  it('names a missing setting or an unknown field (exit 2), and a DynamoDB failure (exit 3)', async () => {
+    const io = { stdout: () => {}, stderr: (t: string) => void errs.push(t), readStdin: async () => '' };
+    const errs: string[] = [];
+    expect(await driftCommand(['--indexer-table', 'index'], io, { dynamodb: client, env: {} })).toBe(2);
+    expect(errs.join('')).toMatch(/compute node table is not set: --table or TABLE_NAME/);
+    expect((await drift(['--fields', 'nope'])).code).toBe(2);
+    const missing = await driftCommand(['--table', 'no-such-table', '--indexer-table', 'index'], io, { dynamodb: client, env: {} });
+    expect(missing).toBe(3);
+    expect(errs.join('')).toMatch(/drift check failed: ResourceNotFoundException/);
+  });
+});

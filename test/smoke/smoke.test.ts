@@ -1,0 +1,110 @@
+/**
+ * `npm run smoke` against a local pipeline this file starts (DynamoDB Local, the real
+ * notifier, the local bus and SQS stand-ins): every hop passes, a broken hop is named and
+ * everything the command made is removed anyway, on failure and on Ctrl-C alike.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import { smokeCommand } from '../../smoke/smoke-command.js';
+
+let pipeline: LocalPipeline | undefined;
+let runDir: string;
+const p = () => pipeline!;
+
+beforeAll(async () => {
+  runDir = mkdtempSync(join(tmpdir(), 'smoke-'));
+  // No template rules: the smoke test makes its own rule, as it does on AWS.
+  pipeline = await startLocalPipeline({
+    runDirectory: runDir,
+    deployment: { rules: [], functionEnvironment: {}, eventSourceMapping: undefined },
+    logLevel: 'SILENT',
+    pollIntervalMs: 100,
+    redrive: false,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await pipeline?.stop();
+  rmSync(runDir, { recursive: true, force: true });
+});
+
+/** The environment `npm start` gives a user: the local endpoints. */
+const localEnv = () => ({
+  AWS_ENDPOINT_URL_DYNAMODB: p().dynamodb.endpoint,
+  AWS_ENDPOINT_URL_EVENTBRIDGE: p().busEndpoint,
+  AWS_ENDPOINT_URL_SQS: p().sqsEndpoint,
+});
+
+async function smoke(extra: string[] = [], onStdout?: (text: string) => void, signal?: AbortSignal) {
+  let out = '';
+  let err = '';
+  const status = await smokeCommand(
+    ['--table', p().tableName, '--bus', p().busArn, '--stream-arn', p().streamArn, '--quiet', '2', ...extra],
+    {
+      stdout: (t) => {
+        out += t;
+        onStdout?.(out);
+      },
+      stderr: (t) => void (err += t),
+      readStdin: async () => '',
+    },
+    localEnv(),
+    signal === undefined ? {} : { signal },
+  );
+  return { status, out, err };
+}
+
+/** Nothing the command made is left: no test node, no rule of its own on the bus, not its queue. */
+async function expectNothingLeft(out: string) {
+  const items = (await p().ddb.send(new ScanCommand({ TableName: p().tableName, ConsistentRead: true }))).Items ?? [];
+  expect(items.filter((i) => i.smoke_test !== undefined)).toEqual([]);
+  expect(p().eventBus.apiRuleNames).toEqual([]);
+  // The queue it names as removed is gone.
+  for (const [, queue] of out.matchAll(/queue (hypervisor-smoke-[0-9a-f]{8})/g)) expect(() => p().sqs.getQueueUrl({ QueueName: queue })).toThrow(/does not exist/);
+}
+
+describe('npm run smoke on the local pipeline', () => {
+  it('passes every hop, prints the table with latencies, exits 0 and leaves nothing behind', async () => {
+    const { status, out } = await smoke();
+    expect(out).toMatch(/hop\s+check\s+result\s+write→delivery/);
+    for (const hop of ['1', '2', '3', '4a', '4b', '4c', '4d', '5']) expect(out).toMatch(new RegExp(`^${hop}\\s+.*\\spass\\b`, 'm'));
+    for (const hop of ['4a', '4b', '4d']) expect(out).toMatch(new RegExp(`^${hop}\\s+.*\\spass\\s+\\d+ ms$`, 'm'));
+    expect(out).toContain('event source mapping not checked');
+    expect(out).toContain('all hops passed');
+    expect(out).toMatch(/^5: gone: test node [0-9a-f-]{36}, rule hypervisor-smoke-[0-9a-f]{8}, queue hypervisor-smoke-[0-9a-f]{8}$/m);
+    expect(status).toBe(0);
+    await expectNothingLeft(out);
+  });
+
+  it('names the first hop that fails (a rule that matches nothing: no notification arrives), exits 1, and still cleans up', async () => {
+    const { status, out } = await smoke(['--source', 'not.the.notifier', '--timeout', '3']);
+    expect(status).toBe(1);
+    expect(out).toMatch(/FAILED at hop 4a \(compute_node\.create delivered, detail = render\): no compute_node\.create arrived/);
+    expect(out).toMatch(/^5\s+.*\spass\b/m);
+    await expectNothingLeft(out);
+  });
+
+  it('fails hop 1 for a stream that is not the stack\'s, before writing anything', async () => {
+    const { status, out } = await smoke(['--stream-arn', 'arn:aws:dynamodb:us-east-1:000000000000:table/other/stream/x']);
+    expect(status).toBe(1);
+    expect(out).toMatch(/FAILED at hop 1 .*is not the table's current stream/);
+    expect(out).toMatch(/^3\s+.*\snot run\b/m);
+    expect(out).toMatch(/^5: nothing was created$/m);
+    await expectNothingLeft(out);
+  });
+
+  it('on Ctrl-C after the writes, stops waiting, says so and removes the node, the rule and the queue', async () => {
+    const abort = new AbortController();
+    const { status, out } = await smoke(['--timeout', '30'], (text) => {
+      if (/ 3 +pass/.test(text)) abort.abort();
+    }, abort.signal);
+    expect(status).toBe(1);
+    expect(out).toMatch(/FAILED at hop 4a .*interrupted \(Ctrl-C\)/);
+    expect(out).toMatch(/^5\s+.*\spass\b/m);
+    await expectNothingLeft(out);
+  });
+});
