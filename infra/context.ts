@@ -68,7 +68,7 @@ export const AppContextSchema = z
     redrive: bool.default(true),
     /** Hours after which an on-failure object not yet redriven raises the alarm (5 min – 7 days). */
     redriveStaleAfterHours: z.coerce.number().min(1 / 12).max(168).default(6),
-    /** Active X-Ray tracing of the notifier and the redrive, trace header on each PutEvents entry (costs X-Ray traces). */
+    /** Active X-Ray tracing of the notifier, the redrive and the reference indexer, trace header on each PutEvents entry (costs X-Ray traces). */
     tracing: bool.default(false),
 
     alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN').optional(),

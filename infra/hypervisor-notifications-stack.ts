@@ -154,6 +154,7 @@ export class HypervisorNotificationsStack extends Stack {
         queue: route.queue,
         encryptionKey: n.encryptionKey,
         logRetention: c.logRetentionDays as RetentionDays,
+        tracing: c.tracing,
       });
       new CfnOutput(this, 'IndexerTableName', { value: this.referenceIndexer.table.tableName, description: 'Read model of the reference indexer (cli query --table)' });
       new CfnOutput(this, 'IndexerFunctionName', { value: this.referenceIndexer.bundled.function.functionName, description: 'Reference indexer function' });

@@ -39,6 +39,12 @@ export interface ReferenceIndexerProps {
   readonly removalPolicy?: RemovalPolicy;
   /** @default INDEXER_ENTRY */
   readonly entry?: string;
+  /**
+   * Active X-Ray tracing, so a change traced from the stream (the notifier's `tracing`) can be
+   * followed into the indexer: Lambda continues the trace the SQS message carries.
+   * @default false
+   */
+  readonly tracing?: boolean;
 }
 
 export class ReferenceIndexer extends Construct {
@@ -77,6 +83,7 @@ export class ReferenceIndexer extends Construct {
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.tracing === undefined ? {} : { tracing: props.tracing }),
     });
     const b = this.bundled;
     b.allow('ConsumeRouteQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [props.queue.queueArn]);
@@ -114,10 +121,17 @@ export class ReferenceIndexer extends Construct {
       'Serverless-LambdaDLQ',
       'Invoked synchronously by its SQS event source mapping; failed messages are redelivered and then moved by the route queue\'s redrive policy to its dead-letter queue (alarmed).',
     );
-    acknowledge(
-      b.function,
-      'Serverless-LambdaTracing',
-      'One conditional PutItem per message; outcomes are logged per batch. X-Ray would add a Resource:* grant.',
-    );
+    if (props.tracing === true) {
+      const policy = b.role.node.tryFindChild('DefaultPolicy');
+      if (policy !== undefined) {
+        acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions; added by Lambda active tracing, which the operator turned on.');
+      }
+    } else {
+      acknowledge(
+        b.function,
+        'Serverless-LambdaTracing',
+        'Tracing is opt-in (the `tracing` prop): one conditional PutItem per message; outcomes are logged per batch.',
+      );
+    }
   }
 }

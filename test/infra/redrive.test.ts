@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../functions/notifier/config.js';
 import { REDRIVE_ENV } from '../../functions/redrive/config.js';
+import { INDEXER_ENV } from '../../functions/indexer/indexer.js';
 import type { BuiltApp } from '../../infra/build-app.js';
 import { buildTestApp, onlyLogicalId } from './helpers.js';
 
@@ -158,6 +159,13 @@ describe('opt-ins', () => {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('true');
     }
+    for (const pack of traced.nagPacks) expect(pack.validateScope(traced.app).violations, pack.name).toEqual([]);
+  });
+
+  it('tracing: true also traces the reference indexer, so a change can be followed from the stream to an indexer', () => {
+    const traced = buildTestApp({ resyncFunction: false, tracing: true });
+    const fn = functionWithEnv(Template.fromStack(traced.stack), INDEXER_ENV.tableName)![1];
+    expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     for (const pack of traced.nagPacks) expect(pack.validateScope(traced.app).violations, pack.name).toEqual([]);
   });
 
