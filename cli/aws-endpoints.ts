@@ -14,6 +14,32 @@ export interface ClientSettings {
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
+/** Whether an endpoint URL names this machine (false for none or an unparsable one). */
+export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return false;
+  try {
+    return LOOPBACK_HOSTS.has(new URL(endpoint).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** The services whose endpoint a command takes as `--<service>-endpoint`. */
+export type FlaggedService = 'dynamodb' | 'eventbridge' | 'sqs' | 's3';
+
+/**
+ * A command's settings for one service: the endpoint from its `--<service>-endpoint` flag,
+ * else `AWS_ENDPOINT_URL_<SERVICE>`; the region from `--region`, else the environment.
+ */
+export function flaggedClientSettings<S extends FlaggedService>(
+  service: S,
+  flags: Partial<Record<`${S}-endpoint` | 'region', string>>,
+  env: Record<string, string | undefined>,
+): ClientSettings {
+  const endpointFlag = (flags as Partial<Record<string, string>>)[`${service}-endpoint`];
+  return clientSettings(endpointFlag ?? env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`], env, flags.region);
+}
+
 export function clientSettings(endpoint: string | undefined, env: Record<string, string | undefined>, region: string | undefined): ClientSettings {
   const settings: ClientSettings = {};
   const resolvedRegion = region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;

@@ -8,13 +8,13 @@
  * error, 3 when DynamoDB fails. Against AWS: the stack outputs `TableName` and
  * `IndexerTableName`; locally: `npm start` prints both and the DynamoDB Local endpoint.
  */
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../functions/notifier/config.js';
 import { INDEXER_ENV } from '../functions/indexer/indexer.js';
 import { checkDrift, DEFAULT_DRIFT_FIELDS, describeDrift, DriftFieldsError, parseDriftFields, summarizeDrift } from '../functions/indexer/drift.js';
-import { clientSettings } from './aws-endpoints.js';
+import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
+import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
 
 export const DRIFT_TABLE_ENV = 'TABLE_NAME';
 
@@ -28,11 +28,6 @@ const USAGE = `usage: drift [--table TABLE] [--indexer-table TABLE] [--fields f1
   Endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local: npm start prints it).
   Exit status: 0 no drift, 1 drift, 2 usage error, 3 DynamoDB failed.`;
 
-/** A flag or setting is missing or wrong: the message says which. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 export interface DriftCommandOptions {
   readonly env?: Record<string, string | undefined>;
   readonly dynamodb?: DynamoDBClient;
@@ -40,41 +35,35 @@ export interface DriftCommandOptions {
 
 export async function driftCommand(args: string[], io: CliIo, options: DriftCommandOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
-  let values;
+  const parsed = parseCommandArgs(args, io, USAGE, {
+    table: { type: 'string' },
+    'indexer-table': { type: 'string' },
+    fields: { type: 'string' },
+    'dynamodb-endpoint': { type: 'string' },
+    region: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  const configError = (why: string) => {
+    io.stderr(`${why}\n`);
+    return USAGE_ERROR;
+  };
+  const table = values.table ?? env[DRIFT_TABLE_ENV];
+  const indexerTable = values['indexer-table'] ?? env[INDEXER_ENV.tableName];
+  if (table === undefined || table === '') return configError(`the compute node table is not set: --table or ${DRIFT_TABLE_ENV}`);
+  if (indexerTable === undefined || indexerTable === '') return configError(`the indexer table is not set: --indexer-table or ${INDEXER_ENV.tableName}`);
+  const fieldText = values.fields ?? env[ENV.watchedFields];
   let fields;
-  let table: string | undefined;
-  let indexerTable: string | undefined;
   try {
-    values = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        table: { type: 'string' },
-        'indexer-table': { type: 'string' },
-        fields: { type: 'string' },
-        'dynamodb-endpoint': { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-    if (values.help) {
-      io.stdout(USAGE + '\n');
-      return 0;
-    }
-    table = values.table ?? env[DRIFT_TABLE_ENV];
-    indexerTable = values['indexer-table'] ?? env[INDEXER_ENV.tableName];
-    if (table === undefined || table === '') throw new UsageError(`the compute node table is not set: --table or ${DRIFT_TABLE_ENV}`);
-    if (indexerTable === undefined || indexerTable === '') throw new UsageError(`the indexer table is not set: --indexer-table or ${INDEXER_ENV.tableName}`);
-    const fieldText = values.fields ?? env[ENV.watchedFields];
     fields = fieldText === undefined || fieldText === '' ? DEFAULT_DRIFT_FIELDS : parseDriftFields(fieldText);
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n${error instanceof DriftFieldsError || error instanceof UsageError ? '' : USAGE + '\n'}`);
-    return 2;
+    if (!(error instanceof DriftFieldsError)) throw error;
+    return configError(error.message);
   }
 
   let client = options.dynamodb;
   try {
-    client ??= new DynamoDBClient(clientSettings(values['dynamodb-endpoint'] ?? env.AWS_ENDPOINT_URL_DYNAMODB, env, values.region));
+    client ??= new DynamoDBClient(flaggedClientSettings('dynamodb', values, env));
     const report = await checkDrift(client, { tableName: table, indexerTableName: indexerTable, fields });
     for (const d of report.differences) io.stdout(describeDrift(d) + '\n');
     io.stdout(summarizeDrift(report) + '\n');

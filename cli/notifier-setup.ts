@@ -10,6 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ENV, loadConfig, type NotifierConfig } from '../functions/notifier/config.js';
 import { createNotifier } from '../functions/notifier/notifier.js';
 import { CountingMetrics } from '../local/notifier-metrics.js';
+import { envWithFlags } from './command-args.js';
 
 /** parseArgs options for the notifier's settings (each overrides its environment variable). */
 export const NOTIFIER_FLAGS = {
@@ -31,7 +32,7 @@ export function notifierConfigFrom(values: Partial<Record<keyof typeof NOTIFIER_
     [ENV.eventBusName]: values['bus-name'],
     [ENV.quarantineQueueUrl]: values['quarantine-queue-url'],
   };
-  return loadConfig({ ...env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+  return loadConfig(envWithFlags(env, overrides));
 }
 
 /** The notifier handler the stream runs, on the CLI's clients. */

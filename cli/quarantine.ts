@@ -16,15 +16,15 @@
  *   published, as `render` does, and changes nothing.
  * Exit status: 0 fine, 1 something could not be done, 2 usage or configuration error.
  */
-import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { createTokenBucket } from '../functions/resync/token-bucket.js';
-import { clientSettings } from './aws-endpoints.js';
+import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
+import { parseCommandArgs, usageError } from './command-args.js';
 import { CLI_CONTEXT, cliNotifier, NOTIFIER_FLAGS, NOTIFIER_FLAGS_USAGE, notifierConfigFrom } from './notifier-setup.js';
 import { renderEntry, renderRejection } from './render.js';
 
@@ -139,35 +139,24 @@ export function summarize(messages: readonly Received[]) {
 export async function quarantineCommand(args: string[], io: CliIo, options: QuarantineCommandOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
   const [sub, ...rest] = args;
-  let values;
-  try {
-    values = parseArgs({
-      args: rest,
-      options: {
-        'queue-url': { type: 'string' },
-        max: { type: 'string' },
-        visibility: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        rate: { type: 'string' },
-        'sqs-endpoint': { type: 'string' },
-        'eventbridge-endpoint': { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean' },
-        ...NOTIFIER_FLAGS,
-      },
-    }).values;
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help || sub === 'help') {
+  const parsed = parseCommandArgs(rest, io, USAGE, {
+    'queue-url': { type: 'string' },
+    max: { type: 'string' },
+    visibility: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    rate: { type: 'string' },
+    'sqs-endpoint': { type: 'string' },
+    'eventbridge-endpoint': { type: 'string' },
+    region: { type: 'string' },
+    ...NOTIFIER_FLAGS,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
+  if (sub === 'help') {
     io.stdout(USAGE + '\n');
     return 0;
   }
-  const usage = (why: string) => {
-    io.stderr(`${why}\n${USAGE}\n`);
-    return 2;
-  };
+  const usage = (why: string) => usageError(io, USAGE, why);
   if (sub !== 'summary' && sub !== 'show' && sub !== 'redrive') return usage(`unknown subcommand ${sub ?? '(none)'}`);
   const queueUrl = values['queue-url'] ?? values['quarantine-queue-url'] ?? env.QUARANTINE_QUEUE_URL;
   if (queueUrl === undefined || queueUrl === '') return usage('give --queue-url or set QUARANTINE_QUEUE_URL');
@@ -175,7 +164,7 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
   const visibility = Number(values.visibility ?? 60);
   if (!Number.isInteger(max) || max < 1) return usage('--max must be a whole number of at least 1');
   if (!Number.isInteger(visibility) || visibility < 1 || visibility > 43_200) return usage('--visibility must be 1 to 43200 seconds');
-  const sqs = options.sqs ?? new SQSClient(clientSettings(values['sqs-endpoint'] ?? env.AWS_ENDPOINT_URL_SQS, env, values.region));
+  const sqs = options.sqs ?? new SQSClient(flaggedClientSettings('sqs', values, env));
 
   const received = await receiveAll(sqs, queueUrl, max, visibility);
   if (sub === 'summary') {
@@ -223,7 +212,7 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
   }
   await release(sqs, queueUrl, stays);
 
-  const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...clientSettings(values['eventbridge-endpoint'] ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE, env, values.region), maxAttempts: 1 });
+  const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...flaggedClientSettings('eventbridge', values, env), maxAttempts: 1 });
   const notifier = cliNotifier(config, eventBridge, sqs);
   const bucket = createTokenBucket({ ratePerSecond: Number(values.rate ?? 10) || 10 });
   let redriven = 0;

@@ -6,14 +6,14 @@
  * Prints one JSON object: `{"nodes": [...], "next_page": TOKEN | null}` (integers exact).
  * Exit status 0, 1 when DynamoDB fails, 2 for a usage error (the message says which flag).
  */
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { INDEXER_ENV } from '../functions/indexer/indexer.js';
 import { SORT_RESOURCES, type SortResource } from '../functions/indexer/indexer-table.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, QueryError, parseMinimum, type NodeQuery } from '../functions/indexer/query-plan.js';
 import { answerJson, queryNodes } from '../functions/indexer/store.js';
-import { clientSettings } from './aws-endpoints.js';
+import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
+import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
 
 const USAGE = `usage: query [--hypervisor-type TYPE] [--host HOST]
              [--min-free-vcpus N] [--min-free-ram-mb N] [--min-free-disk-gb N]
@@ -33,31 +33,23 @@ export async function queryCommand(args: string[], io: CliIo, options: QueryComm
   const env = options.env ?? process.env;
   let query: NodeQuery;
   let table: string | undefined;
-  let values;
+  const parsed = parseCommandArgs(args, io, USAGE, {
+    'hypervisor-type': { type: 'string' },
+    host: { type: 'string' },
+    'min-free-vcpus': { type: 'string' },
+    'min-free-ram-mb': { type: 'string' },
+    'min-free-disk-gb': { type: 'string' },
+    sort: { type: 'string' },
+    order: { type: 'string' },
+    limit: { type: 'string' },
+    page: { type: 'string' },
+    table: { type: 'string' },
+    'dynamodb-endpoint': { type: 'string' },
+    region: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   try {
-    values = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        'hypervisor-type': { type: 'string' },
-        host: { type: 'string' },
-        'min-free-vcpus': { type: 'string' },
-        'min-free-ram-mb': { type: 'string' },
-        'min-free-disk-gb': { type: 'string' },
-        sort: { type: 'string' },
-        order: { type: 'string' },
-        limit: { type: 'string' },
-        page: { type: 'string' },
-        table: { type: 'string' },
-        'dynamodb-endpoint': { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-    if (values.help) {
-      io.stdout(USAGE + '\n');
-      return 0;
-    }
     const sort = values.sort;
     if (sort !== undefined && !SORT_RESOURCES.includes(sort as SortResource)) throw new QueryError(`--sort must be one of ${SORT_RESOURCES.join(', ')}, got ${sort}`);
     const order = values.order;
@@ -82,20 +74,20 @@ export async function queryCommand(args: string[], io: CliIo, options: QueryComm
     table = values.table ?? env[INDEXER_ENV.tableName];
     if (table === undefined || table === '') throw new QueryError(`the indexer table is not set: --table or ${INDEXER_ENV.tableName}`);
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n${error instanceof QueryError ? '' : USAGE + '\n'}`);
-    return 2;
+    io.stderr(`${(error as Error).message}\n`);
+    return USAGE_ERROR;
   }
 
   let client = options.dynamodb;
   try {
-    client ??= new DynamoDBClient(clientSettings(values['dynamodb-endpoint'] ?? env.AWS_ENDPOINT_URL_DYNAMODB, env, values.region));
+    client ??= new DynamoDBClient(flaggedClientSettings('dynamodb', values, env));
     const answer = await queryNodes(client, table, query);
     io.stdout(answerJson(answer) + '\n');
     return 0;
   } catch (error) {
     if (error instanceof QueryError) {
       io.stderr(`${error.message}\n`);
-      return 2;
+      return USAGE_ERROR;
     }
     io.stderr(`query failed: ${(error as Error).name}: ${(error as Error).message}\n`);
     return 1;

@@ -17,7 +17,6 @@
  */
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -28,8 +27,9 @@ import { S3OnFailureStore, type OnFailureStore, type RedriveMark, type StoredObj
 import { createRedriver, type RedriveOutcome } from '../functions/redrive/redriver.js';
 import { createTokenBucket } from '../functions/resync/token-bucket.js';
 import { DirectoryOnFailureStore } from '../local/on-failure-directory.js';
-import { clientSettings } from './aws-endpoints.js';
+import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
+import { parseCommandArgs, usageError } from './command-args.js';
 import { CLI_CONTEXT, cliNotifier, NOTIFIER_FLAGS, NOTIFIER_FLAGS_USAGE, notifierConfigFrom } from './notifier-setup.js';
 import { renderEntry, renderRejection } from './render.js';
 
@@ -111,43 +111,28 @@ function isSingleJson(text: string): boolean {
 
 export async function redriveCommand(args: string[], io: CliIo, options: RedriveCommandOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      options: {
-        bucket: { type: 'string' },
-        prefix: { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        directory: { type: 'string' },
-        file: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        force: { type: 'boolean' },
-        rate: { type: 'string' },
-        checkpoint: { type: 'string' },
-        restart: { type: 'boolean' },
-        's3-endpoint': { type: 'string' },
-        'eventbridge-endpoint': { type: 'string' },
-        'sqs-endpoint': { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean' },
-        ...NOTIFIER_FLAGS,
-      },
-    }).values;
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(USAGE + '\n');
-    return 0;
-  }
+  const parsed = parseCommandArgs(args, io, USAGE, {
+    bucket: { type: 'string' },
+    prefix: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    directory: { type: 'string' },
+    file: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
+    rate: { type: 'string' },
+    checkpoint: { type: 'string' },
+    restart: { type: 'boolean' },
+    's3-endpoint': { type: 'string' },
+    'eventbridge-endpoint': { type: 'string' },
+    'sqs-endpoint': { type: 'string' },
+    region: { type: 'string' },
+    ...NOTIFIER_FLAGS,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const sources = [values.bucket, values.directory, values.file].filter((v) => v !== undefined);
-  const usage = (why: string) => {
-    io.stderr(`${why}\n${USAGE}\n`);
-    return 2;
-  };
+  const usage = (why: string) => usageError(io, USAGE, why);
   if (sources.length !== 1) return usage('give exactly one of --bucket, --directory, --file');
   const since = values.since === undefined ? undefined : Date.parse(values.since);
   const until = values.until === undefined ? undefined : Date.parse(values.until);
@@ -172,7 +157,7 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
   let sourceName: string;
   try {
     if (values.bucket !== undefined) {
-      const settings = clientSettings(values['s3-endpoint'] ?? env.AWS_ENDPOINT_URL_S3, env, values.region);
+      const settings = flaggedClientSettings('s3', values, env);
       // An S3 stand-in at an endpoint serves path-style addresses; AWS itself, virtual-hosted ones.
       const s3 = options.s3 ?? new S3Client({ ...settings, ...(settings.endpoint === undefined ? {} : { forcePathStyle: true }) });
       store = new S3OnFailureStore(s3, values.bucket);
@@ -207,8 +192,8 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
     renameSync(tmp, checkpointFile);
   };
 
-  const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...clientSettings(values['eventbridge-endpoint'] ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE, env, values.region), maxAttempts: 1 });
-  const sqs = options.sqs ?? new SQSClient(clientSettings(values['sqs-endpoint'] ?? env.AWS_ENDPOINT_URL_SQS, env, values.region));
+  const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...flaggedClientSettings('eventbridge', values, env), maxAttempts: 1 });
+  const sqs = options.sqs ?? new SQSClient(flaggedClientSettings('sqs', values, env));
   const redrive = createRedriver({ store, handler: cliNotifier(config, eventBridge, sqs), eventBridge, eventBusName: config.eventBusName });
   const build = createNotificationBuilder(config);
   const bucket = createTokenBucket({ ratePerSecond: rate, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });

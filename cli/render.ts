@@ -4,13 +4,14 @@
  * exit status 1 when any record was rejected, 2 for a usage or configuration error.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { ENV, loadConfig } from '../functions/notifier/config.js';
+import { ENV } from '../functions/notifier/config.js';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { ConfigurationError, type FieldIssue } from '../functions/notifier/errors.js';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { CliIo } from './cli-io.js';
+import { parseCommandArgs, usageError } from './command-args.js';
+import { notifierConfigFrom } from './notifier-setup.js';
 
 const USAGE = `usage: render FILE|- [--watched-fields a,b] [--publisher-host HOST] [--source SOURCE] [--bus-name BUS]
   Prints each PutEvents entry the notifier would publish for a DynamoDB stream event
@@ -30,42 +31,24 @@ export function renderRejection(raw: unknown, issues: readonly FieldIssue[]): st
 
 /** Runs `render`; returns the exit status. */
 export async function renderCommand(args: string[], io: CliIo, env: Record<string, string | undefined> = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'watched-fields': { type: 'string' },
-        'publisher-host': { type: 'string' },
-        source: { type: 'string' },
-        'bus-name': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    args,
+    io,
+    USAGE,
+    {
+      'watched-fields': { type: 'string' },
+      'publisher-host': { type: 'string' },
+      source: { type: 'string' },
+      'bus-name': { type: 'string' },
+    },
+    true,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    io.stderr(USAGE + '\n');
-    return 2;
-  }
-  const overrides: Record<string, string | undefined> = {
-    [ENV.watchedFields]: values['watched-fields'],
-    [ENV.publisherHostFallback]: values['publisher-host'],
-    [ENV.eventSource]: values.source,
-    [ENV.eventBusName]: values['bus-name'],
-  };
+  if (positionals.length !== 1) return usageError(io, USAGE);
   let build;
   try {
-    const config = loadConfig({ ...env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
-    build = createNotificationBuilder(config);
+    build = createNotificationBuilder(notifierConfigFrom(values, env));
   } catch (error) {
     io.stderr(`${(error as Error).message}\n`);
     return 2;

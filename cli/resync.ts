@@ -11,7 +11,6 @@
  * another run holds the lease, 2 usage or configuration error.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ENV } from '../functions/notifier/config.js';
@@ -20,8 +19,9 @@ import { createLease } from '../functions/resync/lease.js';
 import { checkResyncState, newResyncState, runResync, totals, type ResyncState } from '../functions/resync/resync.js';
 import { ensureResyncStateTable } from '../functions/resync/state-table.js';
 import { createTokenBucket } from '../functions/resync/token-bucket.js';
-import { clientSettings, type ClientSettings } from './aws-endpoints.js';
+import { flaggedClientSettings, isLoopbackEndpoint, type ClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
+import { envWithFlags, parseCommandArgs } from './command-args.js';
 
 const USAGE = `usage: resync --table TABLE [--lease-table TABLE] [--bus-name BUS] [--source SOURCE]
               [--segments N] [--rate WRITES_PER_SECOND] [--page-size N] [--concurrency N]
@@ -56,36 +56,23 @@ export interface ResyncCommandOptions {
 
 export async function resyncCommand(args: string[], io: CliIo, options: ResyncCommandOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      allowPositionals: false,
-      options: {
-        table: { type: 'string' },
-        'lease-table': { type: 'string' },
-        'bus-name': { type: 'string' },
-        source: { type: 'string' },
-        segments: { type: 'string' },
-        rate: { type: 'string' },
-        'page-size': { type: 'string' },
-        concurrency: { type: 'string' },
-        checkpoint: { type: 'string' },
-        restart: { type: 'boolean' },
-        'dynamodb-endpoint': { type: 'string' },
-        'eventbridge-endpoint': { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(USAGE + '\n');
-    return 0;
-  }
+  const parsed = parseCommandArgs(args, io, USAGE, {
+    table: { type: 'string' },
+    'lease-table': { type: 'string' },
+    'bus-name': { type: 'string' },
+    source: { type: 'string' },
+    segments: { type: 'string' },
+    rate: { type: 'string' },
+    'page-size': { type: 'string' },
+    concurrency: { type: 'string' },
+    checkpoint: { type: 'string' },
+    restart: { type: 'boolean' },
+    'dynamodb-endpoint': { type: 'string' },
+    'eventbridge-endpoint': { type: 'string' },
+    region: { type: 'string' },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
 
   let config: ResyncConfig;
   const flagged: Record<string, string | undefined> = {
@@ -102,10 +89,10 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
   let eventBridge = options.eventBridge;
   let dynamodbSettings: ClientSettings;
   try {
-    config = loadResyncConfig({ ...env, ...Object.fromEntries(Object.entries(flagged).filter(([, v]) => v !== undefined)) });
-    dynamodbSettings = clientSettings(values['dynamodb-endpoint'] ?? env.AWS_ENDPOINT_URL_DYNAMODB, env, values.region);
+    config = loadResyncConfig(envWithFlags(env, flagged));
+    dynamodbSettings = flaggedClientSettings('dynamodb', values, env);
     dynamodb ??= new DynamoDBClient(dynamodbSettings);
-    eventBridge ??= new EventBridgeClient({ ...clientSettings(values['eventbridge-endpoint'] ?? env.AWS_ENDPOINT_URL_EVENTBRIDGE, env, values.region), maxAttempts: 1 });
+    eventBridge ??= new EventBridgeClient({ ...flaggedClientSettings('eventbridge', values, env), maxAttempts: 1 });
   } catch (error) {
     io.stderr(`${(error as Error).message}\n`);
     return 2;
@@ -116,24 +103,24 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
   };
 
   const checkpointFile = values.checkpoint ?? `resync-${config.tableName.replace(/[^A-Za-z0-9._-]/g, '_')}.checkpoint.json`;
+  const refuse = (why: string) => {
+    io.stderr(`${why}\n`);
+    closeClients();
+    return 2;
+  };
+  const now = options.now ?? Date.now;
   let state: ResyncState;
   if (!values.restart && existsSync(checkpointFile)) {
     try {
       state = checkResyncState(JSON.parse(readFileSync(checkpointFile, 'utf8')));
     } catch (error) {
-      io.stderr(`cannot resume from ${checkpointFile}: ${(error as Error).message} (use --restart to start a new run)\n`);
-      closeClients();
-      return 2;
+      return refuse(`cannot resume from ${checkpointFile}: ${(error as Error).message} (use --restart to start a new run)`);
     }
     if (state.tableName !== config.tableName) {
-      io.stderr(`${checkpointFile} is a checkpoint of table ${state.tableName}, not ${config.tableName} (use --checkpoint or --restart)\n`);
-      closeClients();
-      return 2;
+      return refuse(`${checkpointFile} is a checkpoint of table ${state.tableName}, not ${config.tableName} (use --checkpoint or --restart)`);
     }
     if (values.segments !== undefined && Number(values.segments) !== state.totalSegments) {
-      io.stderr(`${checkpointFile} was started with ${state.totalSegments} segments; resume with the same number or --restart\n`);
-      closeClients();
-      return 2;
+      return refuse(`${checkpointFile} was started with ${state.totalSegments} segments; resume with the same number or --restart`);
     }
     if (state.endPublished) {
       io.stderr(`${checkpointFile}: run ${state.runId} is complete; --restart starts a new run\n`);
@@ -142,7 +129,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
       io.stderr(`resuming run ${state.runId} from ${checkpointFile}: ${t.segmentsDone}/${t.totalSegments} segments done, ${t.refreshed} refreshed so far\n`);
     }
   } else {
-    state = newResyncState(config.tableName, config.totalSegments, new Date((options.now ?? Date.now)()));
+    state = newResyncState(config.tableName, config.totalSegments, new Date(now()));
   }
 
   const save = () => {
@@ -151,7 +138,6 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     renameSync(tmp, checkpointFile);
   };
 
-  const now = options.now ?? Date.now;
   const interval = options.progressIntervalMs ?? 1000;
   let lastProgress = -Infinity;
   const progress = (final: boolean) => {
@@ -169,7 +155,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     const bucket = createTokenBucket({ ratePerSecond: config.writesPerSecond, now, ...(options.sleep ? { sleep: options.sleep } : {}) });
     const lease = createLease({ dynamodb, stateTableName: config.stateTableName, tableName: config.tableName, runId: state.runId, durationMs: config.leaseSeconds * 1000, now });
     try {
-      if (options.createLeaseTable ?? isLoopback(dynamodbSettings.endpoint)) await ensureResyncStateTable(dynamodb, config.stateTableName);
+      if (options.createLeaseTable ?? isLoopbackEndpoint(dynamodbSettings.endpoint)) await ensureResyncStateTable(dynamodb, config.stateTableName);
       const result = await runResync(state, {
         dynamodb,
         eventBridge,
@@ -214,13 +200,4 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     return 1;
   }
   return 0;
-}
-
-function isLoopback(endpoint: string | undefined): boolean {
-  if (endpoint === undefined) return false;
-  try {
-    return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(new URL(endpoint).hostname);
-  } catch {
-    return false;
-  }
 }

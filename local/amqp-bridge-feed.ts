@@ -8,12 +8,12 @@
  * The route: the template's `AmqpBridge` route when cdk.json enables one, else
  * {@link LOCAL_AMQP_BRIDGE_RULE}, every compute node notification.
  */
-import type { SQSRecord } from 'aws-lambda';
 import { createBridge } from '../functions/amqp-bridge/bridge.js';
 import { BrokerPublisher } from '../functions/amqp-bridge/broker-publisher.js';
 import { AMQP_BRIDGE_ROUTE_ID, DEFAULT_EXCHANGE, DEFAULT_TOPICS } from '../functions/amqp-bridge/config.js';
 import type { OsloNotification } from '../functions/amqp-bridge/oslo-message.js';
 import type { LocalPipeline } from './pipeline.js';
+import { routeSqsRecord, startFeedLoop } from './route-queue-feed.js';
 import type { TemplateRule } from './stack-template.js';
 import type { Delivery } from './targets.js';
 
@@ -88,7 +88,6 @@ export function startLocalAmqpBridge(pipeline: LocalPipeline, opts: LocalAmqpBri
   });
   let fed = 0;
   let retry: { d: Delivery; receives: number }[] = [];
-  let running: Promise<void> = Promise.resolve();
 
   async function feed(): Promise<void> {
     const all = pipeline.indexer.deliveries(target);
@@ -98,7 +97,7 @@ export function startLocalAmqpBridge(pipeline: LocalPipeline, opts: LocalAmqpBri
     if (batch.length === 0) return;
     for (const b of batch) b.receives++;
     const byId = new Map(batch.map((b) => [b.d.event.id, b]));
-    const out = await bridge({ Records: batch.map((b) => sqsRecord(b.d, target, b.receives)) });
+    const out = await bridge({ Records: batch.map((b) => routeSqsRecord(b.d, target, b.receives)) });
     const failed = out.batchItemFailures.flatMap((f) => byId.get(f.itemIdentifier) ?? []);
     stats.failedAttempts += failed.length;
     retry = failed.filter((b) => b.receives < maxReceiveCount);
@@ -108,10 +107,7 @@ export function startLocalAmqpBridge(pipeline: LocalPipeline, opts: LocalAmqpBri
     else if (out.stats.published > 0) stats.lastError = undefined;
   }
 
-  const tick = () => {
-    running = running.then(feed).catch((e: unknown) => opts.onError?.(e));
-  };
-  const timer = setInterval(tick, opts.intervalMs ?? 250);
+  const loop = startFeedLoop(feed, opts);
   return {
     broker: publisher.broker,
     exchange,
@@ -119,30 +115,9 @@ export function startLocalAmqpBridge(pipeline: LocalPipeline, opts: LocalAmqpBri
     target,
     stats,
     async stop() {
-      clearInterval(timer);
-      tick();
-      await running;
+      await loop.stop();
       await publisher.close();
     },
   };
 }
 
-/** The SQS message the route's queue would hand the function for a delivery. */
-function sqsRecord(d: Delivery, queue: string, receives: number): SQSRecord {
-  return {
-    messageId: d.event.id,
-    receiptHandle: `${d.event.id}#${receives}`,
-    body: d.eventJson,
-    attributes: {
-      ApproximateReceiveCount: String(receives),
-      SentTimestamp: String(d.deliveredAt),
-      SenderId: 'events.amazonaws.com',
-      ApproximateFirstReceiveTimestamp: String(d.deliveredAt),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:${d.event.region}:${d.event.account}:${queue.replaceAll('/', '-')}`,
-    awsRegion: d.event.region,
-  };
-}

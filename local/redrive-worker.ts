@@ -20,7 +20,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { REQUEST_TIMEOUTS } from '../functions/notifier/client-config.js';
 import type { NotifierConfig } from '../functions/notifier/config.js';
 import { createNotifier } from '../functions/notifier/notifier.js';
-import { MAX_QUEUE_RETENTION_SECONDS } from '../functions/redrive/config.js';
+import { MAX_QUEUE_RETENTION_SECONDS, REDRIVE_SERVICE_NAME } from '../functions/redrive/config.js';
 import { onFailureObjectKey } from '../functions/redrive/on-failure-record.js';
 import { createRedriveFunction } from '../functions/redrive/redrive-function.js';
 import { objectCreatedBody } from '../functions/redrive/redrive-message.js';
@@ -83,7 +83,7 @@ export async function startLocalRedrive(opts: LocalRedriveOptions): Promise<Loca
   const eventBridge = new EventBridgeClient({ ...localClientConfig(opts.busEndpoint), maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS });
   const quarantineSqs = new SQSClient({ ...localClientConfig(opts.sqsEndpoint), requestHandler: REQUEST_TIMEOUTS });
   const queue = new SQSClient({ ...localClientConfig(server.endpoint), requestHandler: REQUEST_TIMEOUTS });
-  const logger = new Logger({ serviceName: 'hypervisor-notifier-redrive', logLevel: opts.logLevel ?? 'ERROR' });
+  const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME, logLevel: opts.logLevel ?? 'ERROR' });
   const stats = { kept: 0, redrivenObjects: 0, redrivenRecords: 0, retries: 0, unreadable: 0 };
   const notifier = createNotifier({ config: opts.notifierConfig, eventBridge, sqs: quarantineSqs, logger, metrics: new CountingMetrics().asMetrics(), checkEventBus: false });
   const handle = createRedriveFunction({

@@ -16,8 +16,8 @@ import type { NodeQuery } from '../functions/indexer/query-plan.js';
 import { queryNodes, type QueryAnswer } from '../functions/indexer/store.js';
 import { createIndexerTable } from './indexer-table.js';
 import type { LocalPipeline } from './pipeline.js';
+import { routeSqsRecord, startFeedLoop } from './route-queue-feed.js';
 import type { Delivery } from './targets.js';
-import type { SQSRecord } from 'aws-lambda';
 
 /** The route the stack subscribes its reference indexer to (`infra/hypervisor-notifications-stack.ts`). */
 export const REFERENCE_INDEXER_ROUTE = 'ReferenceIndexer';
@@ -42,7 +42,6 @@ export async function startLocalReferenceIndexer(pipeline: LocalPipeline, opts: 
   let fed = 0;
   // Failed messages come again, as SQS would redeliver them.
   let retry: Delivery[] = [];
-  let running: Promise<void> = Promise.resolve();
 
   async function feed(): Promise<void> {
     if (target === undefined) return;
@@ -51,45 +50,19 @@ export async function startLocalReferenceIndexer(pipeline: LocalPipeline, opts: 
     fed = all.length;
     if (batch.length === 0) return;
     const byId = new Map(batch.map((d) => [d.event.id, d]));
-    const out = await index({ Records: batch.map((d) => sqsRecord(d, target)) });
+    const out = await index({ Records: batch.map((d) => routeSqsRecord(d, target)) });
     for (const k of ['applied', 'duplicate', 'stale', 'runEvents', 'swept'] as const) stats[k] += out.stats[k];
     retry = out.batchItemFailures.flatMap((f) => byId.get(f.itemIdentifier) ?? []);
     stats.failed = retry.length;
   }
 
-  const tick = () => {
-    running = running.then(feed).catch((e: unknown) => opts.onError?.(e));
-  };
-  const timer = setInterval(tick, opts.intervalMs ?? 250);
+  const loop = startFeedLoop(feed, opts);
   return {
     tableName,
     target,
     stats,
     query: (query) => queryNodes(pipeline.ddb, tableName, query),
-    async stop() {
-      clearInterval(timer);
-      tick();
-      await running;
-    },
+    stop: () => loop.stop(),
   };
 }
 
-/** The SQS message the route's queue would hand the function for a delivery. */
-function sqsRecord(d: Delivery, queue: string): SQSRecord {
-  return {
-    messageId: d.event.id,
-    receiptHandle: d.event.id,
-    body: d.eventJson,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(d.deliveredAt),
-      SenderId: 'events.amazonaws.com',
-      ApproximateFirstReceiveTimestamp: String(d.deliveredAt),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:${d.event.region}:${d.event.account}:${queue.replaceAll('/', '-')}`,
-    awsRegion: d.event.region,
-  };
-}

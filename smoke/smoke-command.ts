@@ -5,7 +5,6 @@
  * AWS_PROFILE, ~/.aws); `--region` overrides. Against the local pipeline, give the table and the
  * bus as flags and the endpoints as AWS_ENDPOINT_URL_DYNAMODB / _EVENTBRIDGE / _SQS.
  */
-import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -13,6 +12,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { clientSettings } from '../cli/aws-endpoints.js';
 import type { CliIo } from '../cli/cli-io.js';
+import { parseCommandArgs, usageError } from '../cli/command-args.js';
 import { runSmoke, type HopResult, type SmokeTarget } from './run-smoke.js';
 import { targetFromFlags, targetFromStack } from './stack-outputs.js';
 
@@ -42,34 +42,27 @@ export interface SmokeCommandOptions {
 
 /** Runs the command; returns the exit status. */
 export async function smokeCommand(args: string[], io: CliIo, env: Record<string, string | undefined> = process.env, opts: SmokeCommandOptions = {}): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'stack-name': { type: 'string' },
-        region: { type: 'string' },
-        timeout: { type: 'string' },
-        quiet: { type: 'string' },
-        table: { type: 'string' },
-        bus: { type: 'string' },
-        source: { type: 'string' },
-        'stream-arn': { type: 'string' },
-        function: { type: 'string' },
-        'watched-fields': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(
+    args,
+    io,
+    USAGE,
+    {
+      'stack-name': { type: 'string' },
+      region: { type: 'string' },
+      timeout: { type: 'string' },
+      quiet: { type: 'string' },
+      table: { type: 'string' },
+      bus: { type: 'string' },
+      source: { type: 'string' },
+      'stream-arn': { type: 'string' },
+      function: { type: 'string' },
+      'watched-fields': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(USAGE + '\n');
-    return 0;
-  }
   const seconds = (name: string, text: string | undefined, fallback: number) => {
     if (text === undefined) return fallback * 1000;
     const n = Number(text);
@@ -85,10 +78,7 @@ export async function smokeCommand(args: string[], io: CliIo, env: Record<string
     io.stderr(`${(error as Error).message}\n`);
     return 2;
   }
-  if (positionals.length > 1 || (positionals.length === 1 && values['stack-name'] !== undefined)) {
-    io.stderr(USAGE + '\n');
-    return 2;
-  }
+  if (positionals.length > 1 || (positionals.length === 1 && values['stack-name'] !== undefined)) return usageError(io, USAGE);
 
   const region = values.region;
   const settings = (service: string) => clientSettings(env[`AWS_ENDPOINT_URL_${service}`] ?? env.AWS_ENDPOINT_URL, env, region);

@@ -3,6 +3,7 @@
  * its credentials are, and how Nova's deployment declares its notification exchange and queues.
  */
 import { z } from 'zod';
+import { ConfigurationError } from '../notifier/errors.js';
 
 export const AMQP_BRIDGE_ENV = {
   brokerUrl: 'AMQP_BROKER_URL',
@@ -25,9 +26,10 @@ const bool = z.enum(['true', 'false']).transform((s) => s === 'true');
 // AMQP names: RabbitMQ allows up to 255 bytes; oslo's topics are plain words.
 const amqpName = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1–200 letters, digits, _ . : -');
 
-/** The broker's URL without credentials: `amqps://host:5671` (Amazon MQ) or `amqp://host:5672/vhost`. */
+// A missing variable says so, rather than zod's "expected string, received undefined".
 const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'must be set' : undefined) };
 
+/** The broker's URL without credentials: `amqps://host:5671` (Amazon MQ) or `amqp://host:5672/vhost`. */
 export const BrokerUrl = z
   .string(required)
   .regex(/^amqps?:\/\/[^/@\s]+(\/[^\s]*)?$/, 'must be amqp://host:port[/vhost] or amqps://host:port[/vhost], without credentials');
@@ -54,11 +56,11 @@ export interface AmqpBridgeConfig {
   readonly quorumQueues: boolean;
 }
 
-/** Validates the environment; the error names each variable and its rule. */
+/** Validates the environment; the ConfigurationError names each variable and its rule. */
 export function loadAmqpBridgeConfig(env: Record<string, string | undefined>): AmqpBridgeConfig {
   const parsed = AmqpBridgeConfigSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')));
   if (!parsed.success) {
-    throw new Error(`invalid AMQP bridge environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigurationError(`invalid AMQP bridge environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const c = parsed.data;
   return {

@@ -12,13 +12,7 @@ import { createBridge } from './bridge.js';
 import { BrokerPublisher, displayUrl } from './broker-publisher.js';
 import { BrokerCredentials, loadAmqpBridgeConfig, urlWithCredentials } from './config.js';
 
-let config;
-try {
-  config = loadAmqpBridgeConfig(process.env);
-} catch (error) {
-  throw new ConfigurationError((error as Error).message);
-}
-const cfg = config;
+const cfg = loadAmqpBridgeConfig(process.env);
 const logger = new Logger({ serviceName: 'hypervisor-amqp-bridge' });
 const secrets = new SecretsManagerClient({});
 

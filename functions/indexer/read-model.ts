@@ -6,7 +6,6 @@
 import { applyToModel, isLive, type ApplyOutcome, type Item } from './apply.js';
 import type { IndexerNotification, ResyncRunEvent } from './notification.js';
 import { isSwept, stampedItem, sweepThreshold, sweptItem, type RunProgress } from './resync-sweep.js';
-import { timestampKey } from './timestamp-key.js';
 
 interface RunState {
   seenNodes: Set<string>;
@@ -17,9 +16,6 @@ interface RunState {
 }
 
 export type MessageOutcome = ApplyOutcome | 'run_noted' | 'swept';
-
-/** `timestamp` of a stored item as a sortable key. */
-export const storedTimestampKey = (item: Item): string => timestampKey(item.timestamp?.S ?? '', 'stored timestamp');
 
 export class ReadModel {
   readonly nodes = new Map<string, Item>();
@@ -70,7 +66,7 @@ export class ReadModel {
     if (this.watermark === undefined || this.watermark < threshold) this.watermark = threshold;
     const swept: string[] = [];
     for (const [uuid, item] of this.nodes) {
-      if (isSwept(item, runId, threshold, storedTimestampKey)) {
+      if (isSwept(item, runId, threshold)) {
         this.nodes.set(uuid, sweptItem(item, runId, threshold));
         swept.push(uuid);
       } else if (!isLive(item)) {

@@ -25,6 +25,7 @@
  */
 import type { Item } from './apply.js';
 import { ATTR, STATE } from './indexer-table.js';
+import { timestampKey } from './timestamp-key.js';
 
 /** What the consumer knows of a run. */
 export interface RunProgress {
@@ -45,11 +46,14 @@ export function sweepThreshold(p: RunProgress): string | undefined {
   return p.minTimestamp;
 }
 
+/** `timestamp` of a stored item as a sortable key. */
+const storedTimestampKey = (item: Item): string => timestampKey(item[ATTR.timestamp]?.S ?? '', 'stored timestamp');
+
 /** Whether the sweep of run `runId` with threshold `threshold` turns this stored item into a tombstone. */
-export function isSwept(item: Item, runId: string, threshold: string, timestampKeyOf: (item: Item) => string): boolean {
+export function isSwept(item: Item, runId: string, threshold: string): boolean {
   if (item[ATTR.state]?.S !== STATE.live) return false;
   if (item[ATTR.resyncRun]?.S === runId) return false;
-  return timestampKeyOf(item) < threshold;
+  return storedTimestampKey(item) < threshold;
 }
 
 /** The tombstone a sweep makes of a live item: same order key (a newer notification still applies), the run and T kept. */

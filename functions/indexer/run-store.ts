@@ -20,7 +20,6 @@
  * on that attribute DynamoDB removes them.
  */
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
@@ -28,12 +27,12 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from '../condition-failure.js';
 import { isLive, type Item } from './apply.js';
 import { ATTR, STATE } from './indexer-table.js';
 import type { IndexerNotification, ResyncRunEvent } from './notification.js';
-import { storedTimestampKey } from './read-model.js';
 import { isSwept, stampedItem, sweepThreshold, sweptItem, type RunProgress } from './resync-sweep.js';
-import { WATERMARK_KEY } from './store.js';
+import { putIfAbsent, WATERMARK_KEY } from './store.js';
 
 const RUN_PREFIX = 'resync_run#';
 const KEEP_SECONDS = 30 * 24 * 3600;
@@ -41,8 +40,6 @@ const KEEP_SECONDS = 30 * 24 * 3600;
 export const runItemKey = (runId: string) => RUN_PREFIX + runId;
 const seenItemKey = (runId: string, uuid: string) => `${RUN_PREFIX}${runId}#${uuid}`;
 const expiresAt = () => ({ N: String(Math.floor(Date.now() / 1000) + KEEP_SECONDS) });
-
-const isConditionFailure = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as { name?: string }).name === 'ConditionalCheckFailedException';
 
 function progressOf(item: Item | undefined): RunProgress {
   const n = (name: string) => (item?.[name]?.N === undefined ? undefined : Number(item[name]!.N));
@@ -87,14 +84,7 @@ export async function noteResyncNotification(client: DynamoDBClient, tableName: 
     await client.send(
       new TransactWriteItemsCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: { [ATTR.uuid]: { S: seenItemKey(runId, n.uuid) }, [ATTR.state]: { S: STATE.seen }, [ATTR.expiresAt]: expiresAt() },
-              ConditionExpression: 'attribute_not_exists(#uuid)',
-              ExpressionAttributeNames: { '#uuid': ATTR.uuid },
-            },
-          },
+          putIfAbsent(tableName, { [ATTR.uuid]: { S: seenItemKey(runId, n.uuid) }, [ATTR.state]: { S: STATE.seen }, [ATTR.expiresAt]: expiresAt() }),
           {
             Update: {
               TableName: tableName,
@@ -207,7 +197,7 @@ export async function sweep(client: DynamoDBClient, tableName: string, runId: st
 async function sweepItem(client: DynamoDBClient, tableName: string, read: Item, runId: string, threshold: string): Promise<boolean> {
   let item = read;
   for (let attempt = 0; attempt < 8; attempt++) {
-    const tombstone = isSwept(item, runId, threshold, storedTimestampKey);
+    const tombstone = isSwept(item, runId, threshold);
     const next = tombstone ? sweptItem(item, runId, threshold) : isLive(item) ? item : stampedItem(item, threshold);
     if (next === item) return false;
     try {
@@ -224,7 +214,7 @@ async function sweepItem(client: DynamoDBClient, tableName: string, read: Item, 
       return tombstone;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const now = (error as ConditionalCheckFailedException).Item as Item | undefined;
+      const now = error.Item as Item | undefined;
       if (now === undefined) return false;
       item = now;
     }

@@ -6,13 +6,13 @@
  * cannot regress it and a duplicate changes nothing.
  */
 import {
-  ConditionalCheckFailedException,
   PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
   type TransactionCanceledException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from '../condition-failure.js';
 import { decide, itemOf, storedVersion, type ApplyOutcome, type Item } from './apply.js';
 import { ATTR } from './indexer-table.js';
 import type { IndexerNotification } from './notification.js';
@@ -22,8 +22,12 @@ import { parseSortableInteger } from './sortable-integer.js';
 /** The item holding the greatest threshold of the sweeps so far (resync-sweep.ts), under a key no node has. */
 export const WATERMARK_KEY = 'resync_watermark';
 
-const isConditionFailure = (e: unknown) => e instanceof ConditionalCheckFailedException || (e as { name?: string }).name === 'ConditionalCheckFailedException';
 const MAX_ATTEMPTS = 8;
+
+/** A transaction's Put of an item whose key the table does not hold yet (its condition fails otherwise). */
+export function putIfAbsent(tableName: string, item: Item) {
+  return { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(#uuid)', ExpressionAttributeNames: { '#uuid': ATTR.uuid } } };
+}
 
 /**
  * Applies one notification; returns what happened. Throws for anything but a failed condition.
@@ -51,7 +55,7 @@ export async function writeNotification(client: DynamoDBClient, tableName: strin
       return 'applied';
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const stored = (error as ConditionalCheckFailedException).Item as Item | undefined;
+      const stored = error.Item as Item | undefined;
       if (stored?.[ATTR.orderKey]?.S !== undefined) {
         const outcome = decide(storedVersion(stored), n);
         // 'applied' here: the item changed between the write and its read; try again.
@@ -63,14 +67,7 @@ export async function writeNotification(client: DynamoDBClient, tableName: strin
       await client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
-            {
-              Put: {
-                TableName: tableName,
-                Item: item,
-                ConditionExpression: 'attribute_not_exists(#uuid)',
-                ExpressionAttributeNames: { '#uuid': ATTR.uuid },
-              },
-            },
+            putIfAbsent(tableName, item),
             {
               ConditionCheck: {
                 TableName: tableName,

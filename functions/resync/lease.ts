@@ -7,13 +7,13 @@
  * accounts with less than 100 unreserved executions to spare.)
  */
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from '../condition-failure.js';
 import { RESYNC_STATE_TABLE } from './state-table.js';
 import { ResyncError } from './resync-errors.js';
 
@@ -110,8 +110,4 @@ export function createLease(opts: LeaseOptions): Lease {
       renewedAt = -Infinity;
     },
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
 }

@@ -32,7 +32,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ConditionalCheckFailedException,
   ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -48,6 +47,7 @@ import { novaTimestamp } from '../notifier/codec/nova-timestamp.js';
 import type { FieldIssue } from '../notifier/errors.js';
 import type { Image } from '../notifier/stream-record.js';
 import { COMPUTE_NODE_TABLE } from '../../infra/table-definition.js';
+import { isConditionFailure } from '../condition-failure.js';
 import { putControlEvent } from './control-events.js';
 import type { Lease } from './lease.js';
 import { ResyncError } from './resync-errors.js';
@@ -379,7 +379,7 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
       );
       return 'marked';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return 'gone';
+      if (isConditionFailure(error)) return 'gone';
       throw new ResyncWriteError(`the marker write to ${JSON.stringify(key)} failed (${(error as Error).name}: ${(error as Error).message}); run again to resume`);
     }
   }
