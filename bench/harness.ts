@@ -92,23 +92,35 @@ export async function repeat(warmup: number, reps: number, fn: () => Promise<unk
 }
 
 /**
- * Median CPU and wall of each function, run in turns (a, b, c, a, b, c, ...) after `warmup`
- * unmeasured turns: on a shared machine, load that comes and goes then weighs on every
- * function alike, so their ratios hold better than those of runs made one after the other.
+ * Median CPU and wall of each function, run in turns of short blocks (a a a a, b b b b, ...,
+ * a a a a, ...) after `warmup` unmeasured blocks. The first run of each block is not kept: it
+ * pays for the garbage the previous function left (the old generation's collections come
+ * late), so each function is charged its own. `warmup` counts runs. Turns, because on a shared machine load that
+ * comes and goes then weighs on every function alike, and their ratios hold.
  */
-export async function repeatInterleaved<K extends string>(warmup: number, reps: number, fns: Record<K, () => Promise<unknown>>): Promise<Record<K, Sample & { reps: number }>> {
+export async function repeatInterleaved<K extends string>(
+  warmup: number,
+  reps: number,
+  fns: Record<K, () => Promise<unknown>>,
+  block = 4,
+): Promise<Record<K, Sample & { reps: number }>> {
   const keys = Object.keys(fns) as K[];
   const samples = new Map<K, Sample[]>(keys.map((k) => [k, []]));
-  for (let i = 0; i < warmup + reps; i++) {
+  const kept = Math.max(1, block - 1);
+  const rounds = Math.ceil(reps / kept);
+  const warmupRounds = Math.ceil(warmup / block);
+  for (let i = 0; i < warmupRounds + rounds; i++) {
     for (const k of keys) {
-      const s = await timed(fns[k]);
-      if (i >= warmup) samples.get(k)!.push(s);
+      for (let j = 0; j < block; j++) {
+        const s = await timed(fns[k]);
+        if (i >= warmupRounds && (j > 0 || block === 1)) samples.get(k)!.push(s);
+      }
     }
   }
   const out = {} as Record<K, Sample & { reps: number }>;
   for (const k of keys) {
     const xs = samples.get(k)!;
-    out[k] = { cpuUs: median(xs.map((s) => s.cpuUs)), wallUs: median(xs.map((s) => s.wallUs)), reps };
+    out[k] = { cpuUs: median(xs.map((s) => s.cpuUs)), wallUs: median(xs.map((s) => s.wallUs)), reps: xs.length };
   }
   return out;
 }
