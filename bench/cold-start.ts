@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
+import { TRACING_ONLY_MODULES } from '../infra/bundling-options.js';
 import { median, round } from './harness.js';
 import { CREATES_ONLY, streamEvent } from './record-mix.js';
 
@@ -40,6 +41,8 @@ export interface ColdStartRun {
 
 export interface ColdStartVariant {
   readonly awsSdk: 'bundled' | 'external';
+  /** Bundled with a source map and run with --enable-source-maps (the construct's `sourceMaps: true`). */
+  readonly sourceMaps: boolean;
   readonly bundle: BundleFigures;
   readonly runs: number;
   /** Medians. */
@@ -52,8 +55,8 @@ export interface ColdStartResult {
   readonly variants: readonly ColdStartVariant[];
 }
 
-/** The handler bundled as the stack deploys it. */
-export async function bundleHandler(externalSdk: boolean): Promise<{ code: Uint8Array; figures: BundleFigures }> {
+/** The handler bundled as the stack deploys it, written to `outfile` (and `outfile.map` with source maps). */
+export async function bundleHandler(opts: { externalSdk: boolean; sourceMaps: boolean; outfile: string }): Promise<BundleFigures> {
   const result = await build({
     entryPoints: [HANDLER_ENTRY],
     bundle: true,
@@ -62,14 +65,20 @@ export async function bundleHandler(externalSdk: boolean): Promise<{ code: Uint8
     platform: 'node',
     target: 'node22',
     mainFields: ['module', 'main'],
-    external: externalSdk ? ['@aws-sdk/*'] : [],
+    // As infra/hypervisor-notifier.ts bundles it.
+    banner: { js: "import { createRequire as __notifierCreateRequire } from 'node:module'; const require = __notifierCreateRequire(import.meta.url);" },
+    sourcemap: opts.sourceMaps,
+    // As deployed without tracing (the default): the tracer is left out of the bundle.
+    external: [...(opts.externalSdk ? ['@aws-sdk/*'] : []), ...TRACING_ONLY_MODULES],
+    outfile: opts.outfile,
     write: false,
     metafile: true,
     logLevel: 'silent',
   });
-  const file = result.outputFiles[0];
+  for (const f of result.outputFiles) writeFileSync(f.path, f.contents);
+  const file = result.outputFiles.find((f) => f.path === opts.outfile);
   if (file === undefined) throw new Error('esbuild produced no output');
-  return { code: file.contents, figures: { bytes: file.contents.byteLength, gzipBytes: gzipSync(file.contents).byteLength, largestInputs: largestPackages(result.metafile) } };
+  return { bytes: file.contents.byteLength, gzipBytes: gzipSync(file.contents).byteLength, largestInputs: largestPackages(result.metafile) };
 }
 
 function largestPackages(meta: Metafile): { name: string; bytes: number }[] {
@@ -125,7 +134,7 @@ process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify({ nodeBootMs: t0, impor
 process.exit(0);
 `;
 
-function runOnce(dir: string, bundle: string, url: string): Promise<ColdStartRun> {
+function runOnce(dir: string, bundle: string, url: string, sourceMaps: boolean): Promise<ColdStartRun> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'us-east-1',
@@ -143,7 +152,8 @@ function runOnce(dir: string, bundle: string, url: string): Promise<ColdStartRun
   const started = performance.now();
   return new Promise((ok, fail) => {
     // --no-warnings: Node 20 here; the SDK's "use node >= 22" warning does not exist on the node22 runtime.
-    const child = spawn(process.execPath, ['--no-warnings', join(dir, 'driver.mjs'), join(dir, bundle), join(dir, 'event.json')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const flags = sourceMaps ? ['--no-warnings', '--enable-source-maps'] : ['--no-warnings'];
+    const child = spawn(process.execPath, [...flags, join(dir, 'driver.mjs'), join(dir, bundle), join(dir, 'event.json')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -180,18 +190,21 @@ export async function measureColdStart(opts: { runs: number }): Promise<ColdStar
   const { server, url } = await startFakeAws();
   try {
     const variants: ColdStartVariant[] = [];
-    for (const externalSdk of [false, true]) {
-      const { code, figures } = await bundleHandler(externalSdk);
-      const name = externalSdk ? 'handler-sdk-external.mjs' : 'handler.mjs';
-      writeFileSync(join(dir, name), code);
-      await runOnce(dir, name, url); // warm the file cache
+    const setups = [
+      { externalSdk: false, sourceMaps: false, name: 'handler.mjs' },
+      { externalSdk: false, sourceMaps: true, name: 'handler-source-maps.mjs' },
+      { externalSdk: true, sourceMaps: false, name: 'handler-sdk-external.mjs' },
+    ];
+    for (const { externalSdk, sourceMaps, name } of setups) {
+      const figures = await bundleHandler({ externalSdk, sourceMaps, outfile: join(dir, name) });
+      await runOnce(dir, name, url, sourceMaps); // warm the file cache
       const runs: ColdStartRun[] = [];
-      for (let i = 0; i < opts.runs; i++) runs.push(await runOnce(dir, name, url));
-      variants.push({ awsSdk: externalSdk ? 'external' : 'bundled', bundle: figures, runs: runs.length, median: medianRun(runs) });
+      for (let i = 0; i < opts.runs; i++) runs.push(await runOnce(dir, name, url, sourceMaps));
+      variants.push({ awsSdk: externalSdk ? 'external' : 'bundled', sourceMaps, bundle: figures, runs: runs.length, median: medianRun(runs) });
     }
     return {
       node: process.version,
-      esbuildOptions: "bundle, minify, format 'esm', platform 'node', target 'node22', mainFields ['module','main']",
+      esbuildOptions: "bundle, minify, format 'esm', platform 'node', target 'node22', mainFields ['module','main'], the stack's banner, tracer left out (tracing off)",
       variants,
     };
   } finally {

@@ -45,7 +45,7 @@ const fmt = (x: number, digits = 1): string => (Number.isFinite(x) ? x.toFixed(d
 
 /** At most `limit`: how far under, or how many times over. */
 function atMost(value: number, limit: number, unit = ''): { met: boolean; margin: string } {
-  if (value <= limit) return { met: true, margin: `${fmt((1 - value / limit) * 100, 0)}% under the limit${unit}` };
+  if (value <= limit) return { met: true, margin: `${fmt((1 - value / limit) * 100, 0)}% under the limit` };
   return { met: false, margin: `${fmt(value / limit, 2)}× the limit (${fmt(value - limit, unit === '' ? 3 : 1)}${unit} over)` };
 }
 
@@ -107,7 +107,8 @@ export function evaluateGoals(m: Measured): Goal[] {
     measured: `${fmt(s.wallMs)} ms vs ideal ${s.idealMs} ms (${s.requests} requests, concurrency ${s.concurrency}) = ${fmt(s.ratioToIdeal, 3)}×`,
     ...atMost(s.ratioToIdeal, 1.15),
   });
-  for (const v of m.coldStart.variants) {
+  // Source maps are opt-in (infra/bundling-options.ts): shown in §5, not held to the goal.
+  for (const v of m.coldStart.variants.filter((x) => !x.sourceMaps)) {
     goals.push({
       id: `cold-start-sdk-${v.awsSdk}`,
       goal: `Cold start: import + first event ≤ 150 ms (AWS SDK ${v.awsSdk === 'bundled' ? 'inside the bundle' : 'external, @aws-sdk/*'})`,
@@ -243,14 +244,14 @@ export function renderMarkdown(r: BenchResults): string {
   const c = r.coldStart;
   L.push('## 5. Cold start');
   L.push('');
-  L.push(`esbuild ${c.esbuildOptions}; a fresh \`node\` (${c.node}) imports the bundle and handles a one-record event against a loopback EventBridge/SQS.`);
+  L.push(`esbuild ${c.esbuildOptions}; a fresh \`node\` (${c.node}) imports the bundle and handles a one-record event against a loopback EventBridge/SQS. The deployed default has no source maps; the row with them shows what the construct's \`sourceMaps: true\` costs at every cold start (Node parses the whole map when it loads the bundle).`);
   L.push('');
   L.push('| AWS SDK | Bundle | gzip | Node boot | Import | First event | Import + first event | Spawn to result | Largest inputs |');
   L.push('|---|---|---|---|---|---|---|---|---|');
   for (const v of c.variants) {
     const m = v.median;
     const inputs = v.bundle.largestInputs.slice(0, 3).map((i) => `${i.name} ${KiB(i.bytes)} KiB`).join(', ');
-    L.push(`| ${v.awsSdk} | ${KiB(v.bundle.bytes)} KiB | ${KiB(v.bundle.gzipBytes)} KiB | ${fmt(m.nodeBootMs)} ms | ${fmt(m.importMs)} ms | ${fmt(m.firstEventMs)} ms | **${fmt(m.importPlusFirstEventMs)} ms** | ${fmt(m.processMs)} ms | ${inputs} |`);
+    L.push(`| ${v.awsSdk}${v.sourceMaps ? ', source maps on (sourceMaps: true)' : ''} | ${KiB(v.bundle.bytes)} KiB | ${KiB(v.bundle.gzipBytes)} KiB | ${fmt(m.nodeBootMs)} ms | ${fmt(m.importMs)} ms | ${fmt(m.firstEventMs)} ms | **${fmt(m.importPlusFirstEventMs)} ms** | ${fmt(m.processMs)} ms | ${inputs} |`);
   }
   L.push('');
 

@@ -12,6 +12,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { NOTIFIER_RUNTIME } from './hypervisor-notifier.js';
+import { bundlingOptions } from './bundling-options.js';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -28,6 +29,8 @@ export interface BundledFunctionProps {
   readonly reservedConcurrentExecutions?: number;
   /** Active X-Ray tracing (and POWERTOOLS_TRACE_ENABLED for the handler's Tracer). @default false */
   readonly tracing?: boolean;
+  /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
+  readonly sourceMaps?: boolean;
   /** Attach the function to a VPC (subnets and security groups). @default - not in a VPC */
   readonly network?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups' | 'allowPublicSubnet'>;
 }
@@ -41,6 +44,7 @@ export class BundledFunction extends Construct {
     super(scope, id);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: props.roleDescription });
+    const opted = bundlingOptions({ sourceMaps: props.sourceMaps === true, tracing: props.tracing === true });
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
@@ -57,15 +61,13 @@ export class BundledFunction extends Construct {
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       ...(props.tracing === true ? { tracing: lambda.Tracing.ACTIVE } : {}),
       ...(props.network ?? {}),
-      environment: { ...props.environment, ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}), NODE_OPTIONS: '--enable-source-maps' },
+      environment: { ...props.environment, ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}), ...opted.environment },
       bundling: {
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
         banner: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
         minify: true,
-        sourceMap: true,
-        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-        externalModules: [],
+        ...opted.bundling,
         forceDockerBundling: false,
       },
     });

@@ -93,6 +93,7 @@ export class HypervisorNotificationsStack extends Stack {
       redrive: c.redrive,
       redriveStaleAfter: Duration.minutes(Math.round(c.redriveStaleAfterHours * 60)),
       tracing: c.tracing,
+      sourceMaps: c.sourceMaps,
       ...(c.alarmTopicArn === undefined ? {} : { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', c.alarmTopicArn) }),
       ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
       iteratorAgeThreshold: Duration.seconds(c.iteratorAgeAlarmSeconds),
@@ -155,6 +156,7 @@ export class HypervisorNotificationsStack extends Stack {
         encryptionKey: n.encryptionKey,
         logRetention: c.logRetentionDays as RetentionDays,
         tracing: c.tracing,
+        sourceMaps: c.sourceMaps,
       });
       new CfnOutput(this, 'IndexerTableName', { value: this.referenceIndexer.table.tableName, description: 'Read model of the reference indexer (cli query --table)' });
       new CfnOutput(this, 'IndexerFunctionName', { value: this.referenceIndexer.bundled.function.functionName, description: 'Reference indexer function' });

@@ -39,6 +39,7 @@ import {
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../functions/notifier/contract/index.js';
 import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { NotifierAlarms, ON_FAILURE_BUCKET_METRICS_ID } from './alarms.js';
+import { bundlingOptions } from './bundling-options.js';
 import { NotificationSchemas } from './event-schemas.js';
 import { AMQP_BRIDGE_ROUTE_ID, AmqpBridge, bridgeVisibilityTimeout, type AmqpBridgeOptions } from './amqp-bridge.js';
 import { IndexerRoute, type IndexerRouteOptions } from './indexer-route.js';
@@ -174,6 +175,13 @@ export interface HypervisorNotifierProps {
    * @default false
    */
   readonly tracing?: boolean;
+  /**
+   * Source-mapped stack traces in the notifier's and the redrive's logs (NODE_OPTIONS
+   * `--enable-source-maps` and a map in the bundle). Nearly doubles every cold start
+   * (infra/bundling-options.ts, `npm run bench` §5).
+   * @default false
+   */
+  readonly sourceMaps?: boolean;
 }
 
 /** The payload's fields in payload order (the order WATCHED_FIELDS and `changed_fields` use). */
@@ -333,6 +341,7 @@ export class HypervisorNotifier extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Notifier: read the compute node stream, publish notifications, quarantine and discard records',
     });
+    const opted = bundlingOptions({ sourceMaps: props.sourceMaps === true, tracing: props.tracing === true });
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry ?? NOTIFIER_ENTRY,
       handler: 'handler',
@@ -353,7 +362,7 @@ export class HypervisorNotifier extends Construct {
         POWERTOOLS_SERVICE_NAME: NOTIFIER_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
-        NODE_OPTIONS: '--enable-source-maps',
+        ...opted.environment,
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
@@ -362,12 +371,8 @@ export class HypervisorNotifier extends Construct {
         // Some bundled CommonJS dependencies call require() for Node built-ins.
         banner: "import { createRequire as __notifierCreateRequire } from 'node:module'; const require = __notifierCreateRequire(import.meta.url);",
         minify: true,
-        sourceMap: true,
-        sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-        // Bundle AWS SDK v3 (pinned in package-lock.json) instead of the runtime's copy: only the
-        // two clients used are loaded, tree-shaken into one file, which starts faster than
-        // resolving the runtime's full SDK from node_modules; and the version is the tested one.
-        externalModules: [],
+        // Source maps and the tracer only when opted in; the AWS SDK bundled (bundling-options.ts).
+        ...opted.bundling,
         forceDockerBundling: false,
       },
     });
@@ -431,6 +436,7 @@ export class HypervisorNotifier extends Construct {
             quarantineQueue: this.quarantineQueue,
             ...(props.redriveStaleAfter === undefined ? {} : { staleAfter: props.redriveStaleAfter }),
             ...(props.tracing === undefined ? {} : { tracing: props.tracing }),
+            ...(props.sourceMaps === undefined ? {} : { sourceMaps: props.sourceMaps }),
             ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
             ...(this.alarmTopic === undefined ? {} : { alarmTopic: this.alarmTopic }),
           });

@@ -55,6 +55,8 @@ export interface NotifierRedriveProps {
   readonly baseDelay?: Duration;
   /** Active X-Ray tracing and PutEvents trace headers. @default false */
   readonly tracing?: boolean;
+  /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
+  readonly sourceMaps?: boolean;
   /** @default Duration.minutes(2) */
   readonly timeout?: Duration;
   /** @default 512 */
@@ -153,6 +155,7 @@ export class NotifierRedrive extends Construct {
       timeout,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       ...(props.tracing === undefined ? {} : { tracing: props.tracing }),
+      ...(props.sourceMaps === undefined ? {} : { sourceMaps: props.sourceMaps }),
     });
     const b = this.bundled;
     // One object per invocation: each gets the whole timeout, and one slow object delays no other.

@@ -45,6 +45,8 @@ export interface ReferenceIndexerProps {
    * @default false
    */
   readonly tracing?: boolean;
+  /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
+  readonly sourceMaps?: boolean;
 }
 
 export class ReferenceIndexer extends Construct {
@@ -84,6 +86,7 @@ export class ReferenceIndexer extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       ...(props.tracing === undefined ? {} : { tracing: props.tracing }),
+      ...(props.sourceMaps === undefined ? {} : { sourceMaps: props.sourceMaps }),
     });
     const b = this.bundled;
     b.allow('ConsumeRouteQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [props.queue.queueArn]);

@@ -12,7 +12,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import type { EventType } from './contract/index.js';
 import type { FieldIssue } from './errors.js';
-import { publishEntries, type OutgoingEntry } from './event-publisher.js';
+import { createEventPublisher, yieldToSends } from './event-publisher.js';
 import { quarantine, type QuarantineItem } from './quarantine.js';
 import { StreamRecord } from './stream-record.js';
 import type { BuildOutcome } from './notification-builder.js';
@@ -93,17 +93,37 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     batchItemFailures: 0,
   };
   const problems: BatchOutcome['problems'] = [];
-  const outgoing: OutgoingEntry[] = [];
   const eventTypes: EventType[] = [];
   const toQuarantine: QuarantineItem[] = [];
   const failed = new Map<number, string>();
+  const retryOpts = {
+    deadline: deps.deadline,
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+  };
+  // Each request goes out as soon as it is full, so the bus's answer time overlaps the
+  // building of the rest of the batch instead of following it.
+  const publisher = createEventPublisher(deps.eventBridge, {
+    ...retryOpts,
+    concurrency: deps.concurrency,
+    ...(deps.onRequestError ? { onRequestError: deps.onRequestError } : {}),
+  });
 
-  records.forEach((raw, key) => {
-    const outcome = classifyRecord(raw, deps.build);
+  for (let key = 0; key < records.length; key++) {
+    const raw = records[key];
+    let outcome: BuildOutcome;
+    try {
+      outcome = classifyRecord(raw, deps.build);
+    } catch (error) {
+      // A ConfigurationError (no images on the stream): let what is already out finish rather
+      // than leave requests running into the next invocation; Lambda retries the whole batch.
+      await publisher.finish();
+      throw error;
+    }
     switch (outcome.kind) {
       case 'notify':
-        outgoing.push({ key, entry: outcome.notification.entry, size: outcome.notification.size });
         eventTypes[key] = outcome.notification.eventType;
+        if (publisher.add({ key, entry: outcome.notification.entry, size: outcome.notification.size })) await yieldToSends();
         break;
       case 'suppressed':
         stats.suppressed++;
@@ -118,20 +138,11 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
         });
         break;
     }
-  });
+  }
 
-  const retryOpts = {
-    deadline: deps.deadline,
-    ...(deps.sleep ? { sleep: deps.sleep } : {}),
-    ...(deps.random ? { random: deps.random } : {}),
-  };
-  // Invalid records are known before anything is sent: quarantine them while publishing.
+  // Invalid records are all known now: quarantine them while the last requests are out.
   const quarantineInvalid = sendToQuarantine(toQuarantine);
-  const published = await publishEntries(deps.eventBridge, outgoing, {
-    ...retryOpts,
-    concurrency: deps.concurrency,
-    ...(deps.onRequestError ? { onRequestError: deps.onRequestError } : {}),
-  });
+  const published = await publisher.finish();
   stats.putEventsRetries = published.retries;
   stats.putEventsRequests = published.requests;
   stats.putEventsFailures = published.unsent.size + published.rejected.size;

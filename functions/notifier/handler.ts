@@ -26,7 +26,7 @@ const eventBridge = new EventBridgeClient({ maxAttempts: 1, requestHandler: REQU
 // One attempt per send: the quarantine retries within the invocation's deadline itself.
 const sqs = new SQSClient({ ...NOTIFIER_CLIENT_CONFIG, cacheMiddleware: true });
 // Opt-in (the construct's `tracing` prop): X-Ray subsegments and PutEvents trace headers.
-await setUpTracing('hypervisor-notifier', eventBridge, [sqs]);
+await setUpTracing('hypervisor-notifier', eventBridge, [sqs], { warn: (message) => logger.warn(message) });
 
 export const handler = createNotifier({
   config,

@@ -115,7 +115,8 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
 
   function update(record: StreamRecord, oldImage: Image, newImage: Image): BuildOutcome {
     // The new image is validated whatever changed: a bad item is reported when it is written.
-    const encoded = encodeNode(newImage);
+    // Its JSON is only built if a notification goes out (most updates change no watched field).
+    const encoded = encodeNode.fields(newImage);
     if (!encoded.ok) return { kind: 'invalid', issues: encoded.issues };
     let changed: string[] | undefined;
     for (const f of watched) {
@@ -125,11 +126,11 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
       const old = f.codec(before);
       if (isProblem(old) || old !== encoded.fields[f.index]) (changed ??= []).push(f.name);
     }
-    if (changed !== undefined) return notify(record, 'compute_node.update', encoded.json, publisherJson(newImage), 'modify', changed);
+    if (changed !== undefined) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', changed);
     // No watched change: a new resync marker asks for the node's full state (a resync run's write).
     const run = newResyncMarker(oldImage, newImage);
     if (run === undefined) return { kind: 'suppressed' };
-    return notify(record, 'compute_node.update', encoded.json, publisherJson(newImage), 'modify', [], run);
+    return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', [], run);
   }
 
   function requireImage(record: StreamRecord, which: 'NewImage' | 'OldImage'): Image | FieldIssue {

@@ -41,6 +41,9 @@ export interface NotifierDeps {
 /** What the handler needs of Lambda's context (the function's ARN, when given, scopes the bus check). */
 export type NotifierContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'invokedFunctionArn'>>;
 
+/** Problem records named in one log line. */
+export const PROBLEMS_PER_LINE = 100;
+
 // Leave time to quarantine and answer after the last retry.
 function deadlineFrom(context: NotifierContext): number {
   const remaining = context.getRemainingTimeInMillis();
@@ -93,9 +96,17 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   };
 
   function record({ stats, problems }: BatchOutcome): void {
-    for (const p of problems) {
-      if (p.quarantined) logger.warn('record quarantined', p);
-      else logger.error('record neither published nor quarantined; Lambda will retry from the earliest such record', p);
+    // A line per up to PROBLEMS_PER_LINE records rather than one each: a line costs its
+    // formatting and its CloudWatch ingestion; chunks keep a line far under the 256 KB event limit.
+    const quarantined = problems.filter((p) => p.quarantined);
+    const unhandled = problems.filter((p) => !p.quarantined);
+    for (let i = 0; i < quarantined.length; i += PROBLEMS_PER_LINE) {
+      const records = quarantined.slice(i, i + PROBLEMS_PER_LINE);
+      logger.warn('records quarantined', { count: records.length, records });
+    }
+    for (let i = 0; i < unhandled.length; i += PROBLEMS_PER_LINE) {
+      const records = unhandled.slice(i, i + PROBLEMS_PER_LINE);
+      logger.error('records neither published nor quarantined; Lambda will retry from the earliest such record', { count: records.length, records });
     }
     for (const [eventType, count] of Object.entries(stats.sent)) {
       if (count === 0) continue;

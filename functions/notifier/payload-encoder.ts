@@ -21,6 +21,18 @@ export type EncodeResult =
   | { readonly ok: true; readonly json: string; readonly fields: readonly string[] }
   | { readonly ok: false; readonly issues: readonly FieldIssue[] };
 
+/** The fields checked and encoded, without the object's JSON (for a caller that may not need it). */
+export type FieldsResult = { readonly ok: true; readonly fields: readonly string[] } | { readonly ok: false; readonly issues: readonly FieldIssue[] };
+
+/** Image → the payload's JSON; `fields` and `json` split the same work in two steps. */
+export interface PayloadEncoder {
+  (image: Image): EncodeResult;
+  /** Every field checked and encoded (its JSON text, in wire order), or the issues. */
+  fields(image: Image): FieldsResult;
+  /** The payload's JSON from the texts `fields` returned. */
+  json(texts: readonly string[]): string;
+}
+
 export interface CompiledField {
   readonly name: string;
   /** The image attribute the field is read from (Nova's SCHEMA). */
@@ -38,28 +50,49 @@ export function compileFields(def: PayloadDefinition): CompiledField[] {
 }
 
 /** Builds the encoder for one payload definition. */
-export function compilePayloadEncoder(def: PayloadDefinition): (image: Image) => EncodeResult {
+export function compilePayloadEncoder(def: PayloadDefinition): PayloadEncoder {
   const fields = compileFields(def);
   const prefixes = fields.map((f, i) => (i === 0 ? '{' : ',') + JSON.stringify(f.name) + ':');
   const header =
     `{"nova_object.name":${JSON.stringify(def.name)},"nova_object.namespace":"nova",` +
     `"nova_object.version":${JSON.stringify(def.version)},"nova_object.data":`;
-  return (image) => {
-    let json = header;
+
+  function encodeFields(image: Image): FieldsResult {
     let issues: FieldIssue[] | undefined;
     const texts: string[] = new Array<string>(fields.length);
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       const value = image[f.attribute];
       const out = f.codec(value);
-      if (isProblem(out)) {
-        (issues ??= []).push(value === undefined ? { field: f.name, rule: out.rule } : { field: f.name, value, rule: out.rule });
+      if (isProblem(out)) (issues ??= []).push(value === undefined ? { field: f.name, rule: out.rule } : { field: f.name, value, rule: out.rule });
+      else texts[i] = out;
+    }
+    return issues === undefined ? { ok: true, fields: texts } : { ok: false, issues };
+  }
+
+  function json(texts: readonly string[]): string {
+    let out = header;
+    for (let i = 0; i < texts.length; i++) out += prefixes[i]! + texts[i]!;
+    return out + '}}';
+  }
+
+  // One pass for the common case (creates, deletes): check, encode and concatenate together.
+  const encode = (image: Image): EncodeResult => {
+    let out = header;
+    let issues: FieldIssue[] | undefined;
+    const texts: string[] = new Array<string>(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const value = image[f.attribute];
+      const text = f.codec(value);
+      if (isProblem(text)) {
+        (issues ??= []).push(value === undefined ? { field: f.name, rule: text.rule } : { field: f.name, value, rule: text.rule });
       } else {
-        texts[i] = out;
-        json += prefixes[i]! + out;
+        texts[i] = text;
+        out += prefixes[i]! + text;
       }
     }
-    if (issues !== undefined) return { ok: false, issues };
-    return { ok: true, json: json + '}}', fields: texts };
+    return issues === undefined ? { ok: true, json: out + '}}', fields: texts } : { ok: false, issues };
   };
+  return Object.assign(encode, { fields: encodeFields, json });
 }

@@ -42,15 +42,40 @@ export function tracingEnabled(env: Record<string, string | undefined> = process
   return env.POWERTOOLS_TRACE_ENABLED === 'true';
 }
 
+/** Loads the Powertools Tracer (a parameter so a test can stand in a bundle without it). */
+export type TracerLoader = () => Promise<typeof import('@aws-lambda-powertools/tracer')>;
+
+const loadTracer: TracerLoader = () => import('@aws-lambda-powertools/tracer');
+
 /**
  * At start-up, when tracing is on: Powertools Tracer records the SDK calls of `clients` as
  * X-Ray subsegments, and PutEvents entries get the trace header. Loaded only when on, so a
- * function without tracing does not pay for the X-Ray SDK at its cold start.
+ * function without tracing does not pay for the X-Ray SDK at its cold start; a bundle built
+ * without tracing leaves the Tracer out altogether (infra/bundling-options.ts). If tracing was
+ * turned on by hand on such a bundle, the function runs untraced and says why, rather than
+ * failing to start and holding up the stream.
+ *
+ * @returns true when tracing is set up
  */
-export async function setUpTracing(serviceName: string, eventBridge: EventBridgeClient, others: readonly object[] = []): Promise<void> {
-  if (!tracingEnabled()) return;
-  const { Tracer } = await import('@aws-lambda-powertools/tracer');
+export async function setUpTracing(
+  serviceName: string,
+  eventBridge: EventBridgeClient,
+  others: readonly object[] = [],
+  opts: { load?: TracerLoader; warn?: (message: string) => void; env?: Record<string, string | undefined> } = {},
+): Promise<boolean> {
+  if (!tracingEnabled(opts.env)) return false;
+  let Tracer: Awaited<ReturnType<TracerLoader>>['Tracer'];
+  try {
+    ({ Tracer } = await (opts.load ?? loadTracer)());
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    (opts.warn ?? ((m: string) => console.warn(m)))(
+      `POWERTOOLS_TRACE_ENABLED is true but this bundle has no tracer (${why}); running untraced. Deploy with tracing: true to bundle it.`,
+    );
+    return false;
+  }
   const tracer = new Tracer({ serviceName });
   for (const client of [eventBridge, ...others]) tracer.captureAWSv3Client(client);
   addTraceHeaders(eventBridge);
+  return true;
 }

@@ -28,7 +28,7 @@ logger.info('redrive configured', { config, notifierConfig });
 const eventBridge = new EventBridgeClient({ maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS });
 const sqs = new SQSClient({ requestHandler: REQUEST_TIMEOUTS });
 const s3 = new S3Client({});
-await setUpTracing(REDRIVE_SERVICE_NAME, eventBridge, [sqs, s3]);
+await setUpTracing(REDRIVE_SERVICE_NAME, eventBridge, [sqs, s3], { warn: (message) => logger.warn(message) });
 
 const notifier = createNotifier({
   config: notifierConfig,

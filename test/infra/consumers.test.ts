@@ -78,7 +78,6 @@ describe('resync function', () => {
       RESYNC_PAGE_SIZE: '200',
       RESYNC_SEGMENT_CONCURRENCY: '4',
       RESYNC_LEASE_SECONDS: '600',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 

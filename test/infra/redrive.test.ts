@@ -169,6 +169,20 @@ describe('opt-ins', () => {
     for (const pack of traced.nagPacks) expect(pack.validateScope(traced.app).violations, pack.name).toEqual([]);
   });
 
+  it('source maps are off by default: no function starts with --enable-source-maps (it parses the whole map at every cold start)', () => {
+    const all = Template.fromStack(buildTestApp({}).stack);
+    const fns = ofType(all, 'AWS::Lambda::Function');
+    expect(fns.length).toBeGreaterThan(3);
+    for (const [, fn] of fns) expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
+  });
+
+  it('sourceMaps: true turns them on for the notifier, the redrive and the reference indexer', () => {
+    const t = Template.fromStack(buildTestApp({ resyncFunction: false, sourceMaps: true }).stack);
+    for (const name of [ENV.putEventsConcurrency, REDRIVE_ENV.queueUrl, INDEXER_ENV.tableName]) {
+      expect(functionWithEnv(t, name)![1].Properties.Environment.Variables.NODE_OPTIONS, name).toBe('--enable-source-maps');
+    }
+  });
+
   it('redrive: false leaves out the queue, the function and the notification', () => {
     const t = Template.fromStack(buildTestApp({ ...WITHOUT_CONSUMERS, redrive: false }).stack);
     expect(functionWithEnv(t, REDRIVE_ENV.queueUrl)).toBeUndefined();

@@ -87,7 +87,6 @@ describe('notifier function', () => {
           PUT_EVENTS_CONCURRENCY: '4',
           POWERTOOLS_SERVICE_NAME: 'hypervisor-notifier',
           POWERTOOLS_METRICS_NAMESPACE: 'HypervisorNotifications',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       },
     });

@@ -161,6 +161,19 @@ describe('quarantine', () => {
     ]);
   });
 
+  it('logs quarantined records a hundred to a line, each named by eventID and sequence number with its problem', async () => {
+    const h = harness();
+    h.eb.on(PutEventsCommand).callsFake(allAccepted);
+    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const bad = Array.from({ length: 150 }, (_, i) => insert(nodeImage(i + 1, { vcpus: { N: '1.5' } })));
+    await h.invoke([insert(nodeImage(500)), ...bad]);
+    const lines = h.logs.filter((l) => (l as { message?: string }).message === 'records quarantined') as { count: number; records: { eventID: string; sequenceNumber: string; problem: string; quarantined: boolean }[] }[];
+    expect(lines.map((l) => l.count)).toEqual([100, 50]);
+    const named = lines.flatMap((l) => l.records);
+    expect(named.map((r) => [r.eventID, r.sequenceNumber])).toEqual(bad.map((b) => [b.eventID, b.dynamodb.SequenceNumber]));
+    for (const r of named) expect(r.problem).toBe('vcpus: must be an integer, not a fraction');
+  });
+
   it('quarantines a record that is not a stream record at all, naming the field', async () => {
     const h = harness();
     h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });

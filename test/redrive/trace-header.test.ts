@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
-import { addTraceHeaders, currentTraceHeader, tracingEnabled } from '../../functions/notifier/trace-header.js';
+import { addTraceHeaders, currentTraceHeader, setUpTracing, tracingEnabled } from '../../functions/notifier/trace-header.js';
 
 /** An EventBridgeClient whose HTTP handler records each request body and accepts every entry. */
 function capturingClient() {
@@ -15,7 +15,8 @@ function capturingClient() {
     credentials: { accessKeyId: 'k', secretAccessKey: 's' },
     requestHandler: {
       handle: async (request: { body?: unknown }) => {
-        const body = JSON.parse(String(request.body)) as { Entries: { TraceHeader?: string }[] };
+        const raw = request.body instanceof Uint8Array ? Buffer.from(request.body).toString('utf8') : String(request.body);
+        const body = JSON.parse(raw) as { Entries: { TraceHeader?: string }[] };
         bodies.push(body);
         // An HttpResponse in shape (the SDK checks the shape, not the class).
         return {
@@ -62,5 +63,42 @@ describe('trace header on PutEvents entries', () => {
     expect(tracingEnabled({ POWERTOOLS_TRACE_ENABLED: 'true' })).toBe(true);
     expect(tracingEnabled({})).toBe(false);
     expect(tracingEnabled({ POWERTOOLS_TRACE_ENABLED: 'false' })).toBe(false);
+  });
+
+  it('setUpTracing: a bundle without the tracer (tracing off at deploy, turned on by hand) runs untraced and says why', async () => {
+    const { client, bodies } = capturingClient();
+    const warnings: string[] = [];
+    const missing = new Error("Cannot find package '@aws-lambda-powertools/tracer'");
+    const traced = await setUpTracing('svc', client, [], { env: { POWERTOOLS_TRACE_ENABLED: 'true' }, load: () => Promise.reject(missing), warn: (m) => warnings.push(m) });
+    expect(traced).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('POWERTOOLS_TRACE_ENABLED');
+    expect(warnings[0]).toContain("Cannot find package '@aws-lambda-powertools/tracer'");
+    // Still publishes, without trace headers.
+    process.env._X_AMZN_TRACE_ID = 'Root=1-00000000-000000000000000000000009;Sampled=1';
+    try {
+      await client.send(new PutEventsCommand({ Entries: [entry(1)] }));
+    } finally {
+      delete process.env._X_AMZN_TRACE_ID;
+    }
+    expect(bodies[0]!.Entries[0]!.TraceHeader).toBeUndefined();
+  });
+
+  it('setUpTracing: with tracing on and the tracer bundled, entries carry the trace header; off, the tracer is not even loaded', async () => {
+    const on = capturingClient();
+    expect(await setUpTracing('svc', on.client, [], { env: { POWERTOOLS_TRACE_ENABLED: 'true' } })).toBe(true);
+    process.env._X_AMZN_TRACE_ID = 'Root=1-00000000-000000000000000000000009;Sampled=1';
+    try {
+      await on.client.send(new PutEventsCommand({ Entries: [entry(1)] }));
+    } finally {
+      delete process.env._X_AMZN_TRACE_ID;
+    }
+    expect(on.bodies[0]!.Entries[0]!.TraceHeader).toBe('Root=1-00000000-000000000000000000000009;Sampled=1');
+
+    let loaded = false;
+    const off = capturingClient();
+    const result = await setUpTracing('svc', off.client, [], { env: {}, load: () => ((loaded = true), Promise.reject(new Error('unreachable'))) });
+    expect(result).toBe(false);
+    expect(loaded).toBe(false);
   });
 });

@@ -1,0 +1,37 @@
+/**
+ * What a function's bundle holds and how Node starts it, decided by two opt-ins, both of
+ * which cost cold-start time when on:
+ *
+ * - `sourceMaps`: stack traces name TypeScript files and lines instead of positions in the
+ *   minified bundle. Node then reads and parses the whole map when it loads the bundle
+ *   (nodejs/node#38817: "Node.js parses source-maps on loading the JavaScript sources", so it
+ *   "can impact startup time"). Measured on the notifier (`npm run bench`, §5): about 1.9×
+ *   the import + first event of the same bundle without. Off by default: the notifier's own
+ *   errors name the field, the value and the rule, which a stack position would not add to.
+ * - `tracing`: the Powertools Tracer and the X-Ray SDK are bundled only when tracing is on.
+ *   Off, they are left out (a quarter of the notifier's bundle): the handlers import the
+ *   Tracer dynamically and only when POWERTOOLS_TRACE_ENABLED is set
+ *   (functions/notifier/trace-header.ts), so the import is never reached.
+ */
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** Modules only a traced function loads. */
+export const TRACING_ONLY_MODULES = ['@aws-lambda-powertools/tracer'] as const;
+
+export interface BundleChoices {
+  readonly sourceMaps: boolean;
+  readonly tracing: boolean;
+}
+
+/** The environment variables and bundling options for a function's opt-ins. */
+export function bundlingOptions(choices: BundleChoices): {
+  environment: Record<string, string>;
+  bundling: Pick<nodejs.BundlingOptions, 'sourceMap' | 'sourceMapMode' | 'externalModules'>;
+} {
+  // Everything else is bundled, AWS SDK v3 included: the pinned, tested version, tree-shaken
+  // into one file, which starts faster than resolving the runtime's full SDK.
+  const externalModules = choices.tracing ? [] : [...TRACING_ONLY_MODULES];
+  return choices.sourceMaps
+    ? { environment: { NODE_OPTIONS: '--enable-source-maps' }, bundling: { sourceMap: true, sourceMapMode: nodejs.SourceMapMode.DEFAULT, externalModules } }
+    : { environment: {}, bundling: { sourceMap: false, externalModules } };
+}
