@@ -7,7 +7,7 @@
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { StreamEvent, StreamRecord } from '../functions/notifier/stream-record.js';
 import { floorStages } from './floors.js';
-import { CONTEXT, benchNotifier, repeatInterleaved, repeatSync, round, sunk, type Bench } from './harness.js';
+import { CONTEXT, benchNotifier, benchNotifierWithoutSdk, repeatInterleaved, repeatSync, round, sunk, type Bench } from './harness.js';
 import { CREATES_ONLY, REALISTIC_MIX, streamEvent, type RecordMix } from './record-mix.js';
 
 /** Nova's cost to build and serialise one compute_node.create (shared/nova-reference/README.md). */
@@ -72,6 +72,10 @@ export interface Breakdown {
   readonly quarantineUsPerRecord: number;
   /** Of the rest: an empty batch (the event's check, the metric lines every batch writes), per record of the whole batch. */
   readonly perBatchUsPerRecord: number;
+  /** The same handler on clients that answer without the SDK: our own code alone (parse, build, quarantine messages, packing, logs, metrics, their garbage). */
+  readonly withoutSdkUsPerRecord: number;
+  /** Total − the handler without the SDK: what both SDK clients cost inside the handler (compare with the SDK floor, the same PutEvents requests sent bare). */
+  readonly sdkInHandlerUsPerRecord: number;
   /** Handler CPU ÷ (SDK floor + parse and build): the goal's ratio. */
   readonly ratioToSdkParseBuild: number;
 }
@@ -150,6 +154,7 @@ export async function measureBatch(bench: Bench, records: number, mix: RecordMix
 async function breakdown(bench: Bench, records: number, tiny: boolean): Promise<Breakdown> {
   const event = streamEvent(records, REALISTIC_MIX);
   const { handle, transport } = bench;
+  const withoutSdk = benchNotifierWithoutSdk();
   const build = createNotificationBuilder(bench.config);
   const r = reps(records, tiny);
   transport.reset();
@@ -178,6 +183,9 @@ async function breakdown(bench: Bench, records: number, tiny: boolean): Promise<
       for (const record of parsed) if (build(record).kind === 'notify') sink++;
     },
     sdk: floors.sdk,
+    withoutSdk: async () => {
+      await sunk(() => withoutSdk.handle(event, CONTEXT));
+    },
     invalidAlone: async () => {
       transport.reset();
       await sunk(() => handle(invalid, CONTEXT));
@@ -206,6 +214,8 @@ async function breakdown(bench: Bench, records: number, tiny: boolean): Promise<
     invalidRecords: invalid.Records.length,
     quarantineUsPerRecord: round(quarantine),
     perBatchUsPerRecord: round(perBatch),
+    withoutSdkUsPerRecord: round(per(s.withoutSdk)),
+    sdkInHandlerUsPerRecord: round(total - per(s.withoutSdk)),
     ratioToSdkParseBuild: round(total / (sdk + parse + built), 3),
   };
 }

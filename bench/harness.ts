@@ -7,6 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, type NotifierConfig } from '../functions/notifier/config.js';
 import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { createNotifier, type NotifierContext } from '../functions/notifier/notifier.js';
@@ -33,6 +35,35 @@ export function benchNotifier(opts: TransportOptions = {}, env: Record<string, s
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'hypervisor-notifier' });
   const handle = createNotifier({ config, eventBridge, sqs, logger, metrics });
   return { handle, transport, config };
+}
+
+/**
+ * The same notifier on clients that answer at once without the SDK (no serialisation,
+ * signing, middleware or response parsing): every PutEvents entry and SQS message accepted.
+ * Its CPU is the handler's own code alone, so handler − this = what the SDK costs inside it.
+ */
+export function benchNotifierWithoutSdk(env: Record<string, string> = {}): { handle: Handle; counts: { putEventsEntries: number; sqsMessages: number } } {
+  const config = loadConfig({ ...BENCH_ENV, ...env });
+  const counts = { putEventsEntries: 0, sqsMessages: 0 };
+  const eventBridge = {
+    send: async (command: { input: { Entries?: readonly unknown[] } }) => {
+      const entries = command.input.Entries ?? [];
+      counts.putEventsEntries += entries.length;
+      return { FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `bench-${i}` })) };
+    },
+  };
+  const sqs = {
+    send: async (command: { input: { Entries?: readonly { Id?: string }[] } }) => {
+      const entries = command.input.Entries ?? [];
+      counts.sqsMessages += entries.length;
+      return { Successful: entries.map((e) => ({ Id: e.Id, MessageId: `bench-${e.Id}`, MD5OfMessageBody: '' })), Failed: [] };
+    },
+  };
+  const logger = new Logger({ serviceName: 'hypervisor-notifier' });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'hypervisor-notifier' });
+  // The notifier only calls `send`; the stand-ins have no more of the clients' surface than that.
+  const clients = { eventBridge: eventBridge as unknown as EventBridgeClient, sqs: sqs as unknown as SQSClient };
+  return { handle: createNotifier({ config, ...clients, logger, metrics }), counts };
 }
 
 /**
