@@ -115,9 +115,9 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     try {
       outcome = classifyRecord(raw, deps.build);
     } catch (error) {
-      // A ConfigurationError (no images on the stream): let what is already out finish rather
-      // than leave requests running into the next invocation; Lambda retries the whole batch.
-      await publisher.finish();
+      // A ConfigurationError (no images on the stream): Lambda retries the whole batch, so send
+      // nothing more, but let what is already out finish rather than run into the next invocation.
+      await publisher.abort();
       throw error;
     }
     switch (outcome.kind) {

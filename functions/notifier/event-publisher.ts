@@ -59,6 +59,12 @@ export interface EventPublisher {
   add(item: OutgoingEntry): boolean;
   /** Sends what is left and resolves when every request has its final answer; never rejects. */
   finish(): Promise<PublishResult>;
+  /**
+   * Sends nothing more: drops what is not yet on its way and resolves when the requests already
+   * out have their answers (so none runs on into the next invocation). For a batch that is to be
+   * retried whole: what is dropped is neither published nor reported, and the retry sends it.
+   */
+  abort(): Promise<void>;
 }
 
 /** Lets requests just started reach the network (their SDK middleware runs in later ticks). */
@@ -66,6 +72,7 @@ export const yieldToSends = (): Promise<void> => new Promise((resolve) => setImm
 
 /** A publisher for one batch; entries are added as they are built. */
 export function createEventPublisher(client: EventBridgeClient, opts: PublishOptions): EventPublisher {
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new RangeError(`concurrency must be a whole number of at least 1, not ${opts.concurrency}`);
   const result: PublishResult = { published: new Set(), rejected: new Map(), unsent: new Map(), retries: 0, requests: 0 };
   const wait = opts.sleep ?? sleep;
   const queued: OutgoingEntry[][] = [];
@@ -74,6 +81,7 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
   let started = false;
   let finished = false;
   let settle: (() => void) | undefined;
+  let done: Promise<void> | undefined;
   const packer = new BatchPacker<OutgoingEntry>(MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE, (request) => {
     queued.push(request);
     started = pump() || started;
@@ -104,6 +112,8 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
   }
 
   function add(item: OutgoingEntry): boolean {
+    // After finish() or abort() nothing would send it: failing loudly beats losing it.
+    if (finished) throw new Error('EventPublisher.add called after finish() or abort()');
     if (item.size > MAX_REQUEST_SIZE) {
       result.rejected.set(item.key, { errorCode: 'EntryTooLarge', errorMessage: `entry is ${item.size} bytes as EventBridge counts it; the limit is under 256 KB` });
       return false;
@@ -117,13 +127,22 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
     return started && launched <= opts.concurrency;
   }
 
-  function finish(): Promise<PublishResult> {
-    packer.flush();
+  /** One promise for every caller: settles when nothing is queued or in flight. */
+  function drained(): Promise<void> {
     finished = true;
-    if (inFlight === 0 && queued.length === 0) return Promise.resolve(result);
-    return new Promise((resolve) => {
-      settle = () => resolve(result);
-    });
+    done ??= inFlight === 0 && queued.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => (settle = resolve));
+    return done;
+  }
+
+  function finish(): Promise<PublishResult> {
+    if (!finished) packer.flush();
+    return drained().then(() => result);
+  }
+
+  function abort(): Promise<void> {
+    packer.discard();
+    queued.length = 0;
+    return drained();
   }
 
   async function send(request: OutgoingEntry[]): Promise<void> {
@@ -186,5 +205,5 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
     }
   }
 
-  return { add, finish };
+  return { add, finish, abort };
 }

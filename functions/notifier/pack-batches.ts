@@ -35,6 +35,12 @@ export class BatchPacker<T extends { readonly size: number }> {
     if (this.current.length > 0) this.close();
   }
 
+  /** Drops the open, partial batch without handing it on. */
+  discard(): void {
+    this.current = [];
+    this.bytes = 0;
+  }
+
   private close(): void {
     const batch = this.current;
     this.current = [];

@@ -13,9 +13,9 @@
  * ```
  */
 import type { PayloadDefinition } from './contract/payload-definition.js';
-import { codecFor, isProblem, type FieldCodec } from './codec/attribute-codecs.js';
+import { codecFor, isProblem, type FieldCodec, type FieldProblem } from './codec/attribute-codecs.js';
 import type { FieldIssue } from './errors.js';
-import type { Image } from './stream-record.js';
+import type { AttributeValue, Image } from './stream-record.js';
 
 export type EncodeResult =
   | { readonly ok: true; readonly json: string; readonly fields: readonly string[] }
@@ -49,6 +49,11 @@ export function compileFields(def: PayloadDefinition): CompiledField[] {
   }));
 }
 
+/** The issue a field's problem is reported as: the field, the value (when there is one) and the rule. */
+function issueOf(f: CompiledField, value: AttributeValue | undefined, problem: FieldProblem): FieldIssue {
+  return value === undefined ? { field: f.name, rule: problem.rule } : { field: f.name, value, rule: problem.rule };
+}
+
 /** Builds the encoder for one payload definition. */
 export function compilePayloadEncoder(def: PayloadDefinition): PayloadEncoder {
   const fields = compileFields(def);
@@ -64,7 +69,7 @@ export function compilePayloadEncoder(def: PayloadDefinition): PayloadEncoder {
       const f = fields[i]!;
       const value = image[f.attribute];
       const out = f.codec(value);
-      if (isProblem(out)) (issues ??= []).push(value === undefined ? { field: f.name, rule: out.rule } : { field: f.name, value, rule: out.rule });
+      if (isProblem(out)) (issues ??= []).push(issueOf(f, value, out));
       else texts[i] = out;
     }
     return issues === undefined ? { ok: true, fields: texts } : { ok: false, issues };
@@ -86,7 +91,7 @@ export function compilePayloadEncoder(def: PayloadDefinition): PayloadEncoder {
       const value = image[f.attribute];
       const text = f.codec(value);
       if (isProblem(text)) {
-        (issues ??= []).push(value === undefined ? { field: f.name, rule: text.rule } : { field: f.name, value, rule: text.rule });
+        (issues ??= []).push(issueOf(f, value, text));
       } else {
         texts[i] = text;
         out += prefixes[i]! + text;

@@ -62,4 +62,17 @@ describe('publishing while building', () => {
     expect(order.slice(0, readAt)).toEqual(['send 10', 'send 10', 'send 10', 'send 10']);
     expect(order.filter((o) => o.startsWith('send')).reduce((n, o) => n + Number(o.split(' ')[1]), 0)).toBe(46);
   });
+
+  it('sends nothing more after a configuration error part-way: only the requests already out finish', async () => {
+    const order: string[] = [];
+    const handle = notifier(order);
+    const records: unknown[] = Array.from({ length: 45 }, (_, i) => insert(nodeImage(i + 1)));
+    const keysOnly = insert(nodeImage(46));
+    const { NewImage: _dropped, ...dynamodb } = keysOnly.dynamodb;
+    records.push({ ...keysOnly, dynamodb: { ...dynamodb, StreamViewType: 'KEYS_ONLY' } });
+    await expect(handle({ Records: records }, { getRemainingTimeInMillis: () => 60_000 })).rejects.toThrow(/KEYS_ONLY/);
+    // Lambda retries the whole batch: the first wave was already out and is answered (duplicates
+    // are allowed), the five records in the open request are left to the retry.
+    expect(order).toEqual(['send 10', 'send 10', 'send 10', 'send 10']);
+  });
 });
