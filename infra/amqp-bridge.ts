@@ -95,6 +95,8 @@ export interface AmqpBridgeOptions extends IndexerRouteFilter {
   readonly maxConcurrency?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
+  readonly sourceMaps?: boolean;
 }
 
 export interface AmqpBridgeProps extends AmqpBridgeOptions {
@@ -239,6 +241,7 @@ export class AmqpBridge extends Construct {
       timeout,
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       network: { vpc: props.vpc, vpcSubnets: subnets, securityGroups: [this.securityGroup] },
+      sourceMaps: props.sourceMaps === true,
     });
     const b = this.bundled;
     b.allow('ConsumeRouteQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [props.queue.queueArn]);

@@ -1,6 +1,7 @@
 /**
  * A Node.js Lambda function bundled like the notifier: arm64, the newest Node.js runtime of
- * this aws-cdk-lib, ESM, minified with source maps, the AWS SDK bundled (the tested version,
+ * this aws-cdk-lib, ESM, minified (source maps and the tracer only when asked for:
+ * infra/bundling-options.ts), the AWS SDK bundled (the tested version,
  * tree-shaken), its own log group and its own role (no managed policies: callers add exactly
  * what it needs).
  */

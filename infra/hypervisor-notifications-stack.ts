@@ -143,6 +143,7 @@ export class HypervisorNotificationsStack extends Stack {
         encryptionKey: n.encryptionKey,
         writesPerSecond: c.resyncWritesPerSecond,
         logRetention: c.logRetentionDays as RetentionDays,
+        sourceMaps: c.sourceMaps,
       });
       new CfnOutput(this, 'ResyncFunctionName', { value: this.resync.functionName, description: 'Resync function (invoke with {}, then with the continuation it returns)' });
       new CfnOutput(this, 'ResyncStateTableName', { value: this.resync.stateTable.tableName, description: 'Resync run lease (cli resync --lease-table)' });

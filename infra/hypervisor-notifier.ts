@@ -176,8 +176,9 @@ export interface HypervisorNotifierProps {
    */
   readonly tracing?: boolean;
   /**
-   * Source-mapped stack traces in the notifier's and the redrive's logs (NODE_OPTIONS
-   * `--enable-source-maps` and a map in the bundle). Nearly doubles every cold start
+   * Source-mapped stack traces in the notifier's, the redrive's and the AMQP bridge's logs
+   * (NODE_OPTIONS `--enable-source-maps` and a map in the bundle; the bridge's own
+   * `amqpBridge.sourceMaps` wins). Adds about a third to every cold start
    * (infra/bundling-options.ts, `npm run bench` §5).
    * @default false
    */
@@ -458,7 +459,7 @@ export class HypervisorNotifier extends Construct {
         visibilityTimeout: bridgeVisibilityTimeout(o),
         maxReceiveCount: o.maxReceiveCount ?? 50,
       });
-      this.amqpBridge = new AmqpBridge(this, 'AmqpBridge', { ...o, queue: route.queue });
+      this.amqpBridge = new AmqpBridge(this, 'AmqpBridge', { sourceMaps: props.sourceMaps === true, ...o, queue: route.queue });
     }
   }
 

@@ -57,6 +57,8 @@ export interface ResyncFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default RESYNC_ENTRY */
   readonly entry?: string;
+  /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
+  readonly sourceMaps?: boolean;
 }
 
 export class ResyncFunction extends Construct {
@@ -96,6 +98,7 @@ export class ResyncFunction extends Construct {
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(15),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      sourceMaps: props.sourceMaps === true,
     });
     const b = this.bundled;
     b.allow('ScanComputeNodeTable', ['dynamodb:Scan'], [props.table.tableArn]);

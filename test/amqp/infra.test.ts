@@ -97,3 +97,17 @@ describe('cdk.json amqpBridge', () => {
     expect(() => build(value)).toThrow(message);
   });
 });
+
+describe('source maps', () => {
+  const bridgeNodeOptions = (t: Template) => {
+    const fns = t.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: { [AMQP_BRIDGE_ENV.brokerUrl]: ENDPOINT } } } });
+    const [fn] = Object.values(fns) as { Properties: { Environment: { Variables: Record<string, string> } } }[];
+    return fn!.Properties.Environment.Variables.NODE_OPTIONS;
+  };
+
+  it("are off for the bridge by default, and on with the stack's sourceMaps", () => {
+    expect(bridgeNodeOptions(build(EXISTING).template)).toBeUndefined();
+    const on = buildTestApp({ ...NOTIFIER_ONLY, exampleRoute: false, amqpBridge: EXISTING, sourceMaps: true });
+    expect(bridgeNodeOptions(Template.fromStack(on.stack))).toBe('--enable-source-maps');
+  });
+});

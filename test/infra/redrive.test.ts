@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ENV } from '../../functions/notifier/config.js';
 import { REDRIVE_ENV } from '../../functions/redrive/config.js';
+import { RESYNC_ENV } from '../../functions/resync/config.js';
 import { INDEXER_ENV } from '../../functions/indexer/indexer.js';
 import type { BuiltApp } from '../../infra/build-app.js';
 import { buildTestApp, onlyLogicalId } from './helpers.js';
@@ -176,9 +177,9 @@ describe('opt-ins', () => {
     for (const [, fn] of fns) expect(fn.Properties.Environment?.Variables?.NODE_OPTIONS).toBeUndefined();
   });
 
-  it('sourceMaps: true turns them on for the notifier, the redrive and the reference indexer', () => {
-    const t = Template.fromStack(buildTestApp({ resyncFunction: false, sourceMaps: true }).stack);
-    for (const name of [ENV.putEventsConcurrency, REDRIVE_ENV.queueUrl, INDEXER_ENV.tableName]) {
+  it('sourceMaps: true turns them on for the notifier, the redrive, the reference indexer and the resync function', () => {
+    const t = Template.fromStack(buildTestApp({ resyncFunction: true, sourceMaps: true }).stack);
+    for (const name of [ENV.putEventsConcurrency, REDRIVE_ENV.queueUrl, INDEXER_ENV.tableName, RESYNC_ENV.stateTableName]) {
       expect(functionWithEnv(t, name)![1].Properties.Environment.Variables.NODE_OPTIONS, name).toBe('--enable-source-maps');
     }
   });
