@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigurationError } from '../notifier/errors.js';
+import { setUpTracing } from '../notifier/trace-header.js';
 import { createIndexer, INDEXER_ENV } from './indexer.js';
 
 const tableName = process.env[INDEXER_ENV.tableName];
@@ -16,7 +17,11 @@ if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
 }
 const logger = new Logger({ serviceName: 'hypervisor-indexer' });
 
-const indexer = createIndexer({ dynamodb: new DynamoDBClient({}), tableName, logger, concurrency });
+const dynamodb = new DynamoDBClient({});
+// Traced (when the stack's tracing is on), its DynamoDB writes join the trace EventBridge
+// carried from the notifier, so one change can be followed from the stream to the index.
+await setUpTracing('hypervisor-indexer', undefined, [dynamodb], { warn: (message) => logger.warn(message) });
+const indexer = createIndexer({ dynamodb, tableName, logger, concurrency });
 
 export const handler = async (event: Parameters<typeof indexer>[0]) => {
   const { batchItemFailures } = await indexer(event);

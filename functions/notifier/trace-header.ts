@@ -48,8 +48,9 @@ export type TracerLoader = () => Promise<typeof import('@aws-lambda-powertools/t
 const loadTracer: TracerLoader = () => import('@aws-lambda-powertools/tracer');
 
 /**
- * At start-up, when tracing is on: Powertools Tracer records the SDK calls of `clients` as
- * X-Ray subsegments, and PutEvents entries get the trace header. Loaded only when on, so a
+ * At start-up, when tracing is on: Powertools Tracer records the SDK calls of the clients as
+ * X-Ray subsegments, and the entries `eventBridge` puts get the trace header (a function that
+ * puts no events, like the reference indexer, passes `undefined`). Loaded only when on, so a
  * function without tracing does not pay for the X-Ray SDK at its cold start; a bundle built
  * without tracing leaves the Tracer out altogether (infra/bundling-options.ts). If tracing was
  * turned on by hand on such a bundle, the function runs untraced and says why, rather than
@@ -59,7 +60,7 @@ const loadTracer: TracerLoader = () => import('@aws-lambda-powertools/tracer');
  */
 export async function setUpTracing(
   serviceName: string,
-  eventBridge: EventBridgeClient,
+  eventBridge: EventBridgeClient | undefined,
   others: readonly object[] = [],
   opts: { load?: TracerLoader; warn?: (message: string) => void; env?: Record<string, string | undefined> } = {},
 ): Promise<boolean> {
@@ -75,7 +76,7 @@ export async function setUpTracing(
     return false;
   }
   const tracer = new Tracer({ serviceName });
-  for (const client of [eventBridge, ...others]) tracer.captureAWSv3Client(client);
-  addTraceHeaders(eventBridge);
+  for (const client of eventBridge === undefined ? others : [eventBridge, ...others]) tracer.captureAWSv3Client(client);
+  if (eventBridge !== undefined) addTraceHeaders(eventBridge);
   return true;
 }

@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { addTraceHeaders, currentTraceHeader, setUpTracing, tracingEnabled } from '../../functions/notifier/trace-header.js';
 
 /** An EventBridgeClient whose HTTP handler records each request body and accepts every entry. */
@@ -100,5 +101,19 @@ describe('trace header on PutEvents entries', () => {
     const result = await setUpTracing('svc', off.client, [], { env: {}, load: () => ((loaded = true), Promise.reject(new Error('unreachable'))) });
     expect(result).toBe(false);
     expect(loaded).toBe(false);
+  });
+
+  it('setUpTracing without an event bus client (the reference indexer): its other clients are traced', async () => {
+    const dynamodb = new DynamoDBClient({ region: 'us-east-1' });
+    const before = dynamodb.middlewareStack.identify();
+    // The Tracer traces only inside Lambda (it reads AWS_EXECUTION_ENV when it is made).
+    process.env.AWS_EXECUTION_ENV = 'AWS_Lambda_nodejs24.x';
+    try {
+      expect(await setUpTracing('svc', undefined, [dynamodb], { env: { POWERTOOLS_TRACE_ENABLED: 'true' } })).toBe(true);
+    } finally {
+      delete process.env.AWS_EXECUTION_ENV;
+    }
+    const added = dynamodb.middlewareStack.identify().filter((m) => !before.includes(m));
+    expect(added.some((m) => m.startsWith('XRaySDKInstrumentation'))).toBe(true);
   });
 });
