@@ -14,6 +14,7 @@ import {
   checkInvariants,
   describeReport,
   expectationFor,
+  MARKER,
   PAYLOAD_FIELD_TYPES,
   WATCHED_FIELDS,
   type Expectation,
@@ -66,6 +67,18 @@ describe('the invariant checker', () => {
     const altered = structuredClone(clean.delivered[3]!);
     (altered.detail as { timestamp: string }).timestamp = '2000-01-01 00:00:00';
     expect(check({ delivered: [...clean.delivered, altered] }).violations.join('\n')).toMatch(/two different details/);
+  });
+
+  it("flags a resync run's notification delivered as a stream one, and the reverse", () => {
+    const resync = clean.delivered.find((e) => (e.detail as { change: { origin: string } }).change.origin === 'resync');
+    const stream = clean.delivered.find((e) => e['detail-type'] === 'compute_node.update' && (e.detail as { change: { origin: string } }).change.origin === 'stream');
+    expect(resync, 'the workload writes resync markers').toBeDefined();
+    const asStream = structuredClone(resync!);
+    Object.assign((asStream.detail as { change: object }).change, { origin: 'stream', resync_run: null });
+    expect(check({ delivered: clean.delivered.map((e) => (e === resync ? asStream : e)) }).violations.join('\n')).toMatch(/expected origin resync and resync_run run-\d, delivered stream and null/);
+    const asResync = structuredClone(stream!);
+    Object.assign((asResync.detail as { change: object }).change, { origin: 'resync', resync_run: 'run-1' });
+    expect(check({ delivered: clean.delivered.map((e) => (e === stream ? asResync : e)) }).violations.join('\n')).toMatch(/expected origin stream and resync_run null, delivered resync and run-1/);
   });
 
   it('flags a notification no record should have produced, and wrong changed fields', () => {
@@ -160,7 +173,7 @@ describe('the invariant checker', () => {
         const oracle = verdictOfOracle(expectationFor(record));
         const actual = verdictOfBuilder(build(StreamRecord.parse(record)));
         expect(actual).toEqual(oracle);
-        seen.add(oracle.kind === 'notify' ? `${oracle.type} ${oracle.cause}` : oracle.kind);
+        seen.add(oracle.kind === 'notify' ? `${oracle.type} ${oracle.cause}${oracle.resyncRun === null ? '' : ' (resync)'}` : oracle.kind);
       }),
       { numRuns: 2_000 },
     );
@@ -171,6 +184,7 @@ describe('the invariant checker', () => {
       'compute_node.delete remove',
       'compute_node.delete soft_delete',
       'compute_node.update modify',
+      'compute_node.update modify (resync)',
       'ignored',
       'invalid',
       'suppressed',
@@ -185,7 +199,7 @@ const build = createNotificationBuilder({ eventBusName: 'bus', eventSource: 'ope
 
 /** What both sides decide about a record, in one comparable form. */
 type Verdict =
-  | { kind: 'notify'; type: string; cause: string; changed: readonly string[] }
+  | { kind: 'notify'; type: string; cause: string; changed: readonly string[]; origin: string; resyncRun: string | null }
   | { kind: 'suppressed' }
   | { kind: 'ignored' }
   | { kind: 'invalid'; fields: readonly string[] };
@@ -193,7 +207,7 @@ type Verdict =
 function verdictOfOracle(e: Expectation): Verdict {
   switch (e.kind) {
     case 'notify':
-      return { kind: 'notify', type: e.type, cause: e.cause, changed: e.changed };
+      return { kind: 'notify', type: e.type, cause: e.cause, changed: e.changed, origin: e.resyncRun === undefined ? 'stream' : 'resync', resyncRun: e.resyncRun ?? null };
     case 'nothing':
       return e.why === 'no watched field changed' ? { kind: 'suppressed' } : { kind: 'ignored' };
     case 'quarantine':
@@ -207,8 +221,9 @@ function verdictOfOracle(e: Expectation): Verdict {
 function verdictOfBuilder(o: BuildOutcome): Verdict {
   switch (o.kind) {
     case 'notify': {
-      const detail = JSON.parse(o.notification.entry.Detail!) as { change: { cause: string; changed_fields: string[] } };
-      return { kind: 'notify', type: o.notification.eventType, cause: detail.change.cause, changed: detail.change.changed_fields };
+      const detail = JSON.parse(o.notification.entry.Detail!) as { change: { cause: string; changed_fields: string[]; origin: string; resync_run: string | null } };
+      const c = detail.change;
+      return { kind: 'notify', type: o.notification.eventType, cause: c.cause, changed: c.changed_fields, origin: c.origin, resyncRun: c.resync_run };
     }
     case 'suppressed':
       return { kind: 'suppressed' };
@@ -246,15 +261,19 @@ const deletedArbitrary: fc.Arbitrary<Attr> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<Attr>({ S: 'yes' }, { N: '0.5' }) },
 );
 
+// A resync run's marker: mostly absent or a run id, sometimes empty or not a string (neither asks for a resync).
+const markerArbitrary: fc.Arbitrary<Attr> = fc.constantFrom<Attr>(undefined, undefined, { S: 'run-1' }, { S: 'run-2' }, { S: '' }, { N: '1' });
+
 const BASE = nodeItem(5);
 const imageArbitrary: fc.Arbitrary<Image> = fc
   .record({
     ...Object.fromEntries(Object.keys(PAYLOAD_FIELD_TYPES).map((name) => [name, fieldArbitrary(name, BASE[name])])),
     deleted: deletedArbitrary,
+    [MARKER]: markerArbitrary,
   })
   .map((image) => Object.fromEntries(Object.entries(image).filter(([, v]) => v !== undefined)) as Image);
 
-const ATTRIBUTES = [...Object.keys(PAYLOAD_FIELD_TYPES), 'deleted'];
+const ATTRIBUTES = [...Object.keys(PAYLOAD_FIELD_TYPES), 'deleted', MARKER, MARKER];
 
 const recordArbitrary = fc
   .tuple(

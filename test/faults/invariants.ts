@@ -4,7 +4,9 @@
  *
  * 1. every change to a watched field (and every create and delete) leads to a notification
  *    delivered at least once, and exactly once after deduplication by `message_id`, with the
- *    right detail type, cause and changed fields; nothing else is delivered;
+ *    right detail type, cause and changed fields, and the right origin: a record whose only
+ *    news is a new resync marker value is a resync run's full-state update (`origin` resync,
+ *    `resync_run` the marker), every other one `stream`; nothing else is delivered;
  * 2. every rejected record is in the quarantine with its reason (the offending fields, or
  *    EventBridge's error code) and its full content;
  * 3. per node, the last delivered state (by `change.sequence_number` as BigInt) equals the
@@ -35,6 +37,9 @@ import type { OnFailureRecord } from '../../local/batch-delivery.js';
 
 type Attribute = Record<string, unknown>;
 export type Image = Record<string, Attribute>;
+
+/** The attribute a resync run writes (docs/resync-and-indexer.md); the oracle's own copy of the name. */
+export const MARKER = 'resync_run';
 
 /** The spec's nine watched fields, in payload order (README, "When a notification is sent"). */
 export const WATCHED_FIELDS = [
@@ -118,7 +123,8 @@ export interface ImageProblems {
 
 /** What must become of one stream record. */
 export type Expectation =
-  | { readonly kind: 'notify'; readonly type: string; readonly cause: string; readonly changed: readonly string[] }
+  /** `resyncRun`: a resync run's notification (origin `resync`, that run id); absent: origin `stream`, no run. */
+  | { readonly kind: 'notify'; readonly type: string; readonly cause: string; readonly changed: readonly string[]; readonly resyncRun?: string }
   | { readonly kind: 'nothing'; readonly why: string }
   | { readonly kind: 'quarantine'; readonly reason: 'invalid_record'; readonly fields: readonly string[] }
   | { readonly kind: 'quarantine'; readonly reason: 'event_rejected'; readonly errorCode: string }
@@ -257,6 +263,14 @@ function watchedOf(opts: CheckOptions): readonly string[] {
   return Object.keys(PAYLOAD_FIELD_TYPES).filter((f) => watched.includes(f));
 }
 
+/** The marker's new value when the record wrote one: a non-empty string other than the old image's. */
+function newMarker(before: Image, after: Image): string | undefined {
+  const now = after[MARKER];
+  if (typeof now?.S !== 'string' || now.S === '') return undefined;
+  const was = before[MARKER];
+  return was !== undefined && Object.keys(was).length === 1 && was.S === now.S ? undefined : now.S;
+}
+
 /** The README's table "When a notification is sent", applied to one record. */
 export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}): Expectation {
   const byHand = typeof record.eventID === 'string' ? opts.recordExpectations?.get(record.eventID) : undefined;
@@ -283,7 +297,12 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
       // The new image is validated whatever changed.
       const p = problemsOf(after, opts);
       if ((p.invalid ?? []).length > 0) return { kind: 'quarantine', reason: 'invalid_record', fields: p.invalid! };
-      if (changed.length === 0) return { kind: 'nothing', why: 'no watched field changed' };
+      if (changed.length === 0) {
+        // docs/resync-and-indexer.md: a new marker value (a resync run's write) asks for the full state.
+        const run = newMarker(before, after);
+        if (run === undefined) return { kind: 'nothing', why: 'no watched field changed' };
+        return publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: [], resyncRun: run }, opts);
+      }
       return publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed }, opts);
     }
     case 'REMOVE': {
@@ -302,7 +321,7 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
 interface Detail {
   message_id: string;
   payload: { 'nova_object.data': Record<string, unknown> };
-  change: { sequence_number: string; changed_fields: string[]; cause: string };
+  change: { sequence_number: string; changed_fields: string[]; cause: string; origin: string; resync_run: string | null };
 }
 
 const seqOf = (r: ObservedRecord) => String(r.dynamodb?.SequenceNumber ?? '');
@@ -418,6 +437,11 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
         const { detail: d, type } = sent[0]!;
         if (type !== expectation.type) problem(`${where}: expected ${expectation.type}, delivered ${type}`);
         if (d.change.cause !== expectation.cause) problem(`${where}: expected cause ${expectation.cause}, delivered ${d.change.cause}`);
+        const origin = expectation.resyncRun === undefined ? 'stream' : 'resync';
+        const run = expectation.resyncRun ?? null;
+        if (d.change.origin !== origin || d.change.resync_run !== run) {
+          problem(`${where}: expected origin ${origin} and resync_run ${String(run)}, delivered ${d.change.origin} and ${String(d.change.resync_run)}`);
+        }
         if (!sameList(d.change.changed_fields, expectation.changed)) {
           problem(`${where}: expected changed_fields [${expectation.changed.join(',')}], delivered [${d.change.changed_fields.join(',')}]`);
         }

@@ -27,7 +27,7 @@ import { QUARANTINE_MAX_MESSAGE_BYTES, QUARANTINE_QUEUE } from '../../local/pipe
 import type { LambdaStreamRecord } from '../../local/lambda-stream-record.js';
 import type { DeliveredEvent } from '../../local/targets.js';
 import { seededRandom } from '../../local/seeded-random.js';
-import { checkInvariants, EXPECT_ATTRIBUTE, type CheckOptions, type Expectation, type Image, type ImageProblems, type InvariantReport, type Observation } from './invariants.js';
+import { checkInvariants, EXPECT_ATTRIBUTE, MARKER, type CheckOptions, type Expectation, type Image, type ImageProblems, type InvariantReport, type Observation } from './invariants.js';
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -340,8 +340,10 @@ export async function randomWorkload(
       next = { ...current, vcpus: { N: '64.5' }, ...expectMarker({ invalid: ['vcpus'] }) };
     } else if (roll < 0.45) {
       next = { ...current, vcpus_used: { N: String(int(0, 64)) }, running_vms: { N: String(int(0, 20)) } };
-    } else if (roll < 0.6) {
+    } else if (roll < 0.53) {
       next = { ...current, memory_mb_used: { N: String(int(1000, 200000)) } }; // unwatched only
+    } else if (roll < 0.6) {
+      next = { ...current, [MARKER]: { S: `run-${int(1, 3)}` } }; // a resync run's marker (a repeat of the last one asks for nothing)
     } else if (roll < 0.65) {
       const text = current.local_gb!.N as string;
       next = { ...current, local_gb: { N: text.endsWith('.0') ? text.slice(0, -2) : `${text}.0` } }; // same number, another spelling
