@@ -38,7 +38,7 @@ export async function startLocalReferenceIndexer(pipeline: LocalPipeline, opts: 
   const target = pipeline.deployment.rules.flatMap((r) => r.targets.map((t) => t.name)).find((name) => name.split('/').some((part) => part === REFERENCE_INDEXER_ROUTE || part === `Route${REFERENCE_INDEXER_ROUTE}`));
   const silent = { info: () => {}, warn: () => {}, error: () => {} };
   const index = createIndexer({ dynamodb: pipeline.ddb, tableName, logger: silent });
-  const stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0, runEvents: 0, swept: 0 };
+  const stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0, runEvents: 0, swept: 0, sweepsPaused: 0 };
   let fed = 0;
   // Failed messages come again, as SQS would redeliver them.
   let retry: Delivery[] = [];

@@ -49,7 +49,7 @@ const describeKinds = (sim: FleetSimulator) =>
 class LossyIndexer {
   private cursor = 0;
   private readonly held: DeliveredEvent[] = [];
-  readonly stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0, runEvents: 0, swept: 0 };
+  readonly stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0, runEvents: 0, swept: 0, sweepsPaused: 0 };
   dropped = 0;
   heldBack = 0;
   /** While true, deliveries are dropped or held back; afterwards all arrive. */

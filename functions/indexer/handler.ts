@@ -6,7 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigurationError } from '../notifier/errors.js';
 import { setUpTracing } from '../notifier/trace-header.js';
-import { createIndexer, INDEXER_ENV } from './indexer.js';
+import { createIndexer, INDEXER_ENV, type IndexerContext } from './indexer.js';
 
 const tableName = process.env[INDEXER_ENV.tableName];
 if (tableName === undefined || tableName === '') throw new ConfigurationError(`${INDEXER_ENV.tableName}: must be set (the indexer table)`);
@@ -23,7 +23,7 @@ const dynamodb = new DynamoDBClient({});
 await setUpTracing('hypervisor-indexer', undefined, [dynamodb], { warn: (message) => logger.warn(message) });
 const indexer = createIndexer({ dynamodb, tableName, logger, concurrency });
 
-export const handler = async (event: Parameters<typeof indexer>[0]) => {
-  const { batchItemFailures } = await indexer(event);
+export const handler = async (event: Parameters<typeof indexer>[0], context: IndexerContext) => {
+  const { batchItemFailures } = await indexer(event, context);
   return { batchItemFailures };
 };

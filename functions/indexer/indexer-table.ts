@@ -48,6 +48,8 @@ export const ATTR = {
   refreshed: 'refreshed',
   startedAt: 'started_at',
   swept: 'swept',
+  /** Where an unfinished sweep resumes: the Scan's last evaluated key, saved after each page. */
+  sweepCursor: 'sweep_cursor',
   expiresAt: 'expires_at',
 } as const;
 

@@ -16,6 +16,14 @@
  * item read, so a notification applied meanwhile is judged again, never overwritten.
  * Sweeping twice is harmless; a sweep that fails throws, the message is delivered again and
  * sweeps again. Then `swept` is set.
+ *
+ * A sweep reads the whole read model, which for a large fleet can take longer than one
+ * invocation: after each page the Scan's position is saved on the run (`sweep_cursor`), and a
+ * sweep stops before the invocation's deadline (SweepPausedError: its message is reported as a
+ * batch item failure, so SQS delivers it again) and the next resumes where it stopped. Every
+ * node before a saved position was judged against the same T (the watermark was raised first),
+ * so resuming judges each node at least once, as one long Scan would; without a cursor, a
+ * sweep longer than the function's timeout would start over at every delivery and never end.
  * The bookkeeping items carry `expires_at` (epoch seconds, 30 days on): with the table's TTL
  * on that attribute DynamoDB removes them.
  */
@@ -28,6 +36,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from '../condition-failure.js';
+import { forEachConcurrently } from '../notifier/retry-policy.js';
 import { isLive, type Item } from './apply.js';
 import { ATTR, STATE } from './indexer-table.js';
 import type { IndexerNotification, ResyncRunEvent } from './notification.js';
@@ -56,13 +65,36 @@ function progressOf(item: Item | undefined): RunProgress {
   };
 }
 
+/** A sweep stopped before the invocation's deadline; the position is saved and the next delivery resumes it. */
+export class SweepPausedError extends Error {
+  override readonly name = 'SweepPausedError';
+  constructor(
+    readonly runId: string,
+    /** Nodes turned into tombstones before it stopped. */
+    readonly swept: number,
+  ) {
+    super(`sweep of resync run ${runId} paused before the invocation's deadline (${swept} nodes swept so far); the next delivery resumes it`);
+  }
+}
+
+/** How a sweep runs: how long it may take, how many writes at once, how large a page. */
+export interface SweepOptions {
+  /** Epoch ms after which no new page is started (at least one page is always done). @default no limit */
+  readonly deadline?: number;
+  /** Node writes in flight at once. @default 16 */
+  readonly concurrency?: number;
+  /** Items a Scan page evaluates (DynamoDB's `Limit`). @default DynamoDB's 1 MB pages */
+  readonly pageSize?: number;
+  readonly now?: () => number;
+}
+
 export interface RunNote {
   /** Nodes turned into tombstones by a sweep this call made (undefined: no sweep). */
   readonly swept?: number;
 }
 
 /** Counts a resync notification (already applied to its node) for its run; sweeps when the run becomes ready. */
-export async function noteResyncNotification(client: DynamoDBClient, tableName: string, n: IndexerNotification): Promise<RunNote> {
+export async function noteResyncNotification(client: DynamoDBClient, tableName: string, n: IndexerNotification, opts: SweepOptions = {}): Promise<RunNote> {
   const runId = n.resyncRun;
   if (runId === null || n.origin !== 'resync') return {};
   const key = { [ATTR.uuid]: { S: runItemKey(runId) } };
@@ -104,11 +136,11 @@ export async function noteResyncNotification(client: DynamoDBClient, tableName: 
     if (!counted) throw error;
   }
   const run = await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
-  return sweepIfReady(client, tableName, runId, progressOf(run.Item as Item | undefined));
+  return sweepIfReady(client, tableName, runId, run.Item as Item | undefined, opts);
 }
 
 /** Records a run's start or end event; sweeps when the end makes the run ready. */
-export async function noteRunEvent(client: DynamoDBClient, tableName: string, e: ResyncRunEvent): Promise<RunNote> {
+export async function noteRunEvent(client: DynamoDBClient, tableName: string, e: ResyncRunEvent, opts: SweepOptions = {}): Promise<RunNote> {
   const names: Record<string, string> = { '#st': ATTR.state, '#sa': ATTR.startedAt, '#ex': ATTR.expiresAt };
   const values: Item = { ':run': { S: STATE.run }, ':sa': { S: e.startedAt }, ':ex': expiresAt() };
   let update = 'SET #st = :run, #ex = :ex, #sa = if_not_exists(#sa, :sa)';
@@ -129,19 +161,20 @@ export async function noteRunEvent(client: DynamoDBClient, tableName: string, e:
       ReturnValues: 'ALL_NEW',
     }),
   );
-  return sweepIfReady(client, tableName, e.runId, progressOf(out.Attributes as Item | undefined));
+  return sweepIfReady(client, tableName, e.runId, out.Attributes as Item | undefined, opts);
 }
 
-async function sweepIfReady(client: DynamoDBClient, tableName: string, runId: string, progress: RunProgress): Promise<RunNote> {
-  const threshold = sweepThreshold(progress);
+async function sweepIfReady(client: DynamoDBClient, tableName: string, runId: string, run: Item | undefined, opts: SweepOptions): Promise<RunNote> {
+  const threshold = sweepThreshold(progressOf(run));
   if (threshold === undefined) return {};
-  const swept = await sweep(client, tableName, runId, threshold);
+  const cursor = run?.[ATTR.sweepCursor]?.M as Item | undefined;
+  const swept = await sweep(client, tableName, runId, threshold, { ...opts, ...(cursor === undefined ? {} : { cursor }) });
   await client.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: { [ATTR.uuid]: { S: runItemKey(runId) } },
-      UpdateExpression: 'SET #sw = :true',
-      ExpressionAttributeNames: { '#sw': ATTR.swept },
+      UpdateExpression: 'SET #sw = :true REMOVE #cu',
+      ExpressionAttributeNames: { '#sw': ATTR.swept, '#cu': ATTR.sweepCursor },
       ExpressionAttributeValues: { ':true': { BOOL: true } },
     }),
   );
@@ -155,9 +188,11 @@ async function sweepIfReady(client: DynamoDBClient, tableName: string, runId: st
  * A live node kept needs no stamp: its stored record is the run's or newer than T, so a record
  * of it older than T has a lower order key anyway (and tombstones are in no index: cheap).
  * Each write is conditioned on the item read; when it changed meanwhile, the item returned by
- * the failed condition is judged again.
+ * the failed condition is judged again. From `cursor` (a saved position) when given; throws
+ * SweepPausedError when the deadline comes first, its position saved.
  */
-export async function sweep(client: DynamoDBClient, tableName: string, runId: string, threshold: string): Promise<number> {
+export async function sweep(client: DynamoDBClient, tableName: string, runId: string, threshold: string, opts: SweepOptions & { cursor?: Item } = {}): Promise<number> {
+  const now = opts.now ?? Date.now;
   try {
     await client.send(
       new UpdateItemCommand({
@@ -173,8 +208,11 @@ export async function sweep(client: DynamoDBClient, tableName: string, runId: st
     if (!isConditionFailure(error)) throw error;
   }
   let swept = 0;
-  let start: Item | undefined;
+  let start: Item | undefined = opts.cursor;
+  let pages = 0;
   do {
+    if (pages > 0 && opts.deadline !== undefined && now() >= opts.deadline) throw new SweepPausedError(runId, swept);
+    pages++;
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,
@@ -183,14 +221,33 @@ export async function sweep(client: DynamoDBClient, tableName: string, runId: st
         ExpressionAttributeNames: { '#st': ATTR.state },
         ExpressionAttributeValues: { ':live': { S: STATE.live }, ':deleted': { S: STATE.deleted } },
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        ...(opts.pageSize === undefined ? {} : { Limit: opts.pageSize }),
       }),
     );
-    for (const item of (page.Items ?? []) as Item[]) {
+    await forEachConcurrently((page.Items ?? []) as Item[], opts.concurrency ?? 16, async (item) => {
       if (await sweepItem(client, tableName, item, runId, threshold)) swept++;
-    }
+    });
     start = page.LastEvaluatedKey as Item | undefined;
+    // Saved only once the page is done: whoever resumes from here skips nothing unjudged.
+    if (start !== undefined) await saveCursor(client, tableName, runId, start);
   } while (start !== undefined);
   return swept;
+}
+
+async function saveCursor(client: DynamoDBClient, tableName: string, runId: string, cursor: Item): Promise<void> {
+  await client.send(
+    new UpdateItemCommand({
+      TableName: tableName,
+      Key: { [ATTR.uuid]: { S: runItemKey(runId) } },
+      UpdateExpression: 'SET #cu = :cu',
+      // A sweep that finished meanwhile (another delivery's) needs no position.
+      ConditionExpression: 'attribute_not_exists(#sw) OR #sw = :false',
+      ExpressionAttributeNames: { '#cu': ATTR.sweepCursor, '#sw': ATTR.swept },
+      ExpressionAttributeValues: { ':cu': { M: cursor }, ':false': { BOOL: false } },
+    }),
+  ).catch((error: unknown) => {
+    if (!isConditionFailure(error)) throw error;
+  });
 }
 
 /** Sweeps or stamps one node item; true when it became a tombstone. */

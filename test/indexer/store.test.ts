@@ -125,7 +125,7 @@ describe('the SQS handler', () => {
     ];
     const response = await indexer({ Records: records as never });
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
-    expect(response.stats).toEqual({ applied: 2, duplicate: 1, stale: 0, failed: 1, runEvents: 0, swept: 0 });
+    expect(response.stats).toEqual({ applied: 2, duplicate: 1, stale: 0, failed: 1, runEvents: 0, swept: 0, sweepsPaused: 0 });
     expect(JSON.stringify(logs)).toMatch(/message_id must be a string/);
     expect(isLive(await getItem(uuidOf(92)))).toBe(true);
   });

@@ -51,16 +51,23 @@ async function nodeItems(table: string): Promise<Map<string, Item>> {
   return out;
 }
 
-/** Feeds bodies to the handler in batches of `batch` messages, `concurrency` writes in flight; failed messages come again. */
-async function feed(table: string, bodies: readonly string[], batch = 10) {
-  const indexer = createIndexer({ dynamodb: client, tableName: table, logger: silent, concurrency: 8 });
+/**
+ * Feeds bodies to the handler in batches of `batch` messages, `concurrency` writes in flight;
+ * failed messages come again. `pausing`: every invocation's deadline has already passed and a
+ * sweep page holds two items, so a sweep does one page per delivery and is resumed page by page.
+ */
+async function feed(table: string, bodies: readonly string[], batch = 10, pausing?: { paused: number }) {
+  const indexer = createIndexer({ dynamodb: client, tableName: table, logger: silent, concurrency: 8, ...(pausing ? { sweepPageSize: 2 } : {}) });
+  const context = pausing ? { getRemainingTimeInMillis: () => 0 } : undefined;
   let swept = 0;
   for (let i = 0; i < bodies.length; i += batch) {
     let records = bodies.slice(i, i + batch).map((body, j) => ({ messageId: `m${i + j}`, body }));
     for (let attempt = 0; records.length > 0; attempt++) {
-      if (attempt > 5) throw new Error('messages keep failing');
-      const out = await indexer({ Records: records as never });
+      if (attempt > (pausing ? 2_000 : 5)) throw new Error('messages keep failing');
+      const out = await indexer({ Records: records as never }, context);
       swept += out.stats.swept;
+      if (pausing) pausing.paused += out.stats.sweepsPaused;
+      expect(out.stats.failed, 'no message fails').toBe(0);
       const failed = new Set(out.batchItemFailures.map((f) => f.itemIdentifier));
       records = records.filter((r) => failed.has(r.messageId));
     }
@@ -99,6 +106,26 @@ describe('resync runs on DynamoDB Local', () => {
       { numRuns: 20 },
     );
     expect(sweptNodes).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('a sweep longer than an invocation stops before the deadline and resumes where it stopped: the read model still equals the table', async () => {
+    const pausing = { paused: 0 };
+    await fc.assert(
+      fc.asyncProperty(fleetScenario({ nodes: 5, maxBefore: 30, maxDuring: 8 }), async (s) => {
+        const table = await createIndexerTable(client, `sweep-${++tables}`);
+        const h = playFleet(s);
+        await feed(table, h.early, 10, pausing);
+        await feed(table, h.late, 10, pausing);
+        const stored = await nodeItems(table);
+        const run = (await client.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: runItemKey(h.runId) } }, ConsistentRead: true }))).Item;
+        expect(run?.[ATTR.swept]).toEqual({ BOOL: true });
+        expect(run?.[ATTR.sweepCursor], 'a finished sweep keeps no position').toBeUndefined();
+        for (const uuid of h.universe) expect(isLive(stored.get(uuid)), uuid).toBe(isLiveImage(h.table.get(uuid)));
+      }),
+      { numRuns: 10 },
+    );
+    // The sweeps did stop and resume (the property would be idle otherwise).
+    expect(pausing.paused).toBeGreaterThan(10);
   }, 300_000);
 
   it('a late notification cannot create or revive a node once a sweep judged it not live; a newer one can', async () => {
