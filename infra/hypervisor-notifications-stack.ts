@@ -36,10 +36,6 @@ export const REFERENCE_INDEXER_ROUTE: { readonly id: string; readonly options: I
     readsFields: ReferenceIndexer.READ_FIELDS,
     // Six times the indexer function's timeout (30 s), as Lambda recommends for SQS sources.
     visibilityTimeout: Duration.seconds(180),
-    // A resync sweep of a large read model takes several deliveries of its message (each pause
-    // is a receive: functions/indexer/run-store.ts), so more receives than a route's default 5
-    // before the dead-letter queue; a message that truly fails gets there after 50 × 3 min.
-    maxReceiveCount: 50,
   },
 };
 

@@ -2,7 +2,8 @@
  * The reference indexer: a DynamoDB read model of the fleet (functions/indexer/indexer-table.ts)
  * kept by a function consuming an indexer route's queue (SQS event source, partial batch
  * responses). Its role may exactly: receive and delete from that queue (and decrypt with its
- * key), PutItem on the indexer table (with its key), write its logs.
+ * key), send to it (a paused sweep's continuation, with the key), write the read model (with
+ * its key), write its logs.
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -81,7 +82,7 @@ export class ReferenceIndexer extends Construct {
       entry: props.entry ?? INDEXER_ENTRY,
       description: 'Reference indexer: applies compute node notifications to a queryable read model (DynamoDB)',
       roleDescription: 'Reference indexer: consume its route queue, write the read model',
-      environment: { [INDEXER_ENV.tableName]: this.table.tableName },
+      environment: { [INDEXER_ENV.tableName]: this.table.tableName, [INDEXER_ENV.queueUrl]: props.queue.queueUrl },
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -90,6 +91,13 @@ export class ReferenceIndexer extends Construct {
     });
     const b = this.bundled;
     b.allow('ConsumeRouteQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [props.queue.queueArn]);
+    // A resync sweep longer than an invocation goes on in a message the indexer sends itself
+    // (functions/indexer/run-store.ts): a new message, so its pieces never count against the
+    // queue's maxReceiveCount. The queue's policy only allows EventBridge's rule; within one
+    // account, an allow in either the queue's policy or the role's IAM policy suffices (AWS
+    // knowledge center, "sqs-accessdenied-errors": both are needed only across accounts, and
+    // an explicit deny in either wins; the queue's policy has none).
+    b.allow('ContinueSweep', ['sqs:SendMessage'], [props.queue.queueArn]);
     // PutItem: notifications and sweep tombstones; UpdateItem/GetItem: resync runs' progress;
     // ConditionCheckItem: a new node's write checks the sweeps' watermark
     // (a TransactWriteItems is authorized as its PutItem and UpdateItem: "Using IAM with DynamoDB
@@ -98,8 +106,11 @@ export class ReferenceIndexer extends Construct {
     b.allow('WriteReadModel', ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Scan'], [this.table.tableArn]);
     // Each key use only through the service that makes it (kms:ViaService): SQS decrypts the
     // route's messages, DynamoDB encrypts the read model. Same key or not, no statement repeats another.
+    // Sending to a queue under a customer managed key takes kms:GenerateDataKey and kms:Decrypt
+    // ("Key management" in the SQS developer guide,
+    // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
     if (props.queue.encryptionMasterKey !== undefined) {
-      b.role.addToPrincipalPolicy(keyStatement('DecryptRouteQueue', this, props.queue.encryptionMasterKey, ['kms:Decrypt'], ['sqs']));
+      b.role.addToPrincipalPolicy(keyStatement('UseRouteQueueKey', this, props.queue.encryptionMasterKey, ['kms:Decrypt', 'kms:GenerateDataKey'], ['sqs']));
     }
     b.role.addToPrincipalPolicy(
       keyStatement('UseReadModelKey', this, props.encryptionKey, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'], ['dynamodb']),

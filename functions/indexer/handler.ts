@@ -3,10 +3,12 @@
  * queue (ReportBatchItemFailures) → conditional writes to the indexer table.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigurationError } from '../notifier/errors.js';
 import { setUpTracing } from '../notifier/trace-header.js';
 import { createIndexer, INDEXER_ENV, type IndexerContext } from './indexer.js';
+import { sweepContinuationBody } from './notification.js';
 
 const tableName = process.env[INDEXER_ENV.tableName];
 if (tableName === undefined || tableName === '') throw new ConfigurationError(`${INDEXER_ENV.tableName}: must be set (the indexer table)`);
@@ -18,10 +20,19 @@ if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
 const logger = new Logger({ serviceName: 'hypervisor-indexer' });
 
 const dynamodb = new DynamoDBClient({});
+const sqs = new SQSClient({});
 // Traced (when the stack's tracing is on), its DynamoDB writes join the trace EventBridge
 // carried from the notifier, so one change can be followed from the stream to the index.
-await setUpTracing('hypervisor-indexer', undefined, [dynamodb], { warn: (message) => logger.warn(message) });
-const indexer = createIndexer({ dynamodb, tableName, logger, concurrency });
+await setUpTracing('hypervisor-indexer', undefined, [dynamodb, sqs], { warn: (message) => logger.warn(message) });
+// Its own queue, for the continuation of a sweep that pauses before the deadline (run-store.ts).
+const queueUrl = process.env[INDEXER_ENV.queueUrl];
+const continueSweep =
+  queueUrl === undefined || queueUrl === ''
+    ? undefined
+    : async (runId: string) => {
+        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: sweepContinuationBody(runId) }));
+      };
+const indexer = createIndexer({ dynamodb, tableName, logger, concurrency, ...(continueSweep === undefined ? {} : { continueSweep }) });
 
 export const handler = async (event: Parameters<typeof indexer>[0], context: IndexerContext) => {
   const { batchItemFailures } = await indexer(event, context);

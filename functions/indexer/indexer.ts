@@ -13,10 +13,10 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { forEachConcurrently } from '../notifier/retry-policy.js';
 import type { ApplyOutcome } from './apply.js';
 import { readMessage, UnreadableNotificationError } from './notification.js';
-import { noteResyncNotification, noteRunEvent, SweepPausedError, type SweepOptions } from './run-store.js';
+import { noteResyncNotification, noteRunEvent, resumeSweep, SweepPausedError, type SweepOptions } from './run-store.js';
 import { writeNotification } from './store.js';
 
-export const INDEXER_ENV = { tableName: 'INDEXER_TABLE_NAME', concurrency: 'INDEXER_WRITE_CONCURRENCY' } as const;
+export const INDEXER_ENV = { tableName: 'INDEXER_TABLE_NAME', concurrency: 'INDEXER_WRITE_CONCURRENCY', queueUrl: 'INDEXER_QUEUE_URL' } as const;
 
 export interface IndexerDeps {
   readonly dynamodb: DynamoDBClient;
@@ -26,6 +26,13 @@ export interface IndexerDeps {
   readonly concurrency?: number;
   /** Items a resync sweep's Scan page evaluates. @default DynamoDB's 1 MB pages */
   readonly sweepPageSize?: number;
+  /**
+   * Puts a continuation of run `runId`'s paused sweep on the indexer's own queue
+   * (`sweepContinuationBody`). A new message starts with no receives, so a sweep in many pieces
+   * never nears the queue's `maxReceiveCount`, and it goes on at once rather than after the
+   * paused message's visibility timeout. @default none: the paused message is failed and comes again
+   */
+  readonly continueSweep?: (runId: string) => Promise<void>;
 }
 
 /** What the indexer needs of Lambda's context: the time left, so a long sweep stops in time. */
@@ -41,7 +48,7 @@ export interface IndexerStats {
   duplicate: number;
   stale: number;
   failed: number;
-  /** Resync runs' start/end events recorded. */
+  /** Resync runs' start/end events recorded, and sweep continuations handled. */
   runEvents: number;
   /** Nodes turned into tombstones by resync sweeps. */
   swept: number;
@@ -60,30 +67,46 @@ export function createIndexer(deps: IndexerDeps) {
     };
     const failures: string[] = [];
     await forEachConcurrently(event.Records ?? [], concurrency, async (record) => {
-      let outcome: ApplyOutcome | 'runEvents';
+      let outcome: ApplyOutcome | 'runEvents' | undefined;
       try {
         const message = readMessage(record.body);
         let swept: number | undefined;
         if (message.kind === 'resync_run') {
           outcome = 'runEvents';
           swept = (await noteRunEvent(deps.dynamodb, deps.tableName, message, sweep)).swept;
+        } else if (message.kind === 'sweep') {
+          outcome = 'runEvents';
+          swept = (await resumeSweep(deps.dynamodb, deps.tableName, message.runId, sweep)).swept;
         } else {
           outcome = await writeNotification(deps.dynamodb, deps.tableName, message);
           swept = (await noteResyncNotification(deps.dynamodb, deps.tableName, message, sweep)).swept;
         }
         if (swept !== undefined) {
           stats.swept += swept;
-          deps.logger.info('resync run complete: nodes it did not refresh turned into tombstones', { swept, messageId: record.messageId });
+          deps.logger.info('resync run swept: nodes it did not refresh turned into tombstones (this part of the sweep)', { swept, messageId: record.messageId });
         }
       } catch (error) {
-        failures.push(record.messageId);
         if (error instanceof SweepPausedError) {
-          // Not a failure: the message comes again (after its visibility timeout) and the sweep goes on from its saved position.
+          // Not a failure: the sweep goes on from its saved position, in a continuation message or,
+          // if that cannot be sent, in this message delivered again.
           stats.sweepsPaused++;
           stats.swept += error.swept;
-          deps.logger.info('resync sweep paused before the deadline; it resumes when the message comes again', { runId: error.runId, swept: error.swept, messageId: record.messageId });
+          let continued = false;
+          if (deps.continueSweep !== undefined) {
+            try {
+              await deps.continueSweep(error.runId);
+              continued = true;
+            } catch (sendError) {
+              deps.logger.warn('could not queue the continuation of a paused sweep; this message will come again instead', { runId: error.runId, error: sendError as Error });
+            }
+          }
+          if (!continued) failures.push(record.messageId);
+          deps.logger.info('resync sweep paused before the deadline', { runId: error.runId, swept: error.swept, messageId: record.messageId, resumedBy: continued ? 'continuation message' : 'redelivery' });
+          // Done with this message when the continuation carries the rest; else it comes again and is counted then.
+          if (continued && outcome !== undefined) stats[outcome]++;
           return;
         }
+        failures.push(record.messageId);
         stats.failed++;
         if (error instanceof UnreadableNotificationError) {
           deps.logger.error('message is not a notification this indexer can apply; it will reach the dead-letter queue', {

@@ -2,7 +2,8 @@
  * A delivered message, read for the indexer: the EventBridge event (as the indexer route's
  * queue delivers it) or its bare `detail`, parsed with exact integers, checked for what the
  * indexer relies on, and reduced to what it stores. It is either a compute node notification
- * or a resync run's start/end control event (detail-type `hypervisor_notifier.resync_run`).
+ * or a resync run's start/end control event (detail-type `hypervisor_notifier.resync_run`),
+ * or the indexer's own note to go on with a paused sweep (`hypervisor_indexer.sweep`).
  * A message that is neither is an {@link UnreadableNotificationError} naming the problem
  * (the message is reported as failed and ends in the route's dead-letter queue).
  *
@@ -16,6 +17,20 @@ import { RESYNC_RUN_DETAIL_TYPE } from '../notifier/contract/resync-run-event.js
 export type Origin = 'stream' | 'resync';
 
 export { RESYNC_RUN_DETAIL_TYPE };
+
+/** Detail type of the message the indexer puts on its own queue to go on with a paused sweep. */
+export const SWEEP_CONTINUATION_DETAIL_TYPE = 'hypervisor_indexer.sweep';
+
+/** Go on with run `runId`'s sweep from its saved position. */
+export interface SweepContinuation {
+  readonly kind: 'sweep';
+  readonly runId: string;
+}
+
+/** The body of a {@link SweepContinuation} message, shaped like the events the queue carries. */
+export function sweepContinuationBody(runId: string): string {
+  return JSON.stringify({ 'detail-type': SWEEP_CONTINUATION_DETAIL_TYPE, detail: { run_id: runId } });
+}
 
 /** A resync run's start or end, as its control event says. */
 export interface ResyncRunEvent {
@@ -113,12 +128,14 @@ function sortableTime(value: string, what: string): string {
 /** Parses an SQS message body that must be a compute node notification. */
 export function readNotification(body: string): IndexerNotification {
   const m = readMessage(body);
-  if (m.kind === 'resync_run') fail(`the message is a ${RESYNC_RUN_DETAIL_TYPE} control event, not a compute node notification`);
+  if (m.kind !== 'notification') {
+    fail(`the message is a ${m.kind === 'sweep' ? `${SWEEP_CONTINUATION_DETAIL_TYPE} control message` : `${RESYNC_RUN_DETAIL_TYPE} control event`}, not a compute node notification`);
+  }
   return m;
 }
 
 /** Parses an SQS message body: an EventBridge event with `detail`, or a bare Detail. */
-export function readMessage(body: string): IndexerNotification | ResyncRunEvent {
+export function readMessage(body: string): IndexerNotification | ResyncRunEvent | SweepContinuation {
   let root: ExactJson;
   try {
     root = parseExactJson(body);
@@ -130,6 +147,11 @@ export function readMessage(body: string): IndexerNotification | ResyncRunEvent 
   const detail = 'detail' in root ? root.detail : root;
   if (!isObject(detail)) fail('the event has no detail object');
   if (root['detail-type'] === RESYNC_RUN_DETAIL_TYPE || (!('detail' in root) && 'run_id' in detail && 'phase' in detail)) return readRunEvent(detail);
+  if (root['detail-type'] === SWEEP_CONTINUATION_DETAIL_TYPE) {
+    const runId = text(detail, 'run_id', `${SWEEP_CONTINUATION_DETAIL_TYPE} detail.`);
+    if (runId === '') fail(`${SWEEP_CONTINUATION_DETAIL_TYPE} detail.run_id is empty`);
+    return { kind: 'sweep', runId };
+  }
 
   const messageId = text(detail, 'message_id', '');
   const eventType = text(detail, 'event_type', '') as EventType;

@@ -19,8 +19,9 @@
  *
  * A sweep reads the whole read model, which for a large fleet can take longer than one
  * invocation: after each page the Scan's position is saved on the run (`sweep_cursor`), and a
- * sweep stops before the invocation's deadline (SweepPausedError: its message is reported as a
- * batch item failure, so SQS delivers it again) and the next resumes where it stopped. Every
+ * sweep stops before the invocation's deadline (SweepPausedError) and the next resumes where it
+ * stopped: the indexer puts a continuation message on its own queue (functions/indexer/indexer.ts),
+ * or, failing that, reports the message as a batch item failure so SQS delivers it again. Every
  * node before a saved position was judged against the same T (the watermark was raised first),
  * so resuming judges each node at least once, as one long Scan would; without a cursor, a
  * sweep longer than the function's timeout would start over at every delivery and never end.
@@ -164,6 +165,12 @@ export async function noteRunEvent(client: DynamoDBClient, tableName: string, e:
   return sweepIfReady(client, tableName, e.runId, out.Attributes as Item | undefined, opts);
 }
 
+/** Goes on with a paused sweep of `runId` (a continuation message): from its saved position, if the run still needs one. */
+export async function resumeSweep(client: DynamoDBClient, tableName: string, runId: string, opts: SweepOptions = {}): Promise<RunNote> {
+  const run = await client.send(new GetItemCommand({ TableName: tableName, Key: { [ATTR.uuid]: { S: runItemKey(runId) } }, ConsistentRead: true }));
+  return sweepIfReady(client, tableName, runId, run.Item as Item | undefined, opts);
+}
+
 async function sweepIfReady(client: DynamoDBClient, tableName: string, runId: string, run: Item | undefined, opts: SweepOptions): Promise<RunNote> {
   const threshold = sweepThreshold(progressOf(run));
   if (threshold === undefined) return {};
@@ -229,13 +236,15 @@ export async function sweep(client: DynamoDBClient, tableName: string, runId: st
     });
     start = page.LastEvaluatedKey as Item | undefined;
     // Saved only once the page is done: whoever resumes from here skips nothing unjudged.
-    if (start !== undefined) await saveCursor(client, tableName, runId, start);
+    // Refused when another delivery's sweep of the run has finished: nothing left to do here.
+    if (start !== undefined && !(await saveCursor(client, tableName, runId, start))) break;
   } while (start !== undefined);
   return swept;
 }
 
-async function saveCursor(client: DynamoDBClient, tableName: string, runId: string, cursor: Item): Promise<void> {
-  await client.send(
+/** Saves the position; false when the run's sweep is already finished. */
+async function saveCursor(client: DynamoDBClient, tableName: string, runId: string, cursor: Item): Promise<boolean> {
+  return client.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: { [ATTR.uuid]: { S: runItemKey(runId) } },
@@ -245,9 +254,13 @@ async function saveCursor(client: DynamoDBClient, tableName: string, runId: stri
       ExpressionAttributeNames: { '#cu': ATTR.sweepCursor, '#sw': ATTR.swept },
       ExpressionAttributeValues: { ':cu': { M: cursor }, ':false': { BOOL: false } },
     }),
-  ).catch((error: unknown) => {
-    if (!isConditionFailure(error)) throw error;
-  });
+  ).then(
+    () => true,
+    (error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    },
+  );
 }
 
 /** Sweeps or stamps one node item; true when it became a tombstone. */

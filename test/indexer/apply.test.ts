@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { applyToModel, decide, itemOf, isLive, type Item } from '../../functions/indexer/apply.js';
 import { ATTR } from '../../functions/indexer/indexer-table.js';
-import { readMessage, readNotification, UnreadableNotificationError } from '../../functions/indexer/notification.js';
+import { readMessage, readNotification, sweepContinuationBody, UnreadableNotificationError } from '../../functions/indexer/notification.js';
 import { compareOrderKeys, orderKey } from '../../functions/indexer/order-key.js';
 import { ReadModel } from '../../functions/indexer/read-model.js';
 import { sweepThreshold } from '../../functions/indexer/resync-sweep.js';
@@ -105,6 +105,12 @@ describe('sortable integers, timestamps and exact JSON', () => {
 });
 
 describe('reading a delivered message', () => {
+  it("reads the indexer's own sweep continuation, and refuses one without a run or in place of a notification", () => {
+    expect(readMessage(sweepContinuationBody('run-7'))).toEqual({ kind: 'sweep', runId: 'run-7' });
+    expect(() => readMessage(sweepContinuationBody(''))).toThrow(UnreadableNotificationError);
+    expect(() => readNotification(sweepContinuationBody('run-7'))).toThrow(/hypervisor_indexer.sweep control message, not a compute node notification/);
+  });
+
   it('derives free resources exactly, falling back to totals minus used when free_* is null', () => {
     const huge = '9007199254740993';
     const n = readNotification(delivered(insert(nodeImage(7, { vcpus: { N: huge }, vcpus_used: { N: '1' }, free_ram_mb: { NULL: true }, free_disk_gb: { NULL: true } }))));

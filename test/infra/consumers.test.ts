@@ -142,8 +142,8 @@ describe('reference indexer', () => {
     expect(ruleId).toBeDefined();
     // Six times the function's timeout: a message is not redelivered while a batch still runs.
     expect(resources[queueId]!.Properties.VisibilityTimeout).toBe(180);
-    // A long resync sweep is resumed over several deliveries of its message.
-    expect(resources[queueId]!.Properties.RedrivePolicy.maxReceiveCount).toBe(50);
+    // A long resync sweep goes on in continuation messages, so its pieces use no receives of a message.
+    expect(resources[queueId]!.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
   });
 
   it('consumes that queue with an SQS event source reporting batch item failures', () => {
@@ -160,6 +160,8 @@ describe('reference indexer', () => {
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 30 });
     const tableId = byPath('AWS::DynamoDB::Table', 'ReferenceIndexerTable')[0];
     expect(fn.Properties.Environment.Variables.INDEXER_TABLE_NAME).toEqual({ Ref: tableId });
+    // Its own queue, for the continuation of a sweep that pauses before the deadline.
+    expect(fn.Properties.Environment.Variables.INDEXER_QUEUE_URL).toEqual({ Ref: queueId });
     expect(mappings[0]![1].DependsOn).toEqual(expect.arrayContaining([expect.stringContaining('ReferenceIndexerRoleDefaultPolicy')]));
   });
 
@@ -178,7 +180,7 @@ describe('reference indexer', () => {
     expect(gsis.map((g) => [g.IndexName, g.KeySchema.map((k) => k.AttributeName)])).toEqual(ALL_INDEXES.map((i) => [i.name, [i.partitionKey, i.sortKey]]));
   });
 
-  it('may exactly: write its logs, consume its queue (and decrypt it), write, read and scan its table (with the key)', () => {
+  it('may exactly: write its logs, consume its queue and send to it (with the key), write, read and scan its table (with the key)', () => {
     const [fnId] = byPath('AWS::Lambda::Function', 'ReferenceIndexer');
     const { role, statements } = roleOf(fnId);
     const queueId = ofType('AWS::SQS::Queue').find(([id]) => id.includes('RouteReferenceIndexerQueue'))![0];
@@ -188,6 +190,8 @@ describe('reference indexer', () => {
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(logGroupId, 'Arn') },
       { Effect: 'Allow', Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'], Resource: getAtt(queueId, 'Arn') },
+      // A paused sweep's continuation.
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt(queueId, 'Arn') },
       // Notifications and sweep tombstones, resync runs' progress (transactions included), the sweeps' scan.
       {
         Effect: 'Allow',
@@ -195,7 +199,7 @@ describe('reference indexer', () => {
         Resource: getAtt(tableId, 'Arn'),
       },
       // The same key, each use only through its service: no statement repeats another.
-      { Effect: 'Allow', Action: 'kms:Decrypt', Resource: getAtt(keyId, 'Arn'), Condition: viaService('sqs') },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId, 'Arn'), Condition: viaService('sqs') },
       {
         Effect: 'Allow',
         Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
