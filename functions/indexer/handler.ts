@@ -32,6 +32,9 @@ const continueSweep =
     : async (runId: string) => {
         await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: sweepContinuationBody(runId) }));
       };
+if (continueSweep === undefined) {
+  logger.warn(`${INDEXER_ENV.queueUrl} is not set: a resync sweep longer than an invocation goes on only by redeliveries of its message, each one of the queue's receives`);
+}
 const indexer = createIndexer({ dynamodb, tableName, logger, concurrency, ...(continueSweep === undefined ? {} : { continueSweep }) });
 
 export const handler = async (event: Parameters<typeof indexer>[0], context: IndexerContext) => {

@@ -52,7 +52,7 @@ export interface IndexerStats {
   runEvents: number;
   /** Nodes turned into tombstones by resync sweeps. */
   swept: number;
-  /** Sweeps stopped before the deadline, to be resumed when their message comes again. */
+  /** Sweeps stopped before the deadline, to go on in a continuation message (or their message delivered again). */
   sweepsPaused: number;
 }
 

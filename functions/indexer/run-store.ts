@@ -66,7 +66,7 @@ function progressOf(item: Item | undefined): RunProgress {
   };
 }
 
-/** A sweep stopped before the invocation's deadline; the position is saved and the next delivery resumes it. */
+/** A sweep stopped before the invocation's deadline; the position is saved for a continuation (or a redelivery) to resume from. */
 export class SweepPausedError extends Error {
   override readonly name = 'SweepPausedError';
   constructor(
@@ -74,7 +74,7 @@ export class SweepPausedError extends Error {
     /** Nodes turned into tombstones before it stopped. */
     readonly swept: number,
   ) {
-    super(`sweep of resync run ${runId} paused before the invocation's deadline (${swept} nodes swept so far); the next delivery resumes it`);
+    super(`sweep of resync run ${runId} paused before the invocation's deadline (${swept} nodes swept so far); it resumes from its saved position`);
   }
 }
 

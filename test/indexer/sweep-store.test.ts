@@ -127,7 +127,7 @@ describe('resync runs on DynamoDB Local', () => {
   }, 300_000);
 
   for (const continuations of [true, false]) {
-    it(`a sweep longer than an invocation stops before the deadline and goes on where it stopped (${continuations ? 'in continuation messages, no message received more than the route allows' : 'the paused message delivered again'}): the read model still equals the table`, async () => {
+    it(`a sweep longer than an invocation stops before the deadline and goes on where it stopped (${continuations ? 'in continuation messages, no message received more than the route allows' : 'without continuations: the paused message delivered again, receives not limited here'}): the read model still equals the table`, async () => {
       const pausing = { paused: 0, continuations };
       await fc.assert(
         fc.asyncProperty(fleetScenario({ nodes: 5, maxBefore: 30, maxDuring: 8 }), async (s) => {
