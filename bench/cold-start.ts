@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { TRACING_ONLY_MODULES } from '../infra/bundling-options.js';
+import { ESM_REQUIRE_BANNER, TRACING_ONLY_MODULES } from '../infra/bundling-options.js';
 import { median, round } from './harness.js';
 import { CREATES_ONLY, streamEvent } from './record-mix.js';
 
@@ -66,7 +66,7 @@ export async function bundleHandler(opts: { externalSdk: boolean; sourceMaps: bo
     target: 'node22',
     mainFields: ['module', 'main'],
     // As infra/hypervisor-notifier.ts bundles it.
-    banner: { js: "import { createRequire as __notifierCreateRequire } from 'node:module'; const require = __notifierCreateRequire(import.meta.url);" },
+    banner: { js: ESM_REQUIRE_BANNER },
     sourcemap: opts.sourceMaps,
     // As deployed without tracing (the default): the tracer is left out of the bundle.
     external: [...(opts.externalSdk ? ['@aws-sdk/*'] : []), ...TRACING_ONLY_MODULES],

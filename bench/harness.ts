@@ -26,15 +26,19 @@ export interface Bench {
   readonly config: NotifierConfig;
 }
 
+/** The notifier as `handler.ts` wires it (real config, Powertools Logger and Metrics), on the given clients. */
+function notifierOn(config: NotifierConfig, eventBridge: EventBridgeClient, sqs: SQSClient): Handle {
+  const logger = new Logger({ serviceName: 'hypervisor-notifier' });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'hypervisor-notifier' });
+  return createNotifier({ config, eventBridge, sqs, logger, metrics });
+}
+
 /** A notifier as the Lambda runs it, on the stub transport. */
 export function benchNotifier(opts: TransportOptions = {}, env: Record<string, string> = {}): Bench {
   const config = loadConfig({ ...BENCH_ENV, ...env });
   const transport = new StubTransport(opts);
   const { eventBridge, sqs } = transport.clients();
-  const logger = new Logger({ serviceName: 'hypervisor-notifier' });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'hypervisor-notifier' });
-  const handle = createNotifier({ config, eventBridge, sqs, logger, metrics });
-  return { handle, transport, config };
+  return { handle: notifierOn(config, eventBridge, sqs), transport, config };
 }
 
 /**
@@ -59,11 +63,8 @@ export function benchNotifierWithoutSdk(env: Record<string, string> = {}): { han
       return { Successful: entries.map((e) => ({ Id: e.Id, MessageId: `bench-${e.Id}`, MD5OfMessageBody: '' })), Failed: [] };
     },
   };
-  const logger = new Logger({ serviceName: 'hypervisor-notifier' });
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'hypervisor-notifier' });
   // The notifier only calls `send`; the stand-ins have no more of the clients' surface than that.
-  const clients = { eventBridge: eventBridge as unknown as EventBridgeClient, sqs: sqs as unknown as SQSClient };
-  return { handle: createNotifier({ config, ...clients, logger, metrics }), counts };
+  return { handle: notifierOn(config, eventBridge as unknown as EventBridgeClient, sqs as unknown as SQSClient), counts };
 }
 
 /**

@@ -63,14 +63,7 @@ export class BundledFunction extends Construct {
       ...(props.tracing === true ? { tracing: lambda.Tracing.ACTIVE } : {}),
       ...(props.network ?? {}),
       environment: { ...props.environment, ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}), ...opted.environment },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
-        minify: true,
-        ...opted.bundling,
-        forceDockerBundling: false,
-      },
+      bundling: { ...opted.bundling, forceDockerBundling: false },
     });
     this.allow('WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [this.logGroup.logGroupArn]);
   }

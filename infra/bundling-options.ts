@@ -15,6 +15,9 @@
  */
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 
+/** Some bundled CommonJS dependencies call require() for Node built-ins: an ESM bundle defines it. */
+export const ESM_REQUIRE_BANNER = "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";
+
 /** Modules only a traced function loads. */
 export const TRACING_ONLY_MODULES = ['@aws-lambda-powertools/tracer'] as const;
 
@@ -23,15 +26,17 @@ export interface BundleChoices {
   readonly tracing: boolean;
 }
 
-/** The environment variables and bundling options for a function's opt-ins. */
+/** The environment variables and bundling options of every function, with its opt-ins. */
 export function bundlingOptions(choices: BundleChoices): {
   environment: Record<string, string>;
-  bundling: Pick<nodejs.BundlingOptions, 'sourceMap' | 'sourceMapMode' | 'externalModules'>;
+  bundling: Pick<nodejs.BundlingOptions, 'format' | 'mainFields' | 'banner' | 'minify' | 'sourceMap' | 'sourceMapMode' | 'externalModules'>;
 } {
   // Everything else is bundled, AWS SDK v3 included: the pinned, tested version, tree-shaken
   // into one file, which starts faster than resolving the runtime's full SDK.
   const externalModules = choices.tracing ? [] : [...TRACING_ONLY_MODULES];
+  // ESM, preferring the SDK's and Powertools' ESM builds so esbuild can tree-shake them.
+  const common = { format: nodejs.OutputFormat.ESM, mainFields: ['module', 'main'], banner: ESM_REQUIRE_BANNER, minify: true, externalModules };
   return choices.sourceMaps
-    ? { environment: { NODE_OPTIONS: '--enable-source-maps' }, bundling: { sourceMap: true, sourceMapMode: nodejs.SourceMapMode.DEFAULT, externalModules } }
-    : { environment: {}, bundling: { sourceMap: false, externalModules } };
+    ? { environment: { NODE_OPTIONS: '--enable-source-maps' }, bundling: { ...common, sourceMap: true, sourceMapMode: nodejs.SourceMapMode.DEFAULT } }
+    : { environment: {}, bundling: { ...common, sourceMap: false } };
 }

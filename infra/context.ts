@@ -70,7 +70,7 @@ export const AppContextSchema = z
     redriveStaleAfterHours: z.coerce.number().min(1 / 12).max(168).default(6),
     /** Active X-Ray tracing of the notifier, the redrive and the reference indexer, trace header on each PutEvents entry (costs X-Ray traces). */
     tracing: bool.default(false),
-    /** Source-mapped stack traces in the notifier's, the redrive's and the reference indexer's logs (costs ~60 ms a cold start). */
+    /** Source-mapped stack traces in every function's logs (costs about 50 ms a cold start: `npm run bench` §5). */
     sourceMaps: bool.default(false),
 
     alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN').optional(),

@@ -365,17 +365,8 @@ export class HypervisorNotifier extends Construct {
         ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
         ...opted.environment,
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        // Prefer the SDK's and Powertools' ESM builds so esbuild can tree-shake them.
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require() for Node built-ins.
-        banner: "import { createRequire as __notifierCreateRequire } from 'node:module'; const require = __notifierCreateRequire(import.meta.url);",
-        minify: true,
-        // Source maps and the tracer only when opted in; the AWS SDK bundled (bundling-options.ts).
-        ...opted.bundling,
-        forceDockerBundling: false,
-      },
+      // ESM, minified; source maps and the tracer only when opted in; the AWS SDK bundled (bundling-options.ts).
+      bundling: { ...opted.bundling, forceDockerBundling: false },
     });
 
     this.grantNotifierPermissions(streamArn);

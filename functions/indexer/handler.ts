@@ -25,17 +25,14 @@ const sqs = new SQSClient({});
 // carried from the notifier, so one change can be followed from the stream to the index.
 await setUpTracing('hypervisor-indexer', undefined, [dynamodb, sqs], { warn: (message) => logger.warn(message) });
 // Its own queue, for the continuation of a sweep that pauses before the deadline (run-store.ts).
-const queueUrl = process.env[INDEXER_ENV.queueUrl];
-const continueSweep =
-  queueUrl === undefined || queueUrl === ''
-    ? undefined
-    : async (runId: string) => {
-        await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: sweepContinuationBody(runId) }));
-      };
-if (continueSweep === undefined) {
+const queueUrl = process.env[INDEXER_ENV.queueUrl] ?? '';
+if (queueUrl === '') {
   logger.warn(`${INDEXER_ENV.queueUrl} is not set: a resync sweep longer than an invocation goes on only by redeliveries of its message, each one of the queue's receives`);
 }
-const indexer = createIndexer({ dynamodb, tableName, logger, concurrency, ...(continueSweep === undefined ? {} : { continueSweep }) });
+const continueSweep = async (runId: string) => {
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: sweepContinuationBody(runId) }));
+};
+const indexer = createIndexer({ dynamodb, tableName, logger, concurrency, ...(queueUrl === '' ? {} : { continueSweep }) });
 
 export const handler = async (event: Parameters<typeof indexer>[0], context: IndexerContext) => {
   const { batchItemFailures } = await indexer(event, context);

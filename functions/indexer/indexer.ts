@@ -58,6 +58,19 @@ export interface IndexerStats {
 
 export function createIndexer(deps: IndexerDeps) {
   const concurrency = deps.concurrency ?? 16;
+
+  /** After a pause: true when a continuation message carries the rest of the sweep (else this message must come again). */
+  async function continued(pause: SweepPausedError): Promise<boolean> {
+    if (deps.continueSweep === undefined) return false;
+    try {
+      await deps.continueSweep(pause.runId);
+      return true;
+    } catch (error) {
+      deps.logger.warn('could not queue the continuation of a paused sweep; this message will come again instead', { runId: pause.runId, error: error as Error });
+      return false;
+    }
+  }
+
   return async (event: Pick<SQSEvent, 'Records'>, context?: IndexerContext): Promise<SQSBatchResponse & { stats: IndexerStats }> => {
     const stats: IndexerStats = { applied: 0, duplicate: 0, stale: 0, failed: 0, runEvents: 0, swept: 0, sweepsPaused: 0 };
     const sweep: SweepOptions = {
@@ -91,19 +104,11 @@ export function createIndexer(deps: IndexerDeps) {
           // if that cannot be sent, in this message delivered again.
           stats.sweepsPaused++;
           stats.swept += error.swept;
-          let continued = false;
-          if (deps.continueSweep !== undefined) {
-            try {
-              await deps.continueSweep(error.runId);
-              continued = true;
-            } catch (sendError) {
-              deps.logger.warn('could not queue the continuation of a paused sweep; this message will come again instead', { runId: error.runId, error: sendError as Error });
-            }
-          }
-          if (!continued) failures.push(record.messageId);
-          deps.logger.info('resync sweep paused before the deadline', { runId: error.runId, swept: error.swept, messageId: record.messageId, resumedBy: continued ? 'continuation message' : 'redelivery' });
+          const byContinuation = await continued(error);
+          deps.logger.info('resync sweep paused before the deadline', { runId: error.runId, swept: error.swept, messageId: record.messageId, resumedBy: byContinuation ? 'continuation message' : 'redelivery' });
           // Done with this message when the continuation carries the rest; else it comes again and is counted then.
-          if (continued && outcome !== undefined) stats[outcome]++;
+          if (!byContinuation) failures.push(record.messageId);
+          else if (outcome !== undefined) stats[outcome]++;
           return;
         }
         failures.push(record.messageId);

@@ -86,7 +86,6 @@ export interface SweepOptions {
   readonly concurrency?: number;
   /** Items a Scan page evaluates (DynamoDB's `Limit`). @default DynamoDB's 1 MB pages */
   readonly pageSize?: number;
-  readonly now?: () => number;
 }
 
 export interface RunNote {
@@ -199,7 +198,6 @@ async function sweepIfReady(client: DynamoDBClient, tableName: string, runId: st
  * SweepPausedError when the deadline comes first, its position saved.
  */
 export async function sweep(client: DynamoDBClient, tableName: string, runId: string, threshold: string, opts: SweepOptions & { cursor?: Item } = {}): Promise<number> {
-  const now = opts.now ?? Date.now;
   try {
     await client.send(
       new UpdateItemCommand({
@@ -216,10 +214,10 @@ export async function sweep(client: DynamoDBClient, tableName: string, runId: st
   }
   let swept = 0;
   let start: Item | undefined = opts.cursor;
-  let pages = 0;
+  let first = true;
   do {
-    if (pages > 0 && opts.deadline !== undefined && now() >= opts.deadline) throw new SweepPausedError(runId, swept);
-    pages++;
+    if (!first && opts.deadline !== undefined && Date.now() >= opts.deadline) throw new SweepPausedError(runId, swept);
+    first = false;
     const page = await client.send(
       new ScanCommand({
         TableName: tableName,

@@ -78,23 +78,20 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
   const queued: OutgoingEntry[][] = [];
   let inFlight = 0;
   let launched = 0;
-  let started = false;
   let finished = false;
   let settle: (() => void) | undefined;
   let done: Promise<void> | undefined;
   const packer = new BatchPacker<OutgoingEntry>(MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE, (request) => {
     queued.push(request);
-    started = pump() || started;
+    pump();
   });
 
-  /** Starts queued requests while slots are free; true if one started. */
-  function pump(): boolean {
-    let any = false;
+  /** Starts queued requests while slots are free. */
+  function pump(): void {
     while (inFlight < opts.concurrency && queued.length > 0) {
       const request = queued.shift()!;
       inFlight++;
       launched++;
-      any = true;
       send(request)
         .catch((error: unknown) => {
           // send() reports every delivery failure in `result`; this is a bug's last line of defence:
@@ -108,7 +105,6 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
           if (finished && inFlight === 0 && queued.length === 0) settle?.();
         });
     }
-    return any;
   }
 
   function add(item: OutgoingEntry): boolean {
@@ -118,13 +114,13 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
       result.rejected.set(item.key, { errorCode: 'EntryTooLarge', errorMessage: `entry is ${item.size} bytes as EventBridge counts it; the limit is under 256 KB` });
       return false;
     }
-    started = false;
+    const before = launched;
     packer.push(item);
     // Only the first wave is worth a turn of the event loop: it puts the bus to work while the
     // rest is built. Later requests start as earlier ones are answered; yielding for each of
     // them too costs CPU (measured: ~2 µs a record on an instant bus) and gains no wall time
     // while building is faster than the bus answers.
-    return started && launched <= opts.concurrency;
+    return launched > before && launched <= opts.concurrency;
   }
 
   /** One promise for every caller: settles when nothing is queued or in flight. */

@@ -98,16 +98,14 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   function record({ stats, problems }: BatchOutcome): void {
     // A line per up to PROBLEMS_PER_LINE records rather than one each: a line costs its
     // formatting and its CloudWatch ingestion; chunks keep a line far under the 256 KB event limit.
-    const quarantined = problems.filter((p) => p.quarantined);
-    const unhandled = problems.filter((p) => !p.quarantined);
-    for (let i = 0; i < quarantined.length; i += PROBLEMS_PER_LINE) {
-      const records = quarantined.slice(i, i + PROBLEMS_PER_LINE);
-      logger.warn('records quarantined', { count: records.length, records });
-    }
-    for (let i = 0; i < unhandled.length; i += PROBLEMS_PER_LINE) {
-      const records = unhandled.slice(i, i + PROBLEMS_PER_LINE);
-      logger.error('records neither published nor quarantined; Lambda will retry from the earliest such record', { count: records.length, records });
-    }
+    const inLines = (level: 'warn' | 'error', message: string, list: BatchOutcome['problems']) => {
+      for (let i = 0; i < list.length; i += PROBLEMS_PER_LINE) {
+        const records = list.slice(i, i + PROBLEMS_PER_LINE);
+        logger[level](message, { count: records.length, records });
+      }
+    };
+    inLines('warn', 'records quarantined', problems.filter((p) => p.quarantined));
+    inLines('error', 'records neither published nor quarantined; Lambda will retry from the earliest such record', problems.filter((p) => !p.quarantined));
     for (const [eventType, count] of Object.entries(stats.sent)) {
       if (count === 0) continue;
       sentByType.addDimension('EventType', eventType);

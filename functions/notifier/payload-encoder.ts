@@ -3,7 +3,8 @@
  * text, byte for byte what Nova's `json.dumps(payload.obj_to_primitive())` writes.
  *
  * The field table, key prefixes and the object header are built once per definition at
- * start-up; encoding a record is then one pass of string concatenation.
+ * start-up; encoding a record is then a pass that checks and encodes each field and, when a
+ * notification needs the JSON, one of string concatenation.
  *
  * @example
  * ```ts
@@ -13,9 +14,9 @@
  * ```
  */
 import type { PayloadDefinition } from './contract/payload-definition.js';
-import { codecFor, isProblem, type FieldCodec, type FieldProblem } from './codec/attribute-codecs.js';
+import { codecFor, isProblem, type FieldCodec } from './codec/attribute-codecs.js';
 import type { FieldIssue } from './errors.js';
-import type { AttributeValue, Image } from './stream-record.js';
+import type { Image } from './stream-record.js';
 
 export type EncodeResult =
   | { readonly ok: true; readonly json: string; readonly fields: readonly string[] }
@@ -49,11 +50,6 @@ export function compileFields(def: PayloadDefinition): CompiledField[] {
   }));
 }
 
-/** The issue a field's problem is reported as: the field, the value (when there is one) and the rule. */
-function issueOf(f: CompiledField, value: AttributeValue | undefined, problem: FieldProblem): FieldIssue {
-  return value === undefined ? { field: f.name, rule: problem.rule } : { field: f.name, value, rule: problem.rule };
-}
-
 /** Builds the encoder for one payload definition. */
 export function compilePayloadEncoder(def: PayloadDefinition): PayloadEncoder {
   const fields = compileFields(def);
@@ -69,7 +65,7 @@ export function compilePayloadEncoder(def: PayloadDefinition): PayloadEncoder {
       const f = fields[i]!;
       const value = image[f.attribute];
       const out = f.codec(value);
-      if (isProblem(out)) (issues ??= []).push(issueOf(f, value, out));
+      if (isProblem(out)) (issues ??= []).push(value === undefined ? { field: f.name, rule: out.rule } : { field: f.name, value, rule: out.rule });
       else texts[i] = out;
     }
     return issues === undefined ? { ok: true, fields: texts } : { ok: false, issues };
@@ -81,23 +77,9 @@ export function compilePayloadEncoder(def: PayloadDefinition): PayloadEncoder {
     return out + '}}';
   }
 
-  // One pass for the common case (creates, deletes): check, encode and concatenate together.
   const encode = (image: Image): EncodeResult => {
-    let out = header;
-    let issues: FieldIssue[] | undefined;
-    const texts: string[] = new Array<string>(fields.length);
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      const value = image[f.attribute];
-      const text = f.codec(value);
-      if (isProblem(text)) {
-        (issues ??= []).push(issueOf(f, value, text));
-      } else {
-        texts[i] = text;
-        out += prefixes[i]! + text;
-      }
-    }
-    return issues === undefined ? { ok: true, json: out + '}}', fields: texts } : { ok: false, issues };
+    const checked = encodeFields(image);
+    return checked.ok ? { ok: true, json: json(checked.fields), fields: checked.fields } : checked;
   };
   return Object.assign(encode, { fields: encodeFields, json });
 }
