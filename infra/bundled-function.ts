@@ -3,7 +3,7 @@
  * this aws-cdk-lib, ESM, minified (source maps and the tracer only when asked for:
  * infra/bundling-options.ts), the AWS SDK bundled (the tested version,
  * tree-shaken), its own log group and its own role (no managed policies: callers add exactly
- * what it needs).
+ * what it needs; a VPC-attached function gets the network interface actions Lambda needs).
  */
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -17,6 +17,16 @@ import { bundlingOptions } from './bundling-options.js';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The EC2 actions Lambda needs on a VPC-attached function's role (configuration-vpc). */
+export const VPC_EXECUTION_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
 
 export interface BundledFunctionProps {
   readonly entry: string;
@@ -66,6 +76,13 @@ export class BundledFunction extends Construct {
       bundling: { ...opted.bundling, forceDockerBundling: false },
     });
     this.allow('WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], [this.logGroup.logGroupArn]);
+    // CDK attaches AWSLambdaVPCAccessExecutionRole only to a role it creates; this one is ours,
+    // so it gets what Lambda lists for a VPC-attached function's role (the managed policy's
+    // actions, logs aside): without them CreateFunction fails. The Describe actions work only on
+    // "*" (Lambda developer guide, "Giving Lambda functions access to resources in an Amazon VPC",
+    // https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html). The function
+    // resource depends on the role and its default policy (CDK), so the grant exists first.
+    if (props.network !== undefined) this.allow('ManageVpcNetworkInterfaces', [...VPC_EXECUTION_ACTIONS], ['*']);
   }
 
   /** Adds one statement to the role. */
