@@ -12,14 +12,17 @@ import * as z from 'zod/mini';
 import './zod-messages.js';
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from './contract/index.js';
 import { ConfigurationError } from './errors.js';
+import { resolutionProblem, type FieldResolutions } from './field-resolution.js';
 
 /** Environment variable names, shared with the CDK construct that sets them. */
 export const ENV = {
   eventBusName: 'EVENT_BUS_NAME',
   eventSource: 'EVENT_SOURCE',
   watchedFields: 'WATCHED_FIELDS',
+  watchedFieldResolutions: 'WATCHED_FIELD_RESOLUTIONS',
   publisherHostFallback: 'PUBLISHER_HOST_FALLBACK',
   quarantineQueueUrl: 'QUARANTINE_QUEUE_URL',
+  quarantineBucket: 'QUARANTINE_BUCKET',
   putEventsConcurrency: 'PUT_EVENTS_CONCURRENCY',
 } as const;
 
@@ -44,6 +47,28 @@ const watchedFields = z.pipe(
   }),
 );
 
+/** `field=resolution,...`: each field an integer payload field, each resolution a whole number ≥ 1 (field-resolution.ts). */
+const watchedFieldResolutions = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    const resolutions: Partial<Record<ComputeNodeField, number>> = {};
+    for (const pair of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+      const match = /^([a-z_]+)\s*=\s*(\S+)$/.exec(pair);
+      if (match === null) {
+        ctx.issues.push({ code: 'custom', input: text, message: `'${pair}' is not field=resolution` });
+        continue;
+      }
+      const [, field, value] = match as unknown as [string, string, string];
+      const resolution = /^\d+$/.test(value) ? Number(value) : value;
+      const problem = KNOWN_FIELDS.includes(field) ? resolutionProblem(field, resolution) : `unknown field '${field}'`;
+      if (problem !== undefined) ctx.issues.push({ code: 'custom', input: text, message: problem });
+      else if (resolutions[field as ComputeNodeField] !== undefined) ctx.issues.push({ code: 'custom', input: text, message: `'${field}' is given twice` });
+      else resolutions[field as ComputeNodeField] = resolution as number;
+    }
+    return resolutions as FieldResolutions;
+  }),
+);
+
 const text = (max = 256) => z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
 
 const ConfigSchema = z.object({
@@ -53,8 +78,11 @@ const ConfigSchema = z.object({
     DEFAULT_EVENT_SOURCE,
   ),
   [ENV.watchedFields]: z._default(watchedFields, [...SPEC_WATCHED_FIELDS]),
+  [ENV.watchedFieldResolutions]: z._default(watchedFieldResolutions, {}),
   [ENV.publisherHostFallback]: z._default(text(), DEFAULT_PUBLISHER_HOST),
   [ENV.quarantineQueueUrl]: z.optional(z.url({ message: 'must be a URL' })),
+  // S3 bucket names: 3-63 characters (S3 user guide, bucketnamingrules).
+  [ENV.quarantineBucket]: z.optional(z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'))),
   [ENV.putEventsConcurrency]: z._default(
     z.coerce.number().check(z.int('must be a whole number'), z.gte(1, 'must be at least 1'), z.lte(64, 'must be at most 64')),
     DEFAULT_PUT_EVENTS_CONCURRENCY,
@@ -65,8 +93,12 @@ export interface NotifierConfig {
   readonly eventBusName: string;
   readonly eventSource: string;
   readonly watchedFields: readonly ComputeNodeField[];
+  /** Resolutions of watched fields (field-resolution.ts); a watched field not listed is exact. */
+  readonly fieldResolutions: FieldResolutions;
   readonly publisherHostFallback: string;
   readonly quarantineQueueUrl: string | undefined;
+  /** Where a quarantine message over SQS's 1 MiB is kept whole (claim-check.ts); without it such a record is reported to Lambda. */
+  readonly quarantineBucket: string | undefined;
   readonly putEventsConcurrency: number;
 }
 
@@ -79,12 +111,18 @@ export function loadConfig(env: Record<string, string | undefined>): NotifierCon
     throw new ConfigurationError(`invalid configuration: ${detail}`);
   }
   const c = parsed.data;
+  const unwatched = Object.keys(c[ENV.watchedFieldResolutions]).filter((f) => !c[ENV.watchedFields].includes(f as ComputeNodeField));
+  if (unwatched.length > 0) {
+    throw new ConfigurationError(`invalid configuration: ${ENV.watchedFieldResolutions}: ${unwatched.map((f) => `'${f}'`).join(', ')} not in ${ENV.watchedFields} (a resolution applies to a watched field)`);
+  }
   return {
     eventBusName: c[ENV.eventBusName],
     eventSource: c[ENV.eventSource],
     watchedFields: c[ENV.watchedFields],
+    fieldResolutions: c[ENV.watchedFieldResolutions],
     publisherHostFallback: c[ENV.publisherHostFallback],
     quarantineQueueUrl: c[ENV.quarantineQueueUrl],
+    quarantineBucket: c[ENV.quarantineBucket],
     putEventsConcurrency: c[ENV.putEventsConcurrency],
   };
 }

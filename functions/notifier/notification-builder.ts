@@ -18,8 +18,10 @@ import {
   PUBLISHER_PREFIX,
   RESYNC_MARKER_ATTRIBUTE,
   type ChangeBlock,
+  type ComputeNodeField,
   type EventType,
 } from './contract/index.js';
+import { compileBucket } from './field-resolution.js';
 import { novaJsonString } from './codec/nova-json-string.js';
 import { novaTimestamp } from './codec/nova-timestamp.js';
 import { isProblem } from './codec/attribute-codecs.js';
@@ -49,11 +51,20 @@ export type BuildOutcome =
 type Cause = ChangeBlock['cause'];
 
 /** Builds the record → notification function for a configuration; all set-up happens here. */
-export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBusName' | 'eventSource' | 'watchedFields' | 'publisherHostFallback'>) {
+export function createNotificationBuilder(
+  config: Pick<NotifierConfig, 'eventBusName' | 'eventSource' | 'watchedFields' | 'publisherHostFallback'> & Partial<Pick<NotifierConfig, 'fieldResolutions'>>,
+) {
   const encodeNode = compilePayloadEncoder(ComputeNodePayload);
   const encodeDelete = compilePayloadEncoder(ComputeNodeDeletePayload);
   const nodeFields = compileFields(ComputeNodePayload);
-  const watched = nodeFields.map((f, index) => ({ ...f, index })).filter((f) => config.watchedFields.includes(f.name as never));
+  const resolutions = config.fieldResolutions ?? {};
+  // A field with a resolution compares buckets (field-resolution.ts), compiled here once; an exact field compares values.
+  const watched = nodeFields
+    .map((f, index) => {
+      const resolution = resolutions[f.name as ComputeNodeField];
+      return { ...f, index, bucket: resolution === undefined ? undefined : compileBucket(resolution) };
+    })
+    .filter((f) => config.watchedFields.includes(f.name as never));
   const hostCodec = nodeFields.find((f) => f.name === 'host')!;
   const fallbackPublisher = novaJsonString(PUBLISHER_PREFIX + config.publisherHostFallback);
   if (fallbackPublisher === undefined) throw new ConfigurationError('PUBLISHER_HOST_FALLBACK: must be valid Unicode text');
@@ -124,7 +135,8 @@ export function createNotificationBuilder(config: Pick<NotifierConfig, 'eventBus
       const after = newImage[f.attribute];
       if (sameAttribute(before, after)) continue;
       const old = f.codec(before);
-      if (isProblem(old) || old !== encoded.fields[f.index]) (changed ??= []).push(f.name);
+      const now = encoded.fields[f.index]!;
+      if (isProblem(old) || (f.bucket === undefined ? old !== now : f.bucket(old) !== f.bucket(now))) (changed ??= []).push(f.name);
     }
     if (changed !== undefined) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', changed);
     // No watched change: a new resync marker asks for the node's full state (a resync run's write).
