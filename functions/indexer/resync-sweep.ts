@@ -5,9 +5,9 @@
  * A run R writes a marker to every live, valid item, so every node live in the table during
  * the run gets a resync notification of R (`change.resync_run = R`). Once the consumer has
  * seen R's `end` event AND R's resync notifications of `refreshed` distinct nodes (applied,
- * duplicate or stale all count), let T = the least `timestamp` among them (`started_at` when
- * `refreshed` is 0). A live node whose stored notification is not from R and is older than T
- * (strictly) was not live when the run read it, and nothing newer came: it is turned into a
+ * duplicate or stale all count), let T = the least `timestamp` among them (when `refreshed` is
+ * 0: `started_at` at the stream's whole second, less a margin for clock skew). A live node
+ * whose stored notification is not from R and is older than T (strictly) was not live when the run read it, and nothing newer came: it is turned into a
  * tombstone (only if its stored order key is unchanged). A node created during the run has a
  * timestamp ≥ T (the run's anchor marker is written before the scan starts) and is kept.
  * Until the count is reached (a delivery lost) the run does not sweep: safe, and `drift`
@@ -27,6 +27,26 @@ import type { Item } from './apply.js';
 import { ATTR, STATE } from './indexer-table.js';
 import { timestampKey } from './timestamp-key.js';
 
+/**
+ * How far the resync process's clock may be ahead of the stream's: `started_at` is read from
+ * that clock (to the millisecond), the notifications' `timestamp` from the stream's (whole
+ * seconds, rounded down). Five minutes: the window within which AWS accepts a signed request
+ * (docs/resync-and-indexer.md, "The sweep").
+ */
+export const STARTED_AT_SKEW_MARGIN_MS = 300_000;
+
+/**
+ * T of a run that refreshed nothing: `started_at` (a {@link timestampKey}) rounded down to the
+ * stream's whole second, less {@link STARTED_AT_SKEW_MARGIN_MS}, so that no record made after the
+ * run started can be older than T, whichever clock is ahead.
+ */
+export function emptyRunThreshold(startedAt: string): string {
+  const ms = Date.parse(`${startedAt.slice(0, 10)}T${startedAt.slice(11, 19)}Z`);
+  if (Number.isNaN(ms)) throw new Error(`started_at ${JSON.stringify(startedAt)} is not a timestamp key`);
+  const iso = new Date(ms - STARTED_AT_SKEW_MARGIN_MS).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.000000`;
+}
+
 /** What the consumer knows of a run. */
 export interface RunProgress {
   /** Distinct nodes whose resync notification of the run was seen. */
@@ -42,7 +62,7 @@ export interface RunProgress {
 /** T, once the run may sweep; undefined before (or when it has swept already). */
 export function sweepThreshold(p: RunProgress): string | undefined {
   if (p.swept || p.refreshed === undefined || p.seen < p.refreshed) return undefined;
-  if (p.refreshed === 0) return p.startedAt;
+  if (p.refreshed === 0) return p.startedAt === undefined ? undefined : emptyRunThreshold(p.startedAt);
   return p.minTimestamp;
 }
 

@@ -13,13 +13,14 @@ import { ATTR } from '../../functions/indexer/indexer-table.js';
 import { readMessage, readNotification, sweepContinuationBody, UnreadableNotificationError } from '../../functions/indexer/notification.js';
 import { compareOrderKeys, orderKey } from '../../functions/indexer/order-key.js';
 import { ReadModel } from '../../functions/indexer/read-model.js';
-import { sweepThreshold } from '../../functions/indexer/resync-sweep.js';
+import { STARTED_AT_SKEW_MARGIN_MS, sweepThreshold } from '../../functions/indexer/resync-sweep.js';
 import { parseSortableInteger, sortableInteger } from '../../functions/indexer/sortable-integer.js';
 import { parseExactJson, stringifyExactJson } from '../../functions/indexer/exact-json.js';
 import { timestampKey } from '../../functions/indexer/timestamp-key.js';
 import { builder, dataJsonOf, envelope, fleetScenario, isLiveImage, playFleet, playHistory, runEvent, scenario, uuidOf, type FleetHistory } from './history.js';
 import { insert, modify, nodeImage } from '../support/records.js';
 import type { StreamRecord } from '../../functions/notifier/stream-record.js';
+import { novaTimestamp } from '../../functions/notifier/codec/nova-timestamp.js';
 
 function delivered(record: ReturnType<typeof insert>): string {
   const o = builder(record as StreamRecord);
@@ -297,15 +298,42 @@ describe('resync runs and the sweep', () => {
     expect(isLive(model.nodes.get(uuidOf(35)))).toBe(false);
   });
 
-  it('does not sweep while a refreshed node is missing; an empty run sweeps from started_at', () => {
+  it('does not sweep while a refreshed node is missing; an empty run sweeps from started_at less the margin', () => {
     expect(sweepThreshold({ seen: 2, refreshed: 3, minTimestamp: 'a', swept: false })).toBeUndefined();
     expect(sweepThreshold({ seen: 0, swept: false, minTimestamp: 'a' })).toBeUndefined();
     expect(sweepThreshold({ seen: 3, refreshed: 3, minTimestamp: 'a', swept: true })).toBeUndefined();
     expect(sweepThreshold({ seen: 3, refreshed: 3, minTimestamp: 'a', startedAt: 'b', swept: false })).toBe('a');
     const model = new ReadModel();
-    model.apply(readNotification(delivered(withStream(insert(nodeImage(40)), label, '100', at(0)))));
+    model.apply(readNotification(delivered(withStream(insert(nodeImage(40)), label, '100', at(0) - STARTED_AT_SKEW_MARGIN_MS / 1000))));
     model.apply(readMessage(runEvent(RUN, 'end', '2026-11-26 19:06:09', 0)));
     expect(isLive(model.nodes.get(uuidOf(40)))).toBe(false);
+  });
+
+  it('an empty run never sweeps a node created just after it started: whole-second stream times and a clock ahead by up to the margin', () => {
+    // The run starts at .400 of 19:06:09 by its own clock; a node created 200 ms later has the
+    // stream time 19:06:09 (whole seconds, rounded down).
+    const model = new ReadModel();
+    model.apply(readNotification(delivered(withStream(insert(nodeImage(41)), label, '100', at(8)))));
+    model.apply(readMessage(runEvent(RUN, 'end', '2026-11-26 19:06:09.400000', 0)));
+    expect(model.progress(RUN).swept).toBe(true);
+    expect(isLive(model.nodes.get(uuidOf(41)))).toBe(true);
+
+    // The resync process's clock is ahead of the stream's by almost the margin: a node created a
+    // second after the run started (by the stream's clock) is still kept.
+    const ahead = new ReadModel();
+    const startedAhead = novaTimestamp(at(8) + STARTED_AT_SKEW_MARGIN_MS / 1000 - 1);
+    ahead.apply(readNotification(delivered(withStream(insert(nodeImage(42)), label, '100', at(9)))));
+    ahead.apply(readMessage(runEvent('00000000-0000-4000-8000-0000000000ab', 'end', startedAhead, 0)));
+    expect(isLive(ahead.nodes.get(uuidOf(42)))).toBe(true);
+
+    // A node whose last notification is older than the start less the margin is swept.
+    const old = new ReadModel();
+    old.apply(readNotification(delivered(withStream(insert(nodeImage(43)), label, '100', at(8) - STARTED_AT_SKEW_MARGIN_MS / 1000 - 1))));
+    old.apply(readMessage(runEvent(RUN, 'end', '2026-11-26 19:06:09.400000', 0)));
+    expect(isLive(old.nodes.get(uuidOf(43)))).toBe(false);
+    expect(sweepThreshold({ seen: 0, refreshed: 0, startedAt: '2026-11-26 19:06:09.400000', swept: false })).toBe(
+      timestampKey(novaTimestamp(at(8) - STARTED_AT_SKEW_MARGIN_MS / 1000), 'expected'),
+    );
   });
 
   /** The read model after the history's deliveries. */
