@@ -76,6 +76,10 @@ export const AppContextSchema = z
     alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN').optional(),
     alarmEmail: z.string().email().optional(),
     iteratorAgeAlarmSeconds: int(1, 86400).default(300),
+    /** Compute nodes the deployment expects: synth warns near a default EventBridge quota of the region (docs/capacity.md). */
+    expectedComputeNodes: int(1, 1_000_000_000).optional(),
+    /** Stream records that become notifications, for that warning (default 1, every report). */
+    expectedNotifiedFraction: z.coerce.number().gt(0).max(1).optional(),
 
     /** Add the example indexer route (updates whose running_vms changed). */
     exampleRoute: bool.default(true),

@@ -97,6 +97,8 @@ export class HypervisorNotificationsStack extends Stack {
       ...(c.alarmTopicArn === undefined ? {} : { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', c.alarmTopicArn) }),
       ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
       iteratorAgeThreshold: Duration.seconds(c.iteratorAgeAlarmSeconds),
+      ...(c.expectedComputeNodes === undefined ? {} : { expectedComputeNodes: c.expectedComputeNodes }),
+      ...(c.expectedNotifiedFraction === undefined ? {} : { expectedNotifiedFraction: c.expectedNotifiedFraction }),
       ...(props.entry === undefined ? {} : { entry: props.entry }),
       ...(c.amqpBridge === undefined ? {} : { amqpBridge: amqpBridgeOptionsFromContext(this, c.amqpBridge) }),
     };
