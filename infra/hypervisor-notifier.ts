@@ -44,6 +44,8 @@ import { NotificationSchemas } from './event-schemas.js';
 import { AMQP_BRIDGE_ROUTE_ID, AmqpBridge, bridgeVisibilityTimeout, type AmqpBridgeOptions } from './amqp-bridge.js';
 import { CapacityCheck } from './capacity-check.js';
 import { IndexerRoute, type IndexerRouteOptions } from './indexer-route.js';
+import { checkReads, type FieldRead } from './consumer-reads.js';
+import { finestResolutions, formatResolutions, type FieldResolutions } from '../functions/notifier/field-resolution.js';
 import { NotifierRedrive } from './redrive.js';
 import { acknowledge, keyStatement, RETAIN_EXCEPT_ON_CREATE, secureQueue } from './secure-resources.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
@@ -249,12 +251,19 @@ export class HypervisorNotifier extends Construct {
    * may be declared after the constructor): the function's WATCHED_FIELDS and the stack output.
    */
   readonly watchedFieldsToken: string;
+  /**
+   * The effective resolutions (`field=resolution,...`, WATCHED_FIELD_RESOLUTIONS) as a string
+   * token resolved at synth; absent from the environment when every watched field is exact.
+   */
+  readonly fieldResolutionsToken: string;
   /** The event source (`source` of every event). */
   readonly eventSource: string;
   /** The AMQP bridge, when `amqpBridge` is set. */
   readonly amqpBridge: AmqpBridge | undefined;
   private readonly routes = new Map<string, IndexerRoute>();
   private readonly consumerFields = new Map<string, readonly ComputeNodeField[]>();
+  /** Per consumer, field → the resolution it declared (`undefined`: exact). */
+  private readonly consumerReads = new Map<string, ReadonlyMap<ComputeNodeField, number | undefined>>();
   private readonly baseConfig: NotifierConfig;
 
   constructor(scope: Construct, id: string, props: HypervisorNotifierProps = {}) {
@@ -344,6 +353,7 @@ export class HypervisorNotifier extends Construct {
     this.watchedFieldsToken = Lazy.string({
       produce: () => [...configured, ...this.watchedFields.filter((f) => !configured.includes(f))].join(','),
     });
+    this.fieldResolutionsToken = Lazy.string({ produce: () => formatResolutions(this.fieldResolutions) || undefined });
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -371,6 +381,7 @@ export class HypervisorNotifier extends Construct {
       environment: {
         ...environment,
         [ENV.watchedFields]: this.watchedFieldsToken,
+        [ENV.watchedFieldResolutions]: this.fieldResolutionsToken,
         POWERTOOLS_SERVICE_NAME: NOTIFIER_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
@@ -442,7 +453,7 @@ export class HypervisorNotifier extends Construct {
             onFailureBucket: this.onFailureBucket,
             encryptionKey: this.encryptionKey,
             // The notifier's own values: the redrive publishes exactly what the stream would have.
-            notifierEnvironment: { ...environment, [ENV.watchedFields]: this.watchedFieldsToken },
+            notifierEnvironment: { ...environment, [ENV.watchedFields]: this.watchedFieldsToken, [ENV.watchedFieldResolutions]: this.fieldResolutionsToken },
             eventBus: this.eventBus,
             quarantineQueue: this.quarantineQueue,
             ...(props.redriveStaleAfter === undefined ? {} : { staleAfter: props.redriveStaleAfter }),
@@ -490,7 +501,7 @@ export class HypervisorNotifier extends Construct {
       encryptionKey: this.encryptionKey,
     });
     this.routes.set(id, route);
-    this.consumerFields.set(consumer, reads);
+    this.addConsumer(consumer, reads);
     this.alarms.addRoute(id, route);
     return route;
   }
@@ -498,12 +509,15 @@ export class HypervisorNotifier extends Construct {
   /**
    * Declares a consumer defined elsewhere (another stack, a rule of your own on the bus) and the
    * payload fields it reads: the notifier then watches them too, so a change to any of them is
-   * notified. Call it any time before synth.
-   * @throws HypervisorNotifierConfigError naming the consumer and the field, for a field the payload does not have
+   * notified. A field given as `{ field, resolution }` is read at that resolution (an update is
+   * notified when the value moves by a bucket of that width, docs/field-resolution.md); a name
+   * alone is read exactly. Call it any time before synth.
+   * @throws HypervisorNotifierConfigError naming the consumer and the field, for a field the payload
+   *   does not have, or a resolution that is not a whole number ≥ 1 on an integer field
    */
-  declareConsumer(name: string, fields: readonly string[]): void {
+  declareConsumer(name: string, fields: readonly FieldRead[]): void {
     if (name.trim() === '') throw new HypervisorNotifierConfigError('a consumer needs a name');
-    this.consumerFields.set(name, this.checkConsumer(name, `consumer '${name}'`, fields));
+    this.addConsumer(name, this.checkConsumer(name, `consumer '${name}'`, fields));
   }
 
   /**
@@ -521,22 +535,36 @@ export class HypervisorNotifier extends Construct {
     return this.consumerFields;
   }
 
-  /** The function's configuration exactly as it will run (validated by the function's own `loadConfig`), with the effective watched fields. */
-  get config(): NotifierConfig {
-    return { ...this.baseConfig, watchedFields: this.watchedFields };
+  /**
+   * The effective resolution of each watched field that has one: the finest any consumer
+   * declared. A field some consumer reads exactly, or one of the configured `watchedFields`
+   * (read by consumers nobody declared), is exact and not listed.
+   */
+  get fieldResolutions(): FieldResolutions {
+    return finestResolutions(this.consumerReads.values(), this.configuredWatchedFields);
   }
 
-  /** The fields of a new consumer, checked against the payload; `label` names it in errors. */
-  private checkConsumer(key: string, label: string, fields: readonly string[]): readonly ComputeNodeField[] {
+  /** The consumers declared so far and, per field they read, the resolution each declared (`undefined`: exact). */
+  get consumerResolutions(): ReadonlyMap<string, ReadonlyMap<ComputeNodeField, number | undefined>> {
+    return this.consumerReads;
+  }
+
+  /** The function's configuration exactly as it will run (validated by the function's own `loadConfig`), with the effective watched fields and resolutions. */
+  get config(): NotifierConfig {
+    return { ...this.baseConfig, watchedFields: this.watchedFields, fieldResolutions: this.fieldResolutions };
+  }
+
+  /** The reads of a new consumer, checked against the payload; `label` names it in errors. */
+  private checkConsumer(key: string, label: string, fields: readonly FieldRead[]): ReadonlyMap<ComputeNodeField, number | undefined> {
     if (this.consumerFields.has(key)) throw new HypervisorNotifierConfigError(`${label} is already declared`);
-    for (const field of fields) {
-      if (!(PAYLOAD_FIELDS as readonly string[]).includes(field)) {
-        throw new HypervisorNotifierConfigError(
-          `${label} reads field '${field}', which ${ComputeNodePayload.name} does not have (its fields: ${PAYLOAD_FIELDS.join(', ')})`,
-        );
-      }
-    }
-    return PAYLOAD_FIELDS.filter((f) => fields.includes(f));
+    const checked = checkReads(label, fields);
+    if (!checked.ok) throw new HypervisorNotifierConfigError(checked.problem);
+    return checked.reads;
+  }
+
+  private addConsumer(key: string, reads: ReadonlyMap<ComputeNodeField, number | undefined>): void {
+    this.consumerFields.set(key, [...reads.keys()]);
+    this.consumerReads.set(key, reads);
   }
 
   /** The routes added so far, by id. */

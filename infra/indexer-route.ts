@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FieldRead } from './consumer-reads.js';
 import { indexerRoutePattern, type IndexerRouteFilter, type IndexerRoutePattern } from './indexer-route-pattern.js';
 import { acknowledge, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
 
@@ -18,11 +19,13 @@ import { acknowledge, allowEventBridgeDelivery, secureQueue } from './secure-res
 export interface IndexerRouteOptions extends IndexerRouteFilter {
   /**
    * Payload fields the route's consumer reads. The notifier watches them (with `changedFields`,
-   * which the route reads implicitly), so a change to any of them is notified; a field the payload
-   * does not have fails synth, naming the route and the field.
+   * which the route reads implicitly, exactly), so a change to any of them is notified; a field
+   * given as `{ field, resolution }` is notified when it moves by a bucket of that width
+   * (docs/field-resolution.md). A field the payload does not have, or a bad resolution, fails
+   * synth, naming the route and the field.
    * @default - none beyond `changedFields`
    */
-  readonly readsFields?: readonly string[];
+  readonly readsFields?: readonly FieldRead[];
   /**
    * Name of the rule (unique per bus, at most 64 characters). It is set at synth time so the
    * rule's CloudWatch `RuleName` dimension is known (a custom-bus rule's `Ref` is `bus|rule`).

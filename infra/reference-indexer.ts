@@ -15,7 +15,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALL_INDEXES, ATTR, NODE_PARTITION_KEY } from '../functions/indexer/indexer-table.js';
 import { INDEXER_ENV } from '../functions/indexer/indexer.js';
-import { REFERENCE_INDEXER_READ_FIELDS } from '../functions/indexer/read-fields.js';
+import { REFERENCE_INDEXER_READ_FIELDS, REFERENCE_INDEXER_RESOLUTIONS } from '../functions/indexer/read-fields.js';
+import type { FieldRead } from './consumer-reads.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
 import { acknowledge, keyStatement } from './secure-resources.js';
 
@@ -51,8 +52,17 @@ export interface ReferenceIndexerProps {
 }
 
 export class ReferenceIndexer extends Construct {
-  /** The payload fields the indexer reads: give them as its route's `readsFields` so the notifier watches them. */
+  /** The payload fields the indexer reads. */
   static readonly READ_FIELDS = REFERENCE_INDEXER_READ_FIELDS;
+  /**
+   * What the indexer reads, with the resolution it declares for its free-capacity fields
+   * (REFERENCE_INDEXER_RESOLUTIONS: free RAM within 1 GB): give them as its route's
+   * `readsFields` so the notifier watches them.
+   */
+  static readonly READS: readonly FieldRead[] = REFERENCE_INDEXER_READ_FIELDS.map((field) => {
+    const resolution = REFERENCE_INDEXER_RESOLUTIONS[field];
+    return resolution === undefined ? field : { field, resolution };
+  });
   readonly table: dynamodb.Table;
   readonly bundled: BundledFunction;
   readonly eventSourceMapping: lambda.EventSourceMapping;

@@ -17,3 +17,15 @@ export const REFERENCE_INDEXER_READ_FIELDS: readonly ComputeNodeField[] = [
   'free_ram_mb',
   'free_disk_gb',
 ];
+
+/**
+ * The resolution the reference indexer can live with for its free-capacity fields, in their
+ * units: free RAM and the memory used within 1 GB (1,024 MB) of the table. Hypervisor
+ * overhead moves these two on most reports; a placement query ("≥ 32 GB free") does not need
+ * them finer. Disk and vCPUs stay exact: they move only when instances come and go (and
+ * `vcpus_used` and `local_gb_used` are the spec's watched fields, exact for every consumer).
+ */
+export const REFERENCE_INDEXER_RESOLUTIONS: Readonly<Partial<Record<ComputeNodeField, number>>> = {
+  memory_mb_used: 1024,
+  free_ram_mb: 1024,
+};

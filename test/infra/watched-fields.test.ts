@@ -152,6 +152,57 @@ describe('consumers declaring the fields they read', () => {
   });
 });
 
+describe('consumers declaring a resolution', () => {
+  it("gives the default app's notifier the reference indexer's resolutions: free RAM and memory used within 1 GB, the rest exact", () => {
+    const env = functionEnvironmentOf(template, built.stack.notifier);
+    expect(env.WATCHED_FIELD_RESOLUTIONS).toBe('memory_mb_used=1024,free_ram_mb=1024');
+    expect(built.stack.notifier.fieldResolutions).toEqual({ memory_mb_used: 1024, free_ram_mb: 1024 });
+    expect(built.stack.notifier.config.fieldResolutions).toEqual(loadConfig({ WATCHED_FIELDS: DEFAULT_WATCHED, WATCHED_FIELD_RESOLUTIONS: String(env.WATCHED_FIELD_RESOLUTIONS) }).fieldResolutions);
+    expect(built.stack.notifier.consumerResolutions.get("indexer route 'ReferenceIndexer'")?.get('free_ram_mb')).toBe(1024);
+    expect(built.stack.notifier.consumerResolutions.get("indexer route 'ReferenceIndexer'")?.get('vcpus_used')).toBeUndefined();
+  });
+
+  it('takes the finest declared resolution; a consumer reading the field exactly, or a configured watched field, keeps it exact', () => {
+    const stack = newStack('Finest');
+    const notifier = new HypervisorNotifier(stack, 'Notifier', { watchedFields: ['running_vms', 'local_gb_used'] });
+    notifier.addIndexerRoute('Coarse', { readsFields: [{ field: 'free_ram_mb', resolution: 4096 }, { field: 'free_disk_gb', resolution: 50 }] });
+    notifier.declareConsumer('Fine', [{ field: 'free_ram_mb', resolution: 512 }, { field: 'memory_mb_used', resolution: 2048 }]);
+    notifier.declareConsumer('Configured', [{ field: 'local_gb_used', resolution: 100 }]);
+    expect(notifier.fieldResolutions).toEqual({ memory_mb_used: 2048, free_ram_mb: 512, free_disk_gb: 50 });
+    notifier.declareConsumer('Exact', ['memory_mb_used']);
+    expect(notifier.fieldResolutions).toEqual({ free_ram_mb: 512, free_disk_gb: 50 });
+    // A route filtering on changed_fields reads that field exactly.
+    notifier.addIndexerRoute('DiskChanges', { changedFields: ['free_disk_gb'] });
+    expect(notifier.fieldResolutions).toEqual({ free_ram_mb: 512 });
+    const env = functionEnvironmentOf(Template.fromStack(stack), notifier);
+    expect(env.WATCHED_FIELD_RESOLUTIONS).toBe('free_ram_mb=512');
+    expect(loadConfig({ WATCHED_FIELDS: String(env.WATCHED_FIELDS), WATCHED_FIELD_RESOLUTIONS: String(env.WATCHED_FIELD_RESOLUTIONS) }).fieldResolutions).toEqual({ free_ram_mb: 512 });
+  });
+
+  it('sets no WATCHED_FIELD_RESOLUTIONS when every field is exact (a deployment without resolutions is unchanged)', () => {
+    const stack = newStack('AllExact');
+    const notifier = new HypervisorNotifier(stack, 'Notifier');
+    notifier.declareConsumer('Exact', ['free_ram_mb']);
+    expect(functionEnvironmentOf(Template.fromStack(stack), notifier)).not.toHaveProperty('WATCHED_FIELD_RESOLUTIONS');
+  });
+
+  it.each([
+    ['a negative resolution', { field: 'free_ram_mb', resolution: -1024 }, /consumer 'Placement' reads field 'free_ram_mb' at a resolution that cannot apply: the resolution of 'free_ram_mb' must be a whole number of at least 1 .*got -1024/],
+    ['a zero resolution', { field: 'free_ram_mb', resolution: 0 }, /consumer 'Placement' reads field 'free_ram_mb' .*got 0/],
+    ['a fractional resolution', { field: 'memory_mb_used', resolution: 0.5 }, /consumer 'Placement' reads field 'memory_mb_used' .*got 0.5/],
+    ['a resolution that is not a number', { field: 'free_ram_mb', resolution: '1024' as unknown as number }, /consumer 'Placement' reads field 'free_ram_mb' .*got "1024"/],
+    ['a resolution on a text field', { field: 'host', resolution: 10 }, /consumer 'Placement' reads field 'host' at a resolution that cannot apply: field 'host' is not an integer payload field/],
+    ['a resolution on a field the payload does not have', { field: 'free_ram', resolution: 10 }, /consumer 'Placement' reads field 'free_ram', which ComputeNodePayload does not have/],
+  ])('fails synth for %s, naming the consumer and the field', (_what, read, message) => {
+    const notifier = new HypervisorNotifier(newStack('BadResolution'), 'Notifier');
+    expect(() => notifier.declareConsumer('Placement', ['vcpus_used', read])).toThrow(message);
+    expect(notifier.consumers.has('Placement')).toBe(false);
+    // The same rule for a route, through the props too.
+    expect(() => notifier.addIndexerRoute('Placement', { readsFields: [read] })).toThrow(/indexer route 'Placement' reads field/);
+    expect(() => new HypervisorNotifier(newStack('BadResolutionProps'), 'Notifier', { indexerRoutes: [{ id: 'P', readsFields: [read] }] })).toThrow(/indexer route 'P' reads field/);
+  });
+});
+
 describe('the local pipeline', () => {
   it("runs the notifier with the synthesized template's effective watched fields", async () => {
     // The path `npm start` takes: synthesized from cdk.json in-process (or that synthesis, cached
@@ -162,6 +213,7 @@ describe('the local pipeline', () => {
     const deployment = readTemplateDeployment(loaded.template, loaded.stackName);
     const local = loadConfig(notifierEnvironment(deployment, { busArn: 'arn:aws:events:us-east-1:000000000000:event-bus/local', queueUrl: 'http://127.0.0.1:1/q' }));
     expect(local.watchedFields).toEqual(built.stack.notifier.watchedFields);
+    expect(local.fieldResolutions).toEqual(built.stack.notifier.fieldResolutions);
     expect(local.watchedFields.join(',')).not.toBe(SPEC_WATCHED_FIELDS.join(','));
     const outputs = (loaded.template as { Outputs?: Record<string, { Value: unknown }> }).Outputs;
     expect(loadConfig({ WATCHED_FIELDS: String(outputs?.WatchedFields?.Value) }).watchedFields).toEqual(local.watchedFields);
