@@ -10,6 +10,7 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
+import type { ClaimCheckStore } from './claim-check.js';
 import type { EventType } from './contract/index.js';
 import type { FieldIssue } from './errors.js';
 import { createEventPublisher, yieldToSends } from './event-publisher.js';
@@ -22,6 +23,8 @@ export interface BatchDeps {
   readonly eventBridge: EventBridgeClient;
   readonly sqs: SQSClient;
   readonly quarantineQueueUrl: string;
+  /** Where a quarantine message over 1 MiB is kept whole (claim-check.ts). */
+  readonly claimCheck?: ClaimCheckStore | undefined;
   readonly concurrency: number;
   /** Epoch ms after which no retry starts. */
   readonly deadline: number;
@@ -166,7 +169,7 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
 
   async function sendToQuarantine(items: QuarantineItem[]): Promise<void> {
     if (items.length === 0) return;
-    const q = await quarantine(deps.sqs, deps.quarantineQueueUrl, items, retryOpts);
+    const q = await quarantine(deps.sqs, deps.quarantineQueueUrl, items, { ...retryOpts, claimCheck: deps.claimCheck });
     stats.quarantined += q.quarantined.size;
     for (const item of items) {
       const quarantined = q.quarantined.has(item.key);

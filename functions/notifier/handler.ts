@@ -3,9 +3,11 @@
  * cold start; a bad configuration fails the start-up with a message naming the variable.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { S3ClaimCheckStore } from './claim-check.js';
 import { NOTIFIER_CLIENT_CONFIG, REQUEST_TIMEOUTS } from './client-config.js';
 import { loadConfig } from './config.js';
 import { METRICS_NAMESPACE } from './metric-names.js';
@@ -25,13 +27,17 @@ logger.info('notifier configured', { config });
 const eventBridge = new EventBridgeClient({ maxAttempts: 1, requestHandler: REQUEST_TIMEOUTS, cacheMiddleware: true });
 // One attempt per send: the quarantine retries within the invocation's deadline itself.
 const sqs = new SQSClient({ ...NOTIFIER_CLIENT_CONFIG, cacheMiddleware: true });
+// For the quarantine's claim check (a message over 1 MiB): one attempt, like the queue's; a
+// failure is reported to Lambda, which retries the record.
+const s3 = config.quarantineBucket === undefined ? undefined : new S3Client({ ...NOTIFIER_CLIENT_CONFIG, cacheMiddleware: true });
 // Opt-in (the construct's `tracing` prop): X-Ray subsegments and PutEvents trace headers.
-await setUpTracing('hypervisor-notifier', eventBridge, [sqs], { warn: (message) => logger.warn(message) });
+await setUpTracing('hypervisor-notifier', eventBridge, s3 === undefined ? [sqs] : [sqs, s3], { warn: (message) => logger.warn(message) });
 
 export const handler = createNotifier({
   config,
   eventBridge,
   sqs,
+  ...(s3 === undefined || config.quarantineBucket === undefined ? {} : { claimCheck: new S3ClaimCheckStore(s3, config.quarantineBucket) }),
   logger,
   metrics,
   // Before the first record: DescribeEventBus, as PutEvents to a missing bus answers success.

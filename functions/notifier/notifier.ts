@@ -14,6 +14,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
+import type { ClaimCheckStore } from './claim-check.js';
 import type { NotifierConfig } from './config.js';
 import { ConfigurationError } from './errors.js';
 import { METRIC } from './metric-names.js';
@@ -26,6 +27,8 @@ export interface NotifierDeps {
   readonly config: NotifierConfig;
   readonly eventBridge: EventBridgeClient;
   readonly sqs: SQSClient;
+  /** Where a quarantine message over SQS's 1 MiB is kept whole, a pointer to it queued (claim-check.ts). Without it such a record is reported to Lambda. */
+  readonly claimCheck?: ClaimCheckStore;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -67,6 +70,7 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     eventBridge: deps.eventBridge,
     sqs: deps.sqs,
     quarantineQueueUrl: queueUrl,
+    claimCheck: deps.claimCheck,
     concurrency: config.putEventsConcurrency,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(deps.random ? { random: deps.random } : {}),

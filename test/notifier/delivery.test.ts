@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { allAccepted, harness } from '../support/notifier-harness.js';
+import { allAccepted, allQueued, harness } from '../support/notifier-harness.js';
 import { insert, modify, nodeImage, remove } from '../support/records.js';
 
 const creates = (n: number, from = 1) => Array.from({ length: n }, (_, i) => insert(nodeImage(from + i)));
@@ -35,7 +35,7 @@ describe('batching PutEvents across records', () => {
   it('quarantines an entry too large for EventBridge without sending it', async () => {
     const h = harness();
     h.eb.on(PutEventsCommand).callsFake(allAccepted);
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     // 200 KB fits in an entry; 280 KB does not.
     const huge = insert(nodeImage(1, { hypervisor_hostname: { S: 'x'.repeat(200_000) } }));
     const huge2 = insert(nodeImage(2, { hypervisor_type: { S: 'y'.repeat(140_000) }, hypervisor_hostname: { S: 'x'.repeat(140_000) } }));
@@ -107,7 +107,7 @@ describe('partial failures and retries', () => {
       FailedEntryCount: 1,
       Entries: [{ EventId: 'a' }, { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }],
     });
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     const records = creates(2);
     const response = await h.invoke(records);
     expect(response.batchItemFailures).toEqual([]);
@@ -123,7 +123,7 @@ describe('partial failures and retries', () => {
       if (input.Entries.some((e) => e.Detail.includes('"id":2,'))) throw validation;
       return allAccepted(input);
     });
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     const records = creates(3);
     const response = await h.invoke(records);
     expect(response.batchItemFailures).toEqual([]);
@@ -146,7 +146,7 @@ describe('quarantine', () => {
   it('sends an invalid record with its full content and each offending field', async () => {
     const h = harness();
     h.eb.on(PutEventsCommand).callsFake(allAccepted);
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     const bad = insert(nodeImage(7, { vcpus: { N: '8.5' }, host_ip: { S: '999.1.1.1' }, uuid: { S: 'nope' } }));
     const response = await h.invoke([insert(nodeImage(6)), bad, insert(nodeImage(8))]);
     expect(response.batchItemFailures).toEqual([]);
@@ -164,7 +164,7 @@ describe('quarantine', () => {
   it('logs quarantined records a hundred to a line, each named by eventID and sequence number with its problem', async () => {
     const h = harness();
     h.eb.on(PutEventsCommand).callsFake(allAccepted);
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     const bad = Array.from({ length: 150 }, (_, i) => insert(nodeImage(i + 1, { vcpus: { N: '1.5' } })));
     await h.invoke([insert(nodeImage(500)), ...bad]);
     const lines = h.logs.filter((l) => (l as { message?: string }).message === 'records quarantined') as { count: number; records: { eventID: string; sequenceNumber: string; problem: string; quarantined: boolean }[] }[];
@@ -176,7 +176,7 @@ describe('quarantine', () => {
 
   it('quarantines a record that is not a stream record at all, naming the field', async () => {
     const h = harness();
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     const broken = { eventID: 'x', eventName: 'UPSERT', dynamodb: { SequenceNumber: '5', ApproximateCreationDateTime: 1 } };
     const response = await h.invoke([broken]);
     expect(response.batchItemFailures).toEqual([]);
@@ -194,7 +194,7 @@ describe('quarantine', () => {
 
   it('reports a record too large for an SQS message instead of truncating it', async () => {
     const h = harness();
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     // Two 600 KB images of an invalid node: the message would exceed SQS's 1 MiB.
     const fat = nodeImage(2, { vcpus: { S: 'eight' }, hypervisor_hostname: { S: 'z'.repeat(600_000) } });
     const records = [insert(nodeImage(1, { vcpus: { S: 'x' } })), modify(fat, fat)];
@@ -208,7 +208,7 @@ describe('quarantine', () => {
     h.sq
       .on(SendMessageBatchCommand)
       .resolvesOnce({ Successful: [], Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false, Message: 'try again' }] })
-      .resolves({ Successful: [], Failed: [] });
+      .callsFake(allQueued);
     const response = await h.invoke([insert(nodeImage(1, { vcpus: { S: 'eight' } }))]);
     expect(response.batchItemFailures).toEqual([]);
     expect(h.sq.commandCalls(SendMessageBatchCommand)).toHaveLength(2);

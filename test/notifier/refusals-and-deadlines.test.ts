@@ -11,7 +11,7 @@ import { quarantine, type QuarantineItem } from '../../functions/notifier/quaran
 import { MAX_CHANGE_TIME_SECONDS } from '../../functions/notifier/stream-record.js';
 import { startAwsJsonServer } from '../../local/aws-json-server.js';
 import { localClientConfig } from '../../local/local-aws.js';
-import { allAccepted, harness } from '../support/notifier-harness.js';
+import { allAccepted, allQueued, harness } from '../support/notifier-harness.js';
 import { insert, nodeImage } from '../support/records.js';
 
 const creates = (n: number) => Array.from({ length: n }, (_, i) => insert(nodeImage(i + 1)));
@@ -29,7 +29,7 @@ describe('a request refused for good for its content', () => {
           if (input.Entries.some((e) => idOf(e.Detail) === guilty)) throw serviceError(name, 400);
           return allAccepted(input);
         });
-        h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+        h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
         const records = creates(10);
         const response = await h.invoke(records);
         expect(response.batchItemFailures, `guilty ${guilty}`).toEqual([]);
@@ -64,7 +64,7 @@ describe('the change time at the edge', () => {
   it('a record whose ApproximateCreationDateTime no Nova timestamp or PutEvents Time can hold is quarantined, naming the field, the value and the rule', async () => {
     const h = harness();
     h.eb.on(PutEventsCommand).callsFake(allAccepted);
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     const far = insert(nodeImage(2), { time: 1e12 });
     const records = [insert(nodeImage(1)), far, insert(nodeImage(3), { time: MAX_CHANGE_TIME_SECONDS - 1 })];
     const response = await h.invoke(records);
@@ -81,7 +81,7 @@ describe('the change time at the edge', () => {
 
   it('a negative one too', async () => {
     const h = harness();
-    h.sq.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
     await h.invoke([insert(nodeImage(1), { time: -1 })]);
     expect(h.quarantined()[0]!.issues).toEqual([{ field: 'dynamodb.ApproximateCreationDateTime', value: -1, rule: expect.stringContaining('1970') }]);
   });

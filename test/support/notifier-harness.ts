@@ -57,3 +57,8 @@ export function harness(env: Record<string, string> = {}) {
 export function allAccepted(input: { Entries?: unknown[] }) {
   return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `id-${i}` })) };
 }
+
+/** A SendMessageBatch answer where every message was queued (each named in `Successful`). */
+export function allQueued(input: { Entries?: { Id?: string }[] }) {
+  return { Successful: (input.Entries ?? []).map((e, i) => ({ Id: e.Id!, MessageId: `m-${i}`, MD5OfMessageBody: '' })), Failed: [] };
+}
