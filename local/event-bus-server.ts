@@ -25,6 +25,7 @@ import { entrySize, MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE } from '../functio
 import { AwsServiceError, startAwsJsonServer, type RequestFault, type RunningServer } from './aws-json-server.js';
 import { firstInt64Overflow } from './json-integers.js';
 import type { TemplateRule } from './stack-template.js';
+import { InvocationThrottle, type InvocationThrottleStats } from './invocation-throttle.js';
 import type { DeliveredEvent, Delivery, EventTarget } from './targets.js';
 import { LOCAL_ACCOUNT, LOCAL_AWS } from './local-aws.js';
 
@@ -52,6 +53,13 @@ export interface EventBusOptions {
    * `npm run smoke`); answers false when no such target exists here (the delivery fails, as on AWS).
    */
   readonly deliverToArn?: (arn: string, eventJson: string) => boolean;
+  /**
+   * Rule invocations a second, as EventBridge's "Invocations throttle limit in transactions per
+   * second": past it an invocation (an event matching a rule, sent to the rule's targets) is
+   * delayed, never dropped. Settable later with `throttleInvocations`.
+   * @default - no limit
+   */
+  readonly invocationsPerSecond?: number;
 }
 
 /** A rule made through the API (PutRule/PutTargets), as opposed to one read from the template. */
@@ -108,13 +116,51 @@ export class LocalEventBus {
   readonly stats = { requests: 0, accepted: 0, rejected: 0, deliveries: 0, toOtherBus: 0, injected: 0 };
   /** Faults to inject; undefined (the default) for none. */
   faults: EventBusFaults | undefined;
+  private throttle: InvocationThrottle | undefined;
+  /** Throttles replaced by `throttleInvocations` while invocations still waited in them. */
+  private readonly retired: InvocationThrottle[] = [];
 
   constructor(private readonly opts: EventBusOptions) {
     this.faults = opts.faults;
+    if (opts.invocationsPerSecond !== undefined) this.throttle = new InvocationThrottle(opts.invocationsPerSecond);
     this.account = opts.account ?? LOCAL_ACCOUNT;
     this.region = opts.region ?? LOCAL_AWS.region;
     this.busArn = `arn:aws:events:${this.region}:${this.account}:event-bus/${opts.busName}`;
     this.rules = opts.rules.filter((r) => r.enabled).map((rule) => ({ rule, pattern: compilePattern(rule.eventPattern) }));
+  }
+
+  /**
+   * Limits rule invocations to `perSecond` (undefined: no limit). Invocations already waiting
+   * under a previous limit keep their place under it until they run.
+   */
+  throttleInvocations(perSecond: number | undefined): void {
+    const previous = this.throttle;
+    this.throttle = perSecond === undefined ? undefined : new InvocationThrottle(perSecond);
+    if (previous !== undefined) this.retired.push(previous);
+  }
+
+  /** Rule invocations so far under the current limit, and how many wait now (under any limit). */
+  get invocations(): InvocationThrottleStats & { pending: number } {
+    const stats = this.throttle?.stats ?? { invocations: 0, delayed: 0, maxDelayMs: 0 };
+    return { ...stats, pending: [this.throttle, ...this.retired].reduce((n, t) => n + (t?.pending ?? 0), 0) };
+  }
+
+  /** Resolves once no rule invocation waits. */
+  async whenInvocationsDelivered(): Promise<void> {
+    await Promise.all([this.throttle, ...this.retired].map((t) => t?.whenIdle()));
+  }
+
+  /** Stops the throttle's clock; returns how many invocations were still waiting (they are not delivered). */
+  stopInvocations(): number {
+    const left = [this.throttle, ...this.retired].reduce((n, t) => n + (t?.close() ?? 0), 0);
+    this.retired.length = 0;
+    return left;
+  }
+
+  /** One rule invocation: now, or later under the invocation limit. */
+  private invoke(run: () => void): void {
+    if (this.throttle === undefined) run();
+    else this.throttle.invoke(run);
   }
 
   /** The rules in force (enabled, with their patterns compiled). */
@@ -296,21 +342,27 @@ export class LocalEventBus {
     for (const { rule, pattern } of this.rules) {
       if (!pattern.matches(event)) continue;
       matched.push(rule.name);
-      for (const target of rule.targets) {
-        const delivery: Delivery = { rule: rule.name, target: target.name, event, eventJson, deliveredAt: Date.now() };
-        this.stats.deliveries++;
-        for (const t of this.opts.targets) t.deliver(delivery);
-      }
+      this.invoke(() => {
+        for (const target of rule.targets) {
+          const delivery: Delivery = { rule: rule.name, target: target.name, event, eventJson, deliveredAt: Date.now() };
+          this.stats.deliveries++;
+          for (const t of this.opts.targets) t.deliver(delivery);
+        }
+      });
     }
     for (const rule of this.apiRules.values()) {
       if (!rule.enabled || !rule.pattern.matches(event)) continue;
       matched.push(rule.name);
-      for (const [id, arn] of rule.targets) {
-        const delivery: Delivery = { rule: rule.name, target: id, event, eventJson, deliveredAt: Date.now() };
-        if (this.opts.deliverToArn?.(arn, eventJson) !== true) continue;
-        this.stats.deliveries++;
-        for (const t of this.opts.targets) t.deliver(delivery);
-      }
+      // The targets as they are when the rule matched (a throttled invocation runs later).
+      const targets = [...rule.targets];
+      this.invoke(() => {
+        for (const [id, arn] of targets) {
+          const delivery: Delivery = { rule: rule.name, target: id, event, eventJson, deliveredAt: Date.now() };
+          if (this.opts.deliverToArn?.(arn, eventJson) !== true) continue;
+          this.stats.deliveries++;
+          for (const t of this.opts.targets) t.deliver(delivery);
+        }
+      });
     }
     this.opts.onEvent?.(event, matched, receivedAt);
   }
@@ -344,5 +396,13 @@ export async function startEventBusServer(opts: EventBusOptions): Promise<EventB
     },
     opts.port ?? 0,
   );
-  return { bus, endpoint: server.endpoint, pending: () => server.pending(), close: () => server.close() };
+  return {
+    bus,
+    endpoint: server.endpoint,
+    pending: () => server.pending(),
+    close: () => {
+      bus.stopInvocations();
+      return server.close();
+    },
+  };
 }
