@@ -144,7 +144,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     const t = totals(state);
     io.stderr(
       `${final ? 'resync' : 'progress'} (run ${t.runId}): ${t.segmentsDone}/${t.totalSegments} segments done, scanned ${t.scanned}, ` +
-        `refreshed ${t.refreshed}, soft-deleted ${t.skipped}, gone meanwhile ${t.gone}, invalid ${t.invalid}\n`,
+        `refreshed ${t.refreshed} (uncertain ${t.uncertain}), soft-deleted ${t.skipped}, gone meanwhile ${t.gone}, invalid ${t.invalid}\n`,
     );
   };
 

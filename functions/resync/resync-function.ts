@@ -89,7 +89,7 @@ export function createResyncHandler(deps: ResyncFunctionDeps) {
     const t = result.totals;
     const message =
       `${result.complete ? 'resync run complete' : 'resync run continues'} (run ${t.runId}): ${t.segmentsDone}/${t.totalSegments} segments done, ` +
-      `${t.scanned} items scanned, ${t.refreshed} refreshed, ${t.skipped} soft-deleted skipped, ${t.gone} gone meanwhile, ${t.invalid} invalid`;
+      `${t.scanned} items scanned, ${t.refreshed} refreshed (${t.uncertain} uncertain), ${t.skipped} soft-deleted skipped, ${t.gone} gone meanwhile, ${t.invalid} invalid`;
     logger.info(message, { totals: t, segments: result.state.segments.map(({ lastEvaluatedKey: _k, ...s }) => s) });
     return result.complete ? { complete: true, totals: t, message } : { complete: false, continuation: encodeContinuation(result.state), totals: t, message };
   };

@@ -13,16 +13,20 @@
  * 3. anchor: mark one live, valid item before the segmented scan starts, so that every item the
  *    scan reads was read after the run's first marker record;
  * 4. scan the table in parallel segments (strongly consistent pages), marking each live, valid
- *    item; every write first takes a token from a token bucket (the rate limit); each segment's
- *    position and counts are checkpointed after each page; the marker write is conditional
- *    (the item exists and is not soft-deleted; a failed condition means the item went away
- *    meanwhile: counted as `gone`, not an error); items the notifier's encoder would reject are
- *    reported (key and issues) and not marked;
- * 5. put the `end` control event with `refreshed` = successful marker writes (the anchor once);
- *    give the lease back.
- * A stopped run (deadline, Ctrl-C, an error) resumes from its state: an interrupted page is
- * scanned again, and its items that already carry this run's marker are counted without a
- * second write (a write of an unchanged value would make no stream record anyway).
+ *    item; every write first takes a token from a token bucket (the rate limit); the marker
+ *    write is conditional (the item exists and is not soft-deleted; a failed condition means the
+ *    item went away meanwhile: counted as `gone`, not an error); items the notifier's encoder
+ *    would reject are reported (key and issues) and not marked;
+ * 5. put the `end` control event with `refreshed` = the nodes the run notified (the anchor
+ *    once); give the lease back.
+ * The count is never lower than the distinct nodes the run notified, however it stops: a page's
+ * items to mark are checkpointed (`pending`, with the position after the page) BEFORE the first
+ * write, and counted from then on; a write's outcome then moves its item to `marked`, or to
+ * `gone` when its condition failed. A stop saves which pending items were not tried; a stop that
+ * lost that (a killed process, an invocation whose answer is lost) leaves them "maybe written":
+ * tried again on resume, one that is gone by then may have been notified, so it stays counted
+ * (`uncertain`): the run then announces more than it notified and a consumer does not sweep it,
+ * which is safe. The anchor is handled the same way (`anchorAttempt`, `anchorUncertain`).
  *
  * @example
  * ```ts
@@ -59,28 +63,40 @@ export type Key = Record<string, AttributeValue>;
 
 const KeySchema = z.record(z.string(), z.custom<AttributeValue>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an attribute value'));
 
+/** A key the run decided to mark and counted before writing it; `maybeWritten`: a write of it may have been made. */
+const PendingSchema = z.object({ key: KeySchema, maybeWritten: z.boolean() });
+
 const SegmentStateSchema = z.object({
   segment: z.number().check(z.int(), z.gte(0)),
   done: z.boolean(),
-  /** Where the next page starts; absent before the first page. */
+  /** Where the next page starts; absent before the first page and once the scan has read the last one. */
   lastEvaluatedKey: z.optional(KeySchema),
+  /** The scan has read its last page (the segment is done once `pending` is empty too). */
+  scanDone: z.boolean(),
   scanned: z.number(),
   /** Successful marker writes (each made one resync notification). */
   marked: z.number(),
-  /** Items of an interrupted page that already carried this run's marker when scanned again: counted, not written again. */
+  /** Items that already carried this run's marker when scanned (a write before a checkpoint was lost): counted, not written again. */
   alreadyMarked: z.number(),
+  /** Items whose marker write may have been made before a stop that lost the record of it, and that were gone when tried again: counted, as a notification of them may exist. */
+  uncertain: z.number(),
   /** Soft-deleted items (not marked). */
   skipped: z.number(),
-  /** Items deleted or soft-deleted between the scan and the marker write (the write's condition failed). */
+  /** Items deleted or soft-deleted between the scan and the marker write (the write's condition failed; no write was made). */
   gone: z.number(),
   /** Items the notifier's encoder would reject (reported, not marked). */
   invalid: z.number(),
   pages: z.number(),
+  /**
+   * The current page's items to mark, saved (with the position after the page) before the first
+   * write, and counted in `refreshed` until their write's outcome is known.
+   */
+  pending: z.array(PendingSchema),
 });
 export type SegmentState = z.infer<typeof SegmentStateSchema>;
 
 const ResyncStateSchema = z.object({
-  version: z.literal(2),
+  version: z.literal(3),
   runId: z.string().check(z.regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)),
   tableName: z.string().check(z.minLength(1)),
   totalSegments: z.number().check(z.int(), z.gte(1)),
@@ -89,6 +105,10 @@ const ResyncStateSchema = z.object({
   startPublished: z.boolean(),
   /** Absent until placed; null when the table held no live, valid item to anchor on (nothing to refresh). */
   anchor: z.optional(z.nullable(z.object({ key: KeySchema }))),
+  /** The item whose anchor marker write is under way (saved before the write): it may have been made. */
+  anchorAttempt: z.optional(KeySchema),
+  /** Anchor candidates whose marker write may have been made and that were gone when tried again (counted, like a segment's `uncertain`). */
+  anchorUncertain: z.number(),
   segments: z.array(SegmentStateSchema),
   endPublished: z.boolean(),
 });
@@ -107,13 +127,27 @@ export function newResyncState(tableName: string, totalSegments: number, started
     throw new ResyncError(`total segments must be a whole number from 1 to ${MAX_TOTAL_SEGMENTS}, got ${totalSegments}`);
   }
   return {
-    version: 2,
+    version: 3,
     runId,
     tableName,
     totalSegments,
     startedAt: novaTimestamp(startedAt.getTime() / 1000),
     startPublished: false,
-    segments: Array.from({ length: totalSegments }, (_, segment) => ({ segment, done: false, scanned: 0, marked: 0, alreadyMarked: 0, skipped: 0, gone: 0, invalid: 0, pages: 0 })),
+    anchorUncertain: 0,
+    segments: Array.from({ length: totalSegments }, (_, segment) => ({
+      segment,
+      done: false,
+      scanDone: false,
+      scanned: 0,
+      marked: 0,
+      alreadyMarked: 0,
+      uncertain: 0,
+      skipped: 0,
+      gone: 0,
+      invalid: 0,
+      pages: 0,
+      pending: [],
+    })),
     endPublished: false,
   };
 }
@@ -135,8 +169,14 @@ export function checkResyncState(value: unknown): ResyncState {
 export interface ResyncTotals {
   readonly runId: string;
   readonly scanned: number;
-  /** Successful marker writes, anchor included once: the `refreshed` of the end event. */
+  /**
+   * Nodes the run notified, anchor included once, never fewer: successful marker writes, items
+   * found marked, `uncertain` ones, and the items of unfinished pages (their outcome not known yet).
+   * The `refreshed` of the end event.
+   */
   readonly refreshed: number;
+  /** Of `refreshed`: items whose write may or may not have been made (a stop lost the record, and they were gone by the resume). */
+  readonly uncertain: number;
   readonly skipped: number;
   readonly gone: number;
   readonly invalid: number;
@@ -146,20 +186,22 @@ export interface ResyncTotals {
 
 export function totals(state: ResyncState): ResyncTotals {
   let scanned = 0;
-  let refreshed = state.anchor ? 1 : 0;
+  let refreshed = (state.anchor ? 1 : 0) + state.anchorUncertain + (state.anchorAttempt === undefined ? 0 : 1);
+  let uncertain = state.anchorUncertain;
   let skipped = 0;
   let gone = 0;
   let invalid = 0;
   let segmentsDone = 0;
   for (const s of state.segments) {
     scanned += s.scanned;
-    refreshed += s.marked + s.alreadyMarked;
+    refreshed += s.marked + s.alreadyMarked + s.uncertain + s.pending.length;
+    uncertain += s.uncertain;
     skipped += s.skipped;
     gone += s.gone;
     invalid += s.invalid;
     if (s.done) segmentsDone++;
   }
-  return { runId: state.runId, scanned, refreshed, skipped, gone, invalid, segmentsDone, totalSegments: state.totalSegments };
+  return { runId: state.runId, scanned, refreshed, uncertain, skipped, gone, invalid, segmentsDone, totalSegments: state.totalSegments };
 }
 
 export interface InvalidItem {
@@ -230,6 +272,8 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
 
   await deps.lease.acquire();
   let complete = false;
+  let failure: unknown;
+  const halted = () => failure !== undefined || stopRequested();
   try {
     if (!state.startPublished) {
       await putControlEvent(control(), { run_id: state.runId, phase: 'start', started_at: state.startedAt, table: state.tableName });
@@ -246,18 +290,19 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
       }
     }
     if (state.anchor !== undefined) {
-      let failure: unknown;
-      const pending = state.segments.filter((s) => !s.done);
-      await forEachConcurrently(pending, Math.max(1, deps.segmentConcurrency ?? Math.min(state.totalSegments, 4)), async (seg) => {
-        while (!seg.done && failure === undefined && !stopRequested()) {
+      const unfinished = state.segments.filter((s) => !s.done);
+      await forEachConcurrently(unfinished, Math.max(1, deps.segmentConcurrency ?? Math.min(state.totalSegments, 4)), async (seg) => {
+        while (!seg.done && !halted()) {
           try {
-            await runPage(seg);
+            await step(seg);
           } catch (error) {
             failure ??= error;
           }
         }
       });
       if (failure !== undefined) throw failure;
+      // Stopped: the state now says exactly which pending writes were not tried; keep that.
+      if (!state.segments.every((s) => s.done)) await deps.onPage?.(state);
     }
     if (state.segments.every((s) => s.done) && state.anchor !== undefined && !state.endPublished) {
       await putControlEvent(control(), { run_id: state.runId, phase: 'end', started_at: state.startedAt, refreshed: totals(state).refreshed });
@@ -279,8 +324,21 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
     return encoded.ok ? null : encoded.issues;
   }
 
-  /** The anchor's key; null when there is no item to anchor on; undefined when stopped before either was known. */
+  /**
+   * The anchor's key; null when there is no item to anchor on; undefined when stopped before
+   * either was known. Each candidate is saved (`anchorAttempt`) before its write, so a stop that
+   * loses the outcome leaves it counted; tried again on resume, it is the anchor if still live,
+   * else counted as `anchorUncertain`.
+   */
   async function placeAnchor(): Promise<{ key: Key } | null | undefined> {
+    const earlier = state.anchorAttempt;
+    if (earlier !== undefined) {
+      const outcome = await mark(earlier);
+      delete state.anchorAttempt;
+      if (outcome === 'marked') return { key: earlier };
+      state.anchorUncertain++;
+      await checkpoint();
+    }
     let start: Key | undefined;
     // The first request reads one item (usually enough); later ones read pages.
     let limit = 1;
@@ -296,9 +354,12 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
           deps.onInvalid?.({ segment: 'anchor', key, issues: verdict });
           continue;
         }
-        // Marked before an interruption: the anchor is in place already.
         if (markerOf(item) === state.runId) return { key };
-        if ((await mark(key)) === 'marked') return { key };
+        state.anchorAttempt = key;
+        await checkpoint();
+        const outcome = await mark(key);
+        delete state.anchorAttempt;
+        if (outcome === 'marked') return { key };
       }
       start = page.LastEvaluatedKey;
       limit = pageSize;
@@ -307,7 +368,28 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
     return start === undefined ? null : undefined;
   }
 
-  async function runPage(seg: SegmentState): Promise<void> {
+  /** One page of a segment: scanned (unless one is pending), its items written, the segment done after its last page. */
+  async function step(seg: SegmentState): Promise<void> {
+    let tried: boolean[] | undefined;
+    if (seg.pending.length === 0 && !seg.scanDone) tried = await scanPage(seg);
+    if (seg.pending.length > 0) {
+      await writePending(seg, tried ?? seg.pending.map((p) => p.maybeWritten));
+      if (seg.pending.length > 0) return; // stopped
+      await checkpoint();
+    }
+    if (seg.scanDone && !seg.done) {
+      seg.done = true;
+      await checkpoint();
+    }
+  }
+
+  /**
+   * Reads the segment's next page and records, in one checkpoint, the position after it and
+   * its items to mark (`pending`, counted from then on) BEFORE any write: a stop at any point
+   * after it cannot lose a write from the count. Returns whether each pending write may have
+   * been made before (none: a fresh page).
+   */
+  async function scanPage(seg: SegmentState): Promise<boolean[]> {
     const page = await deps.dynamodb.send(
       new ScanCommand({
         TableName: state.tableName,
@@ -320,47 +402,73 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
     );
     const items = (page.Items ?? []) as unknown as Image[];
     const anchorKey = state.anchor ? JSON.stringify(state.anchor.key[KEY_ATTRIBUTE]) : undefined;
-    let marked = 0;
-    let alreadyMarked = 0;
-    let skipped = 0;
-    let gone = 0;
-    let invalid = 0;
     for (const item of items) {
       const verdict = check(item);
       if (verdict === 'soft-deleted') {
-        skipped++;
+        seg.skipped++;
         continue;
       }
       const key = keyOf(item);
       if (verdict !== null) {
-        invalid++;
+        seg.invalid++;
         deps.onInvalid?.({ segment: seg.segment, key, issues: verdict });
         continue;
       }
       if (markerOf(item) === state.runId) {
-        // The anchor (counted once already), or a write of this run in a page that was not checkpointed.
-        if (JSON.stringify(item[KEY_ATTRIBUTE]) !== anchorKey) alreadyMarked++;
+        // The anchor (counted once already), or a write whose record a lost checkpoint did not keep.
+        if (JSON.stringify(item[KEY_ATTRIBUTE]) !== anchorKey) seg.alreadyMarked++;
         continue;
       }
-      // Stop mid-page: the page is not checkpointed, and scanned again on resume.
-      if (stopRequested()) return;
-      if ((await mark(key)) === 'marked') marked++;
-      else gone++;
+      // Saved as maybe written: the writes start right after this checkpoint, with no other in between.
+      seg.pending.push({ key, maybeWritten: true });
     }
     seg.scanned += items.length;
-    seg.marked += marked;
-    seg.alreadyMarked += alreadyMarked;
-    seg.skipped += skipped;
-    seg.gone += gone;
-    seg.invalid += invalid;
     seg.pages++;
     if (page.LastEvaluatedKey === undefined) {
-      seg.done = true;
+      seg.scanDone = true;
       delete seg.lastEvaluatedKey;
     } else {
       seg.lastEvaluatedKey = page.LastEvaluatedKey;
     }
-    await checkpoint();
+    try {
+      await checkpoint();
+    } catch (error) {
+      for (const p of seg.pending) p.maybeWritten = false; // no write was tried
+      throw error;
+    }
+    return seg.pending.map(() => false);
+  }
+
+  /**
+   * Writes the segment's pending markers in order, each one's outcome recorded as it comes: a
+   * success is `marked`; a failed condition is `gone` (no write was made), or `uncertain` when
+   * an earlier try may have made it (`tried`). While writing, every pending item reads as maybe
+   * written, so a checkpoint another segment takes meanwhile loses nothing; on a stop, the
+   * items not tried here get their earlier flag back.
+   */
+  async function writePending(seg: SegmentState, tried: boolean[]): Promise<void> {
+    for (const p of seg.pending) p.maybeWritten = true;
+    const untried = () => seg.pending.forEach((p, i) => (p.maybeWritten = tried[i]!));
+    while (seg.pending.length > 0) {
+      if (halted()) {
+        untried();
+        return;
+      }
+      let outcome: 'marked' | 'gone';
+      try {
+        outcome = await mark(seg.pending[0]!.key);
+      } catch (error) {
+        // This write's outcome is unknown: it stays pending, maybe written.
+        untried();
+        seg.pending[0]!.maybeWritten = true;
+        throw error;
+      }
+      seg.pending.shift();
+      const earlier = tried.shift()!;
+      if (outcome === 'marked') seg.marked++;
+      else if (earlier) seg.uncertain++;
+      else seg.gone++;
+    }
   }
 
   /** The marker write: never creates an item, never touches a soft-deleted one. */

@@ -144,14 +144,14 @@ const controlEvents = () => sent.filter((e) => e.DetailType === RESYNC_RUN_DETAI
 const summaryOf = (out: string[]) => JSON.parse(out.join('')) as Record<string, unknown> & { runId: string; refreshed: number };
 
 /** Every record of the table's stream so far, as Lambda would deliver it. */
-async function streamRecords() {
+async function streamRecords(arn = streamArn) {
   const records = [];
-  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
   for (const shard of StreamDescription?.Shards ?? []) {
-    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
     while (iterator !== undefined) {
       const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      for (const r of page.Records ?? []) records.push(toLambdaRecord(r, streamArn));
+      for (const r of page.Records ?? []) records.push(toLambdaRecord(r, arn));
       if ((page.Records ?? []).length === 0) break;
       iterator = page.NextShardIterator;
     }
@@ -160,10 +160,10 @@ async function streamRecords() {
 }
 
 /** What the notifier makes of the stream: the resync notifications of one run. */
-async function resyncNotificationsOf(runId: string) {
+async function resyncNotificationsOf(runId: string, arn = streamArn) {
   const build = createNotificationBuilder(loadConfig({ EVENT_BUS_NAME: 'the-bus' }));
   const out = [];
-  for (const record of await streamRecords()) {
+  for (const record of await streamRecords(arn)) {
     const outcome = build(StreamRecord.parse(record));
     if (outcome.kind !== 'notify' || outcome.notification.eventType !== 'compute_node.update') continue;
     const detail = DETAIL_SCHEMAS['compute_node.update'].parse(JSON.parse(outcome.notification.entry.Detail!));
@@ -284,6 +284,73 @@ describe('resync run (CLI) against DynamoDB Local', () => {
     expect((await resyncNotificationsOf(checkpoint.runId)).length).toBe(LIVE);
   });
 
+  /**
+   * A run stopped in the middle of a page (after `stopAt` marker writes), then, before it is
+   * resumed, the last `victims` nodes it marked are deleted, soft-deleted or made invalid. With
+   * `crash`, the checkpoint file is put back as it was on disk at the stop (a process killed
+   * there: nothing saved after its last checkpoint). Returns the end event's count and the
+   * distinct nodes the run's notifications are about, read from the stream.
+   */
+  async function interruptedRun(table: string, opts: { crash: boolean; stopAt: number }) {
+    const { streamArn: arn } = await createComputeNodeTable(dynamodb, table);
+    await fillTable(dynamodb, table);
+    const file = checkpointPath();
+    const controller = new AbortController();
+    const written: string[] = [];
+    let onDisk: string | undefined;
+    const obs = observed((command) => {
+      const c = command as { constructor: { name: string }; input: { TableName?: string; Key?: { uuid: { S: string } } } };
+      if (c.constructor.name !== 'UpdateItemCommand' || c.input.TableName !== table) return;
+      written.push(c.input.Key!.uuid.S);
+      if (written.length === opts.stopAt) {
+        onDisk = readFileSync(file, 'utf8');
+        controller.abort();
+      }
+    });
+    const args = ['--table', table, '--segments', '2', '--page-size', '20', '--concurrency', '1', '--checkpoint', file];
+    expect(await resyncCommand(args, io().io, { env: ENV, dynamodb: obs.client, eventBridge, signal: controller.signal, ...fakeClock() })).toBe(1);
+    if (opts.crash) writeFileSync(file, onDisk!);
+    // While the run is stopped: the last nodes it marked go away, each in another way.
+    const victims = written.slice(-4);
+    // And, after a crash, a node the saved page was still to mark (no notification of it exists).
+    const saved = checkResyncState(JSON.parse(onDisk!));
+    const savedPending = saved.segments.flatMap((seg) => seg.pending.map((p) => (p.key as { uuid: { S: string } }).uuid.S));
+    const unwritten = opts.crash ? savedPending.find((u) => !written.includes(u)) : undefined;
+    if (opts.crash) {
+      expect(unwritten, 'the stop falls in the middle of a page').toBeDefined();
+      await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: unwritten! } } }));
+    }
+    await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: victims[0]! } } }));
+    await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: victims[1]! } } }));
+    await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: victims[2]! } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '1' } } }));
+    await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: victims[3]! } }, UpdateExpression: 'SET vcpus = :v', ExpressionAttributeValues: { ':v': { N: '2.5' } } }));
+    const second = io();
+    expect(await resyncCommand(args, second.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
+    const summary = summaryOf(second.out);
+    const end = controlEvents().find((c) => c.detail.phase === 'end' && c.detail.run_id === summary.runId)!.detail as { refreshed: number };
+    const notified = new Set((await resyncNotificationsOf(summary.runId, arn)).map((n) => (n.detail.payload as { 'nova_object.data': { uuid: string } })['nova_object.data'].uuid));
+    return { summary, refreshed: end.refreshed, notified, victims, savedPending, unwritten };
+  }
+
+  it('a run stopped mid-page (Ctrl-C) whose marked nodes are deleted, soft-deleted or made invalid before it resumes announces exactly the nodes it notified', async () => {
+    const { refreshed, notified, victims } = await interruptedRun('resync-stopped', { crash: false, stopAt: 47 });
+    for (const v of victims) expect(notified.has(v), v).toBe(true);
+    expect(refreshed).toBe(notified.size);
+  });
+
+  it('a run killed mid-page (nothing saved since its last checkpoint) never announces fewer nodes than it notified; those it cannot be sure of are counted as uncertain', async () => {
+    const { summary, refreshed, notified, victims, savedPending, unwritten } = await interruptedRun('resync-killed', { crash: true, stopAt: 47 });
+    for (const v of victims) expect(notified.has(v), v).toBe(true);
+    expect(notified.has(unwritten!)).toBe(false);
+    expect(refreshed).toBeGreaterThanOrEqual(notified.size);
+    // In doubt: the saved page's items gone by the resume (deleted or soft-deleted; the one made
+    // invalid still exists, so its write succeeds again). Only the one never written is too many.
+    const inDoubt = victims.slice(0, 3).filter((v) => savedPending.includes(v)).length + 1;
+    expect(inDoubt).toBeGreaterThan(1);
+    expect(summary.uncertain).toBe(inDoubt);
+    expect(refreshed - notified.size).toBe(1);
+  });
+
   it('an item deleted or soft-deleted between the scan and its write is counted as gone, not recreated, not an error', async () => {
     const table = 'resync-churn';
     await createComputeNodeTable(dynamodb, table);
@@ -368,7 +435,7 @@ describe('resync run (CLI) against DynamoDB Local', () => {
 
   it('refuses a checkpoint of another table, an old-format checkpoint, and bad flags (exit 2)', async () => {
     const file = checkpointPath();
-    const other = { version: 2, runId: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', tableName: 'other', totalSegments: 1, startedAt: '2027-01-15 08:00:00', startPublished: false, endPublished: false, segments: [{ segment: 0, done: false, scanned: 0, marked: 0, alreadyMarked: 0, skipped: 0, gone: 0, invalid: 0, pages: 0 }] };
+    const other = { version: 3, runId: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', tableName: 'other', totalSegments: 1, startedAt: '2027-01-15 08:00:00', startPublished: false, anchorUncertain: 0, endPublished: false, segments: [{ segment: 0, done: false, scanDone: false, scanned: 0, marked: 0, alreadyMarked: 0, uncertain: 0, skipped: 0, gone: 0, invalid: 0, pages: 0, pending: [] }] };
     writeFileSync(file, JSON.stringify(other));
     const t = io();
     expect(await resyncCommand(['--table', TABLE, '--checkpoint', file], t.io, { env: ENV, dynamodb, eventBridge })).toBe(2);
@@ -481,7 +548,7 @@ describe('resync run (Lambda function)', () => {
       eventBridge,
       logger: { info: () => {}, warn: () => {}, error: () => {} },
     });
-    const state = { version: 2, runId: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', tableName: TABLE, totalSegments: 1, startedAt: '2027-01-15 08:00:00', startPublished: false, endPublished: false, segments: [{ segment: 0, done: false, scanned: 0, marked: 0, alreadyMarked: 0, skipped: 0, gone: 0, invalid: 0, pages: 0 }] };
+    const state = { version: 3, runId: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', tableName: TABLE, totalSegments: 1, startedAt: '2027-01-15 08:00:00', startPublished: false, anchorUncertain: 0, endPublished: false, segments: [{ segment: 0, done: false, scanDone: false, scanned: 0, marked: 0, alreadyMarked: 0, uncertain: 0, skipped: 0, gone: 0, invalid: 0, pages: 0, pending: [] }] };
     const token = Buffer.from(JSON.stringify(state)).toString('base64url');
     const context = { getRemainingTimeInMillis: () => 60_000 };
     await expect(handler({ continuation: token }, context)).rejects.toThrow(/token is for table resync-nodes/);
