@@ -1,9 +1,8 @@
 /**
  * A DynamoDB Streams record as the SDK returns it → the record as Lambda delivers it to a
  * function: `eventSourceARN` filled in (DynamoDB Local leaves it out), the creation time in
- * epoch seconds (a number, not a Date; optionally the time the poller read it, to the
- * millisecond), attribute values as plain JSON (`{"S": ".."}`,
- * binary as base64 text).
+ * epoch seconds (a number, not a Date; optionally a finer local stamp, to the millisecond),
+ * attribute values as plain JSON (`{"S": ".."}`, binary as base64 text).
  */
 import type { _Record as SdkStreamRecord, AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws-lambda';
@@ -54,19 +53,18 @@ function epochSeconds(value: unknown): number {
 }
 
 /**
- * Converts one SDK record for delivery from the stream `streamArn`. With `readAtMs` (when the
- * poller first read the record), the creation time is that instant to the millisecond instead
- * of DynamoDB Local's, which is truncated to the minute: a resync sweep compares notification
- * timestamps with the run's first marker record (docs/resync-and-indexer.md, "The sweep"), and
- * a minute-wide tie would keep nodes deleted shortly before a run. The poller reads a shard's
- * records in stream order, so per item (one shard lineage) these times increase as the records
- * do. AWS gives whole seconds ("rounded down to the closest second", StreamRecord in the
- * DynamoDB Streams API reference).
+ * Converts one SDK record for delivery from the stream `streamArn`. With `creationMs`, the
+ * creation time is that instant to the millisecond (the local poller's stamp, see
+ * `stream-creation-times.ts`) instead of DynamoDB Local's, which is truncated to the minute: a
+ * resync sweep compares notification timestamps with the run's first marker record
+ * (docs/resync-and-indexer.md, "The sweep"), and a minute-wide tie would keep nodes deleted
+ * shortly before a run. AWS gives whole seconds ("rounded down to the closest second",
+ * StreamRecord in the DynamoDB Streams API reference).
  */
-export function toLambdaRecord(record: SdkStreamRecord, streamArn: string, readAtMs?: number): LambdaStreamRecord {
+export function toLambdaRecord(record: SdkStreamRecord, streamArn: string, creationMs?: number): LambdaStreamRecord {
   const d = record.dynamodb ?? {};
   const dynamodb: LambdaStreamRecord['dynamodb'] = {
-    ApproximateCreationDateTime: readAtMs === undefined ? epochSeconds(d.ApproximateCreationDateTime) : Math.max(epochSeconds(d.ApproximateCreationDateTime), readAtMs / 1000),
+    ApproximateCreationDateTime: creationMs === undefined ? epochSeconds(d.ApproximateCreationDateTime) : creationMs / 1000,
     ...(d.Keys === undefined ? {} : { Keys: toLambdaImage(d.Keys) }),
     ...(d.NewImage === undefined ? {} : { NewImage: toLambdaImage(d.NewImage) }),
     ...(d.OldImage === undefined ? {} : { OldImage: toLambdaImage(d.OldImage) }),

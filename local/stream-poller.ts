@@ -7,6 +7,11 @@
  * partial batch response, bisects on error, retries boundedly and gives up to the
  * on-failure destination. One batch per shard is in flight at a time, so per-item order holds.
  *
+ * With `stampReadTime`, each shard is also followed at its tip by a reader that does nothing
+ * else, noting when each record first appears there (`stream-creation-times.ts`): records are
+ * delivered with that stamp, near their write however far behind the delivery is, and the same
+ * on every read.
+ *
  * @example
  * ```ts
  * const poller = new StreamPoller({ streams, streamArn, handler, onFailure: (f) => file.write(f) });
@@ -25,6 +30,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { deliverBatch, type DeliveryResult, type InvokeOutcome, type OnFailureRecord, type StreamHandler } from './batch-delivery.js';
 import { toLambdaRecord, type LambdaStreamRecord } from './lambda-stream-record.js';
+import { StreamCreationTimes } from './stream-creation-times.js';
 
 export interface StreamPollerOptions {
   readonly streams: DynamoDBStreamsClient;
@@ -45,10 +51,13 @@ export interface StreamPollerOptions {
   readonly invocationTimeoutMs?: number;
   readonly retryDelayMs?: (retry: number) => number;
   /**
-   * Stamp each record's ApproximateCreationDateTime with the time it was first read, to the
-   * millisecond (DynamoDB Local truncates it to the minute; see `toLambdaRecord`). @default false
+   * Stamp each record's ApproximateCreationDateTime, to the millisecond, with the time it first
+   * appeared at the shard's tip, within the minute DynamoDB Local gives it (which truncates it
+   * to the minute; see `stream-creation-times.ts`). @default false
    */
   readonly stampReadTime?: boolean;
+  /** The clock of the stamps. @default Date.now */
+  readonly now?: () => number;
   /** Observers, for statistics and tests. */
   readonly onRecords?: (records: readonly LambdaStreamRecord[], shardId: string) => void;
   readonly onInvoke?: (records: readonly LambdaStreamRecord[], outcome: InvokeOutcome) => void;
@@ -64,6 +73,8 @@ interface ShardState {
   checkpoint: string | undefined;
   finished: boolean;
   worker?: Promise<void>;
+  /** The reader noting creation times at the tip (with `stampReadTime`). */
+  follower?: Promise<void>;
 }
 
 const errorName = (error: unknown) => (typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name) : '');
@@ -74,8 +85,21 @@ export class StreamPoller {
   private discovery: Promise<void> | undefined;
   private readonly wakers = new Set<() => void>();
   private counters = { records: 0, invocations: 0, delivered: 0, failed: 0 };
+  private readonly creationTimes: StreamCreationTimes | undefined;
+  private readonly now: () => number;
 
-  constructor(private readonly opts: StreamPollerOptions) {}
+  constructor(private readonly opts: StreamPollerOptions) {
+    this.creationTimes = opts.stampReadTime === true ? new StreamCreationTimes() : undefined;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * A record of this stream, read by anyone, as this poller delivers it: with the stamp it was
+   * (or is now) given, so a checker reading the stream again sees what the handler saw.
+   */
+  toLambdaRecord(record: SdkStreamRecord): LambdaStreamRecord {
+    return toLambdaRecord(record, this.opts.streamArn, this.creationTimes?.note(record, this.now()));
+  }
 
   /** Records read, invocations made, records delivered and given up on so far. */
   get stats(): Readonly<{ records: number; invocations: number; delivered: number; failed: number; shards: number }> {
@@ -94,7 +118,7 @@ export class StreamPoller {
     this.running = false;
     for (const wake of this.wakers) wake();
     await this.discovery;
-    await Promise.all([...this.shards.values()].map((s) => s.worker));
+    await Promise.all([...this.shards.values()].flatMap((s) => [s.worker, s.follower]));
   }
 
   /** Sleeps, but wakes at once on stop(). */
@@ -141,6 +165,8 @@ export class StreamPoller {
   /** A shard is read once its parent is finished or no longer in the stream (trimmed). */
   private startReadyShards(): void {
     for (const shard of this.shards.values()) {
+      // The tip follower need not wait for the parent: it delivers nothing.
+      if (this.creationTimes !== undefined && shard.follower === undefined && this.running) shard.follower = this.followTip(shard, this.creationTimes);
       if (shard.worker !== undefined || shard.finished || !this.running) continue;
       const parent = shard.parentShardId === undefined ? undefined : this.shards.get(shard.parentShardId);
       if (parent !== undefined && !parent.finished) continue;
@@ -148,17 +174,49 @@ export class StreamPoller {
     }
   }
 
-  private async iterator(shard: ShardState): Promise<string | undefined> {
+  private async iterator(shardId: string, after: string | undefined): Promise<string | undefined> {
     const out = await this.opts.streams.send(
       new GetShardIteratorCommand({
         StreamArn: this.opts.streamArn,
-        ShardId: shard.shardId,
-        ...(shard.checkpoint === undefined
-          ? { ShardIteratorType: 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.checkpoint }),
+        ShardId: shardId,
+        ...(after === undefined ? { ShardIteratorType: 'TRIM_HORIZON' } : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }),
       }),
     );
     return out.ShardIterator;
+  }
+
+  /**
+   * Reads the shard to its end and keeps reading what is added, only to note when each record
+   * first appears. Its errors are the delivering reader's to report; here they only pause.
+   */
+  private async followTip(shard: ShardState, times: StreamCreationTimes): Promise<void> {
+    const interval = Math.min(this.opts.pollIntervalMs ?? 250, 250);
+    let after: string | undefined;
+    let iterator: string | undefined;
+    while (this.running) {
+      let records: SdkStreamRecord[];
+      let next: string | undefined;
+      try {
+        iterator ??= await this.iterator(shard.shardId, after);
+        if (iterator === undefined) return;
+        const out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+        records = out.Records ?? [];
+        next = out.NextShardIterator;
+      } catch (error) {
+        const name = errorName(error);
+        if (name === 'ResourceNotFoundException') return;
+        if (name === 'TrimmedDataAccessException') after = undefined;
+        iterator = undefined;
+        if (name !== 'ExpiredIteratorException') await this.pause(1_000);
+        continue;
+      }
+      const seenAt = this.now();
+      for (const record of records) times.note(record, seenAt);
+      after = records.at(-1)?.dynamodb?.SequenceNumber ?? after;
+      if (next === undefined || next === null) return; // closed and read to its end
+      iterator = next;
+      if (records.length < 1000) await this.pause(interval);
+    }
   }
 
   private async readShard(shard: ShardState): Promise<void> {
@@ -169,7 +227,7 @@ export class StreamPoller {
       let records: SdkStreamRecord[];
       let next: string | undefined;
       try {
-        iterator ??= await this.iterator(shard);
+        iterator ??= await this.iterator(shard.shardId, shard.checkpoint);
         if (iterator === undefined) break;
         const out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
         records = out.Records ?? [];
@@ -191,8 +249,7 @@ export class StreamPoller {
         continue;
       }
       if (records.length > 0) {
-        const readAt = this.opts.stampReadTime === true ? Date.now() : undefined;
-        const batch = records.map((r) => toLambdaRecord(r, this.opts.streamArn, readAt));
+        const batch = records.map((r) => this.toLambdaRecord(r));
         this.counters.records += batch.length;
         this.opts.onRecords?.(batch, shard.shardId);
         const result = await deliverBatch(batch, {

@@ -332,19 +332,11 @@ const uuidOf = (r: ObservedRecord) => {
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
- * The quarantined copy equals the record re-read from the stream, except that the local
- * poller stamps `ApproximateCreationDateTime` with the time it first read the record (to the
- * millisecond), while a re-read gets DynamoDB Local's minute-truncated value: the stamp must
- * lie in or just after (one poll late) the truncated minute.
+ * The quarantined copy equals the record re-read from the stream, creation time included: the
+ * local stream gives a record the same stamp on every read, as AWS does.
  */
 function sameRecordAsReceived(quarantined: unknown, reread: ObservedRecord): boolean {
-  const timeOf = (r: unknown) => (r as { dynamodb?: { ApproximateCreationDateTime?: unknown } } | undefined)?.dynamodb?.ApproximateCreationDateTime;
-  const withoutTime = (r: unknown) => JSON.stringify(r, (key, value: unknown) => (key === 'ApproximateCreationDateTime' ? undefined : value));
-  if (withoutTime(quarantined) !== withoutTime(reread)) return false;
-  const stamped = timeOf(quarantined);
-  const truncated = timeOf(reread);
-  if (stamped === truncated) return true;
-  return typeof stamped === 'number' && typeof truncated === 'number' && stamped >= truncated && stamped < truncated + 120;
+  return JSON.stringify(quarantined) === JSON.stringify(reread);
 }
 
 /** Checks the four invariants; never throws for a violation (the report lists them). */

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PutItemCommand, DeleteItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { InvokeOutcome } from '../../local/batch-delivery.js';
-import { toLambdaImage, toLambdaRecord, type LambdaStreamRecord } from '../../local/lambda-stream-record.js';
+import { toLambdaImage, type LambdaStreamRecord } from '../../local/lambda-stream-record.js';
 import { QUARANTINE_QUEUE, startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import type { DeliveredEvent } from '../../local/targets.js';
 import type { Image, ImageProblems, Observation } from './invariants.js';
@@ -149,7 +149,8 @@ export async function readWholeStream(pipeline: LocalPipeline): Promise<LambdaSt
       while (iterator !== undefined && iterator !== null) {
         const out = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         const batch = out.Records ?? [];
-        for (const r of batch) records.push(toLambdaRecord(r, pipeline.streamArn));
+        // Converted as the poller converts them: a record carries the same creation time on every read.
+        for (const r of batch) records.push(pipeline.poller.toLambdaRecord(r));
         if (batch.length === 0) break;
         iterator = out.NextShardIterator;
       }

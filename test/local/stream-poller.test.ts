@@ -30,6 +30,8 @@ class FakeStreams {
   readonly shards: FakeShard[] = [];
   readonly iteratorRequests: { shard: string; type: string; seq?: string }[] = [];
   expireNextGetRecords = false;
+  /** Sequence numbers some GetRecords call has returned. */
+  readonly returned = new Set<string>();
   private seq = 0;
 
   add(shardId: string, uuid: string, n = 1): void {
@@ -75,6 +77,7 @@ class FakeStreams {
         const shard = this.shards.find((s) => s.id === id)!;
         const from = Number(at);
         const records = shard.records.slice(from, from + (command.input.Limit ?? 100));
+        for (const r of records) this.returned.add(r.dynamodb!.SequenceNumber!);
         const next = from + records.length;
         const done = shard.closed && next >= shard.records.length;
         return { Records: records, ...(done ? {} : { NextShardIterator: `${id}@${next}` }) };
@@ -171,6 +174,48 @@ describe('StreamPoller', () => {
     // The shard is not blocked: a new record gets through.
     streams.add('shard-a', 'after', 1);
     await waitFor(() => delivered.some((r) => r.dynamodb.Keys!.uuid!.S === 'after'), 'the record after the failure');
+  });
+
+  it('stamps a record with the time it appeared at the stream, however far behind the delivery is, and the same on every read', async () => {
+    const streams = new FakeStreams();
+    streams.shards.push({ id: 'shard-a', records: [], closed: false });
+    streams.add('shard-a', 'first');
+    // A fake clock, so that "ten minutes behind" needs no waiting.
+    let clock = Date.parse('2026-05-04T03:02:05.000Z');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let invoked = 0;
+    const slow: StreamHandler = async () => {
+      if (invoked++ === 0) await gate;
+      return { batchItemFailures: [] };
+    };
+    const { poller, delivered } = startPoller(streams, slow, { stampReadTime: true, now: () => clock });
+    await waitFor(() => invoked > 0, 'the first invocation');
+    // Written while the delivery is stuck on the first batch (DynamoDB Local says 03:02:00, the minute).
+    clock = Date.parse('2026-05-04T03:02:20.000Z');
+    streams.add('shard-a', 'late', 3);
+    await waitFor(() => streams.returned.has('000000000000000000004'), 'the new records to be read at the stream', 5_000);
+    // The delivery catches up ten minutes later.
+    clock = Date.parse('2026-05-04T03:12:00.000Z');
+    release();
+    await waitFor(() => delivered.length === 4, 'all four records');
+    const times = delivered.map((r) => r.dynamodb.ApproximateCreationDateTime);
+    expect(times).toEqual([Date.parse('2026-05-04T03:02:05.000Z') / 1000, ...Array(3).fill(Date.parse('2026-05-04T03:02:20.000Z') / 1000)]);
+    // Read again (a checker, a redrive, a restarted reader): the same stamp, not the time of this read.
+    clock = Date.parse('2026-05-04T04:00:00.000Z');
+    expect(streams.shards[0]!.records.map((r) => poller.toLambdaRecord(r).dynamodb.ApproximateCreationDateTime)).toEqual(times);
+  });
+
+  it('never stamps a record outside the minute DynamoDB Local gives it, even when every reader is late', async () => {
+    const streams = new FakeStreams();
+    streams.shards.push({ id: 'shard-a', records: [], closed: false });
+    streams.add('shard-a', 'n', 2); // written in the minute 03:02
+    const clock = Date.parse('2026-05-04T03:30:00.000Z');
+    const { poller, delivered } = startPoller(streams, ok, { stampReadTime: true, now: () => clock });
+    await waitFor(() => delivered.length === 2, 'both records');
+    const endOfMinute = (Date.parse('2026-05-04T03:03:00.000Z') - 1) / 1000;
+    expect(delivered.map((r) => r.dynamodb.ApproximateCreationDateTime)).toEqual([endOfMinute, endOfMinute]);
+    expect(poller.toLambdaRecord(streams.shards[0]!.records[0]!).dynamodb.ApproximateCreationDateTime).toBe(endOfMinute);
   });
 
   it('re-reads after its checkpoint when an iterator expires, without delivering twice', async () => {
