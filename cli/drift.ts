@@ -1,7 +1,7 @@
 /**
  * `drift`: compare the reference indexer's read model with the compute node table.
  *
- *   npm run --silent cli -- drift --table TABLE --indexer-table INDEX_TABLE [--fields f1,f2]
+ *   npm run --silent cli -- drift --table TABLE --indexer-table INDEX_TABLE [--fields f1,f2] [--resolutions f=n,...|exact]
  *
  * Prints one line per node that differs (missing, extra, stale with each field, invalid) and
  * a summary line; exit status 0 when nothing differs, 1 when something does, 2 for a usage
@@ -11,7 +11,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ENV } from '../functions/notifier/config.js';
 import { INDEXER_ENV } from '../functions/indexer/indexer.js';
-import { checkDrift, DEFAULT_DRIFT_FIELDS, describeDrift, DriftFieldsError, parseDriftFields, summarizeDrift } from '../functions/indexer/drift.js';
+import {
+  checkDrift,
+  DEFAULT_DRIFT_FIELDS,
+  DEFAULT_DRIFT_RESOLUTIONS,
+  describeDrift,
+  DriftFieldsError,
+  parseDriftFields,
+  parseDriftResolutions,
+  summarizeDrift,
+} from '../functions/indexer/drift.js';
+import { formatResolutions } from '../functions/notifier/field-resolution.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
@@ -19,12 +29,14 @@ import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
 export const DRIFT_TABLE_ENV = 'TABLE_NAME';
 
 const USAGE = `usage: drift [--table TABLE] [--indexer-table TABLE] [--fields f1,f2,...]
-             [--dynamodb-endpoint URL] [--region REGION]
+             [--resolutions f=n,...|exact] [--dynamodb-endpoint URL] [--region REGION]
   Compares every node of the compute node table (--table or ${DRIFT_TABLE_ENV}; stack output
   TableName) with the reference indexer's read model (--indexer-table or ${INDEXER_ENV.tableName};
   stack output IndexerTableName): prints each node that is missing, extra, or stale (with the
   fields that differ), and exits 1 when any does. Fields compared: --fields, else
-  ${ENV.watchedFields}, else ${DEFAULT_DRIFT_FIELDS.join(',')}.
+  ${ENV.watchedFields}, else ${DEFAULT_DRIFT_FIELDS.join(',')}. A field read at a resolution is
+  stale only when it differs by that much or more: --resolutions (exact: none), else the
+  reference indexer's (${formatResolutions(DEFAULT_DRIFT_RESOLUTIONS)}).
   Endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local: npm start prints it).
   Exit status: 0 no drift, 1 drift, 2 usage error, 3 DynamoDB failed.`;
 
@@ -39,6 +51,7 @@ export async function driftCommand(args: string[], io: CliIo, options: DriftComm
     table: { type: 'string' },
     'indexer-table': { type: 'string' },
     fields: { type: 'string' },
+    resolutions: { type: 'string' },
     'dynamodb-endpoint': { type: 'string' },
     region: { type: 'string' },
   });
@@ -54,8 +67,10 @@ export async function driftCommand(args: string[], io: CliIo, options: DriftComm
   if (indexerTable === undefined || indexerTable === '') return configError(`the indexer table is not set: --indexer-table or ${INDEXER_ENV.tableName}`);
   const fieldText = values.fields ?? env[ENV.watchedFields];
   let fields;
+  let resolutions;
   try {
     fields = fieldText === undefined || fieldText === '' ? DEFAULT_DRIFT_FIELDS : parseDriftFields(fieldText);
+    resolutions = values.resolutions === undefined ? DEFAULT_DRIFT_RESOLUTIONS : parseDriftResolutions(values.resolutions);
   } catch (error) {
     if (!(error instanceof DriftFieldsError)) throw error;
     return configError(error.message);
@@ -64,7 +79,7 @@ export async function driftCommand(args: string[], io: CliIo, options: DriftComm
   let client = options.dynamodb;
   try {
     client ??= new DynamoDBClient(flaggedClientSettings('dynamodb', values, env));
-    const report = await checkDrift(client, { tableName: table, indexerTableName: indexerTable, fields });
+    const report = await checkDrift(client, { tableName: table, indexerTableName: indexerTable, fields, resolutions });
     for (const d of report.differences) io.stdout(describeDrift(d) + '\n');
     io.stdout(summarizeDrift(report) + '\n');
     return report.differences.length === 0 ? 0 : 1;

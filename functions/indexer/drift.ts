@@ -11,7 +11,10 @@
  *   records), and the read model cannot hold its current state.
  *
  * Only the compared fields count (by default the spec's watched fields and every field the
- * reference indexer reads): a field nobody watches may legitimately lag.
+ * reference indexer reads): a field nobody watches may legitimately lag. A field the consumer
+ * reads at a resolution (by default the reference indexer's, REFERENCE_INDEXER_RESOLUTIONS) is
+ * stale only when it differs by the resolution or more: within it, the notifier promises no
+ * update (docs/field-resolution.md).
  */
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../notifier/contract/index.js';
@@ -21,7 +24,8 @@ import type { Image } from '../notifier/stream-record.js';
 import { isLive, type Item } from './apply.js';
 import { JsonNumber, parseExactJson, stringifyExactJson, type ExactJson } from './exact-json.js';
 import { ATTR, NODE_PARTITION_KEY, STATE } from './indexer-table.js';
-import { REFERENCE_INDEXER_READ_FIELDS } from './read-fields.js';
+import { REFERENCE_INDEXER_READ_FIELDS, REFERENCE_INDEXER_RESOLUTIONS } from './read-fields.js';
+import { resolutionProblem, type FieldResolutions } from '../notifier/field-resolution.js';
 
 /** The fields compared by default: the spec's watched fields and the reference indexer's read fields, in payload order. */
 export const DEFAULT_DRIFT_FIELDS: readonly ComputeNodeField[] = (Object.keys(ComputeNodePayload.fields) as ComputeNodeField[]).filter(
@@ -41,11 +45,30 @@ export function parseDriftFields(text: string): ComputeNodeField[] {
   return known.filter((f) => names.includes(f)) as ComputeNodeField[];
 }
 
+/** The resolutions compared by default: those the reference indexer declares. */
+export const DEFAULT_DRIFT_RESOLUTIONS: FieldResolutions = REFERENCE_INDEXER_RESOLUTIONS;
+
+/** Parses `field=resolution,...` (or `exact`: none); each field an integer payload field, each resolution a whole number ≥ 1. */
+export function parseDriftResolutions(text: string): FieldResolutions {
+  if (text.trim() === 'exact') return {};
+  const out: Partial<Record<ComputeNodeField, number>> = {};
+  for (const pair of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const [field = '', value = ''] = pair.split('=').map((s) => s.trim());
+    const resolution = /^\d+$/.test(value) ? Number(value) : value;
+    const problem = resolutionProblem(field, resolution);
+    if (problem !== undefined) throw new DriftFieldsError(`resolution '${pair}': ${problem}`);
+    out[field as ComputeNodeField] = resolution as number;
+  }
+  return out;
+}
+
 export interface FieldDifference {
   readonly field: string;
   /** JSON text of the value in the read model, and in the table (as the notifier encodes it). */
   readonly readModel: string;
   readonly table: string;
+  /** The resolution compared within, for a field read at one. */
+  readonly resolution?: number;
 }
 
 export type NodeDrift =
@@ -62,16 +85,20 @@ export interface DriftReport {
   readonly liveInTable: number;
   readonly liveInReadModel: number;
   readonly fields: readonly string[];
+  /** The resolutions compared within (fields not listed: exactly). */
+  readonly resolutions: FieldResolutions;
 }
 
 type Obj = { [key: string]: ExactJson };
 const isObject = (v: ExactJson | undefined): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
 
-/** Builds the comparison for a field list; all set-up happens here. */
-export function createDriftComparer(fields: readonly ComputeNodeField[]) {
+/** Builds the comparison for a field list and the resolutions it is read at; all set-up happens here. */
+export function createDriftComparer(fields: readonly ComputeNodeField[], resolutions: FieldResolutions = {}) {
   const encode = compilePayloadEncoder(ComputeNodePayload);
   const compiled = compileFields(ComputeNodePayload);
-  const compared = compiled.map((f, index) => ({ name: f.name, index })).filter((f) => fields.includes(f.name as ComputeNodeField));
+  const compared = compiled
+    .map((f, index) => ({ name: f.name, index, resolution: resolutions[f.name as ComputeNodeField] }))
+    .filter((f) => fields.includes(f.name as ComputeNodeField));
   // Both sides through the exact-JSON writer: the same value is the same text whatever escapes the encoder chose.
   const canonical = (text: string) => stringifyExactJson(parseExactJson(text));
 
@@ -99,10 +126,19 @@ export function createDriftComparer(fields: readonly ComputeNodeField[]) {
       const table = canonical(encoded.fields[f.index]!);
       const value = stored[f.name];
       const readModel = value === undefined ? '(absent)' : stringifyExactJson(value);
-      if (readModel !== table) differences.push({ field: f.name, readModel, table });
+      if (readModel === table) continue;
+      if (f.resolution !== undefined && withinResolution(readModel, table, f.resolution)) continue;
+      differences.push({ field: f.name, readModel, table, ...(f.resolution === undefined ? {} : { resolution: f.resolution }) });
     }
     return differences.length === 0 ? undefined : { kind: 'stale', uuid, fields: differences };
   };
+}
+
+/** Both integers (JSON text) and less than `resolution` apart. */
+function withinResolution(readModel: string, table: string, resolution: number): boolean {
+  if (!/^-?\d+$/.test(readModel) || !/^-?\d+$/.test(table)) return false;
+  const gap = BigInt(readModel) - BigInt(table);
+  return (gap < 0n ? -gap : gap) < BigInt(resolution);
 }
 
 async function scanAll(client: DynamoDBClient, tableName: string, each: (item: Item) => void): Promise<void> {
@@ -121,6 +157,8 @@ export interface DriftInput {
   readonly indexerTableName: string;
   /** @default DEFAULT_DRIFT_FIELDS */
   readonly fields?: readonly ComputeNodeField[];
+  /** Resolutions of compared fields (the consumer's declaration). @default DEFAULT_DRIFT_RESOLUTIONS */
+  readonly resolutions?: FieldResolutions;
 }
 
 /**
@@ -130,7 +168,8 @@ export interface DriftInput {
  */
 export async function checkDrift(client: DynamoDBClient, input: DriftInput): Promise<DriftReport> {
   const fields = input.fields ?? DEFAULT_DRIFT_FIELDS;
-  const compare = createDriftComparer(fields);
+  const resolutions = Object.fromEntries(Object.entries(input.resolutions ?? DEFAULT_DRIFT_RESOLUTIONS).filter(([f]) => fields.includes(f as ComputeNodeField))) as FieldResolutions;
+  const compare = createDriftComparer(fields, resolutions);
   const table = new Map<string, Image>();
   const model = new Map<string, Item>();
   let tableItems = 0;
@@ -157,6 +196,7 @@ export async function checkDrift(client: DynamoDBClient, input: DriftInput): Pro
     liveInTable: [...table.values()].filter((i) => isSoftDeleted(i) === false).length,
     liveInReadModel: [...model.values()].filter(isLive).length,
     fields,
+    resolutions,
   };
 }
 
@@ -168,7 +208,7 @@ export function describeDrift(d: NodeDrift): string {
     case 'extra':
       return `extra    ${d.uuid}  live in the read model, ${d.table === 'absent' ? 'not in the table' : 'soft-deleted in the table'}`;
     case 'stale':
-      return `stale    ${d.uuid}  ${d.fields.map((f) => `${f.field}: read model ${f.readModel}, table ${f.table}`).join('; ')}`;
+      return `stale    ${d.uuid}  ${d.fields.map((f) => `${f.field}: read model ${f.readModel}, table ${f.table}${f.resolution === undefined ? '' : ` (${f.resolution} or more apart)`}`).join('; ')}`;
     case 'invalid':
       return `invalid  ${d.uuid}  the table's item is not a valid compute node (${d.issues.join('; ')})`;
   }
@@ -178,5 +218,5 @@ export function describeDrift(d: NodeDrift): string {
 export function summarizeDrift(r: DriftReport): string {
   const by = (k: NodeDrift['kind']) => r.differences.filter((d) => d.kind === k).length;
   const head = r.differences.length === 0 ? 'no drift' : `${r.differences.length} node(s) differ (missing ${by('missing')}, extra ${by('extra')}, stale ${by('stale')}, invalid ${by('invalid')})`;
-  return `drift: ${head}; table: ${r.tableItems} items, ${r.liveInTable} live; read model: ${r.readModelNodes} nodes, ${r.liveInReadModel} live; fields compared: ${r.fields.join(', ')}`;
+  return `drift: ${head}; table: ${r.tableItems} items, ${r.liveInTable} live; read model: ${r.readModelNodes} nodes, ${r.liveInReadModel} live; fields compared: ${r.fields.join(', ')}${Object.keys(r.resolutions).length === 0 ? '' : `; within resolution: ${Object.entries(r.resolutions).map(([f, n]) => `${f} ${n}`).join(', ')}`}`;
 }

@@ -9,7 +9,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-loc
 import { createComputeNodeTable } from '../../local/compute-node-table.js';
 import { createIndexerTable } from '../../local/indexer-table.js';
 import { itemOf } from '../../functions/indexer/apply.js';
-import { createDriftComparer, DEFAULT_DRIFT_FIELDS, parseDriftFields } from '../../functions/indexer/drift.js';
+import { createDriftComparer, DEFAULT_DRIFT_FIELDS, parseDriftFields, parseDriftResolutions } from '../../functions/indexer/drift.js';
 import { readNotification } from '../../functions/indexer/notification.js';
 import { writeNotification } from '../../functions/indexer/store.js';
 import { driftCommand } from '../../cli/drift.js';
@@ -52,6 +52,26 @@ describe('comparing a node', () => {
       ],
     });
     expect(createDriftComparer(['vcpus'])(uuidOf(2), after, itemOf(notified(insert(before))))).toBeUndefined();
+  });
+
+  it('reports a field read at a resolution as stale only when it is that far or further from the table', () => {
+    const before = nodeImage(4, { free_ram_mb: { N: '12288' }, memory_mb_used: { N: '4096' } });
+    const held = itemOf(notified(insert(before)));
+    const within = createDriftComparer(DEFAULT_DRIFT_FIELDS, { free_ram_mb: 1024, memory_mb_used: 1024 });
+    // 1023 MB apart: within; 1024 apart: stale, with the resolution named.
+    expect(within(uuidOf(4), nodeImage(4, { free_ram_mb: { N: '11265' }, memory_mb_used: { N: '5119' } }), held)).toBeUndefined();
+    expect(within(uuidOf(4), nodeImage(4, { free_ram_mb: { N: '13312' }, memory_mb_used: { N: '5119' } }), held)).toEqual({
+      kind: 'stale',
+      uuid: uuidOf(4),
+      fields: [{ field: 'free_ram_mb', readModel: '12288', table: '13312', resolution: 1024 }],
+    });
+    // null against a number is stale whatever the resolution; exact comparison still sees 1 MB.
+    expect(within(uuidOf(4), nodeImage(4, { free_ram_mb: { NULL: true } }), held)).toMatchObject({ kind: 'stale', fields: [{ field: 'free_ram_mb', table: 'null' }] });
+    expect(compare(uuidOf(4), nodeImage(4, { free_ram_mb: { N: '12287' } }), held)).toMatchObject({ kind: 'stale', fields: [{ field: 'free_ram_mb' }] });
+    expect(parseDriftResolutions('free_ram_mb=1024, memory_mb_used=2048')).toEqual({ free_ram_mb: 1024, memory_mb_used: 2048 });
+    expect(parseDriftResolutions('exact')).toEqual({});
+    expect(() => parseDriftResolutions('host=3')).toThrow(/resolution 'host=3': field 'host' is not an integer payload field/);
+    expect(() => parseDriftResolutions('free_ram_mb=0')).toThrow(/must be a whole number of at least 1/);
   });
 
   it('reports missing, extra (removed or soft-deleted) and invalid nodes', () => {
@@ -99,7 +119,7 @@ describe('cli drift on DynamoDB Local', () => {
 
     const first = await drift();
     expect(first.code).toBe(1);
-    expect(first.out).toContain(`stale    ${uuidOf(11)}  host: read model "compute-11", table "moved-host"; memory_mb_used: read model 4096, table 16000; free_ram_mb: read model 12288, table 384`);
+    expect(first.out).toContain(`stale    ${uuidOf(11)}  host: read model "compute-11", table "moved-host"; memory_mb_used: read model 4096, table 16000 (1024 or more apart); free_ram_mb: read model 12288, table 384 (1024 or more apart)`);
     expect(first.out).toContain(`extra    ${uuidOf(12)}  live in the read model, not in the table`);
     expect(first.out).toContain(`missing  ${uuidOf(13)}  live in the table, not in the read model`);
     expect(first.out).not.toContain(uuidOf(10));
@@ -113,6 +133,21 @@ describe('cli drift on DynamoDB Local', () => {
     const second = await drift();
     expect(second.out).toMatch(/^drift: no drift; table: 3 items, 3 live; read model: 4 nodes, 3 live/);
     expect(second.code).toBe(0);
+  });
+
+  it("compares within the reference indexer's resolution by default (free RAM within 1 GB), exactly with --resolutions exact", async () => {
+    const held = nodeImage(20);
+    await writeNotification(client, 'index', notified(insert(held)));
+    await put(nodeImage(20, { memory_mb_used: { N: '5000' }, free_ram_mb: { N: '11384' } }));
+    const within = await drift();
+    expect(within.out).not.toContain(uuidOf(20));
+    expect(within.out).toContain('within resolution: memory_mb_used 1024, free_ram_mb 1024');
+    const exact = await drift(['--resolutions', 'exact']);
+    expect(exact.out).toContain(`stale    ${uuidOf(20)}  memory_mb_used: read model 4096, table 5000; free_ram_mb: read model 12288, table 11384`);
+    expect(exact.code).toBe(1);
+    const bad = await drift(['--resolutions', 'free_ram_mb=-1']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/resolution 'free_ram_mb=-1': the resolution of 'free_ram_mb' must be a whole number of at least 1/);
   });
 
   it('names a missing setting or an unknown field (exit 2), and a DynamoDB failure (exit 3)', async () => {
