@@ -26,11 +26,14 @@ export interface BatchDeps {
   /** Where a quarantine message over 1 MiB is kept whole (claim-check.ts). */
   readonly claimCheck?: ClaimCheckStore | undefined;
   readonly concurrency: number;
-  /** Epoch ms after which no retry starts. */
+  /** Epoch ms after which no attempt (PutEvents or quarantine, the first included) starts. */
   readonly deadline: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
-  readonly onRequestError?: (error: unknown) => void;
+  /** The clock the deadline is read on. @default Date.now */
+  readonly now?: () => number;
+  /** Called for a PutEvents error the records are not to blame for (access, a missing bus, a per-entry setup code). */
+  readonly onSetupError?: (error: unknown) => void;
 }
 
 export interface BatchStats {
@@ -103,13 +106,14 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     deadline: deps.deadline,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
   };
   // Each request goes out as soon as it is full, so the bus's answer time overlaps the
   // building of the rest of the batch instead of following it.
   const publisher = createEventPublisher(deps.eventBridge, {
     ...retryOpts,
     concurrency: deps.concurrency,
-    ...(deps.onRequestError ? { onRequestError: deps.onRequestError } : {}),
+    ...(deps.onSetupError ? { onSetupError: deps.onSetupError } : {}),
   });
 
   for (let key = 0; key < records.length; key++) {

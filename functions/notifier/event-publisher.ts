@@ -2,8 +2,8 @@
  * Puts entries on the bus: packs them into PutEvents requests (10 entries and under
  * 256 KB each) as they are added, sends each request the moment it is full (so the bus's
  * answer time overlaps the building of the rest of the batch), at most `concurrency` at once,
- * checks every response's per-entry results, and retries what failed transiently until the
- * deadline.
+ * checks every response's per-entry results, and retries what failed transiently. No attempt,
+ * the first included, starts after the deadline.
  *
  * @example
  * ```ts
@@ -15,7 +15,8 @@
  */
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE } from './put-events-entry.js';
-import { RETRYABLE_ENTRY_CODES, errorCodeOf, isSetupError, isTransientError, isValidationError } from './transient-errors.js';
+import { entryFault } from './entry-error-codes.js';
+import { errorCodeOf, isSetupError, isTransientError, isValidationError } from './transient-errors.js';
 import { BatchPacker } from './pack-batches.js';
 import { retryPolicy, sleep, type RetryOptions } from './retry-policy.js';
 
@@ -35,7 +36,11 @@ export interface PublishResult {
   readonly published: Set<number>;
   /** Refused for good (an entry's error code, a request refused for its content when sent alone, too large): these go to quarantine. */
   readonly rejected: Map<number, EntryRejection>;
-  /** Not published in time (transient failures to the end, or an error the records are not to blame for: access, a missing bus). */
+  /**
+   * Left unsent, for Lambda to retry: transient failures to the end, the deadline passed before
+   * an attempt, or an error the records are not to blame for (access, a missing bus, a per-entry
+   * code about the setup such as `NotAuthorizedForDetailTypeException`: see entry-error-codes.ts).
+   */
   readonly unsent: Map<number, string>;
   /** Entries sent again after a transient failure. */
   retries: number;
@@ -46,8 +51,11 @@ export interface PublishOptions extends Omit<RetryOptions, 'deadline'> {
   readonly deadline: number;
   readonly concurrency: number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Called for a thrown error the records are not to blame for (access denied, missing bus). */
-  readonly onRequestError?: (error: unknown) => void;
+  /**
+   * Called for an error the records are not to blame for (access denied, a missing bus), thrown
+   * or per entry (once per answer, for its first such entry).
+   */
+  readonly onSetupError?: (error: unknown) => void;
 }
 
 export interface EventPublisher {
@@ -75,6 +83,7 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new RangeError(`concurrency must be a whole number of at least 1, not ${opts.concurrency}`);
   const result: PublishResult = { published: new Set(), rejected: new Map(), unsent: new Map(), retries: 0, requests: 0 };
   const wait = opts.sleep ?? sleep;
+  const now = opts.now ?? Date.now;
   const queued: OutgoingEntry[][] = [];
   let inFlight = 0;
   let launched = 0;
@@ -141,12 +150,21 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
     return drained();
   }
 
-  async function send(request: OutgoingEntry[]): Promise<void> {
+  /** Sends `request` until every entry has its final answer; `cause`: why it is being sent (alone). */
+  async function send(request: OutgoingEntry[], cause = ''): Promise<void> {
     const policy = retryPolicy(opts);
     let pending = request;
+    let lastError = cause;
     for (let attempt = 1; ; attempt++) {
+      // Before every attempt, the first included (a request queued behind the concurrency limit,
+      // an entry sent alone): one that starts after the deadline can outlast the invocation, and
+      // Lambda would retry the whole batch. The entries are reported; Lambda retries from there.
+      if (now() >= opts.deadline) {
+        const why = `not sent: the invocation's deadline passed${lastError === '' ? '' : ` (after ${lastError})`}`;
+        for (const e of pending) result.unsent.set(e.key, why);
+        return;
+      }
       const retry: OutgoingEntry[] = [];
-      let lastError = '';
       try {
         result.requests++;
         const response = await client.send(new PutEventsCommand({ Entries: pending.map((e) => e.entry) }));
@@ -156,20 +174,36 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
           retry.push(...pending);
           lastError = `PutEvents answered ${answers.length} results for ${pending.length} entries`;
         } else {
+          let setupError: Error | undefined;
           pending.forEach((e, i) => {
-            const code = answers[i]!.ErrorCode;
-            if (code === undefined || code === null || code === '') result.published.add(e.key);
-            else if (RETRYABLE_ENTRY_CODES.has(code)) {
-              retry.push(e);
-              lastError = `${code}: ${answers[i]!.ErrorMessage ?? ''}`;
-            } else result.rejected.set(e.key, { errorCode: code, errorMessage: answers[i]!.ErrorMessage ?? '' });
+            const { ErrorCode: code, ErrorMessage: message = '' } = answers[i]!;
+            if (code === undefined || code === null || code === '') {
+              result.published.add(e.key);
+              return;
+            }
+            switch (entryFault(code)) {
+              case 'transient':
+                retry.push(e);
+                lastError = `${code}: ${message}`;
+                break;
+              case 'content':
+                result.rejected.set(e.key, { errorCode: code, errorMessage: message });
+                break;
+              case 'setup':
+                // Access to the bus, the source or the detail type: the same entry would be refused
+                // again, and any other record of its kind too. Not the record's fault: unsent.
+                result.unsent.set(e.key, `${code}: ${message}`);
+                setupError ??= Object.assign(new Error(`${code}: ${message}`), { name: code });
+                break;
+            }
           });
+          if (setupError !== undefined) opts.onSetupError?.(setupError);
         }
       } catch (error) {
         lastError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         if (isSetupError(error)) {
           // Access, credentials, a missing bus: no entry is to blame, and none would go through alone.
-          opts.onRequestError?.(error);
+          opts.onSetupError?.(error);
           for (const e of pending) result.unsent.set(e.key, lastError);
           return;
         }
@@ -178,13 +212,7 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
           // entry EventBridge cannot read, ...): one entry can sink the whole request, so send them
           // one by one; the guilty one is refused alone and quarantined, the others go through.
           if (pending.length === 1) result.rejected.set(pending[0]!.key, { errorCode: errorCodeOf(error), errorMessage: lastError });
-          else {
-            for (const e of pending) {
-              // Each entry alone is a new request: none starts after the deadline.
-              if ((opts.now ?? Date.now)() >= opts.deadline) result.unsent.set(e.key, `${lastError} (not sent alone: the invocation's deadline passed)`);
-              else await send([e]);
-            }
-          }
+          else for (const e of pending) await send([e], lastError);
           return;
         }
         retry.push(...pending);

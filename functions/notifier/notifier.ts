@@ -33,6 +33,8 @@ export interface NotifierDeps {
   readonly metrics: Metrics;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** The clock the invocation's deadline is set and read on (tests move it by hand). @default Date.now */
+  readonly now?: () => number;
   /**
    * Check with DescribeEventBus, before the instance's first record, that the configured bus
    * exists (PutEvents to a missing bus answers success). The Lambda entry point sets it.
@@ -47,10 +49,10 @@ export type NotifierContext = Pick<Context, 'getRemainingTimeInMillis'> & Partia
 /** Problem records named in one log line. */
 export const PROBLEMS_PER_LINE = 100;
 
-// Leave time to quarantine and answer after the last retry.
-function deadlineFrom(context: NotifierContext): number {
+// Leave time to quarantine and answer after the last attempt.
+function deadlineFrom(context: NotifierContext, now: () => number): number {
   const remaining = context.getRemainingTimeInMillis();
-  return Date.now() + remaining - Math.max(1_000, remaining * 0.2);
+  return now() + remaining - Math.max(1_000, remaining * 0.2);
 }
 
 /** Builds the stream handler; all set-up (config checks, compiled encoders) happens here, once. */
@@ -64,6 +66,7 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   // dimensions, so this one instance serves every event type of every batch.
   const sentByType = metrics.singleMetric();
   let busChecked = deps.checkEventBus !== true;
+  const now = deps.now ?? Date.now;
   // Everything processBatch needs but the deadline is the same for every batch.
   const batchDeps: Omit<BatchDeps, 'deadline'> = {
     build,
@@ -74,7 +77,8 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     concurrency: config.putEventsConcurrency,
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(deps.random ? { random: deps.random } : {}),
-    onRequestError: (error) => logger.error('PutEvents failed for a reason the records are not to blame for', { error: error as Error }),
+    ...(deps.now ? { now: deps.now } : {}),
+    onSetupError: (error) => logger.error('PutEvents refused for a reason the records are not to blame for (the setup: access, the bus); the records are handed back to Lambda', { error: error as Error }),
   };
 
   /** Once per instance; a missing bus throws ConfigurationError, so no record is put into the void. */
@@ -90,7 +94,7 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     let outcome: BatchOutcome;
     try {
       if (!busChecked) await verifyEventBus(context);
-      outcome = await processBatch(parsed.data.Records, { ...batchDeps, deadline: deadlineFrom(context) });
+      outcome = await processBatch(parsed.data.Records, { ...batchDeps, deadline: deadlineFrom(context, now) });
     } catch (error) {
       if (error instanceof ConfigurationError) logger.critical('configuration error: no record can be handled', { error });
       throw error;

@@ -1,11 +1,10 @@
 /**
- * Which failures are worth retrying. PutEvents answers HTTP 200 with per-entry error codes;
- * `ThrottlingException` and `InternalFailure` are transient, every other code is permanent.
- * A request that throws is transient when it never reached the service (network, time-out)
- * or the service said so (throttling, 5xx).
+ * Which thrown failures are worth retrying: a request that throws is transient when it never
+ * reached the service (network, time-out) or the service said so (throttling, 5xx). PutEvents'
+ * per-entry error codes are classified in `entry-error-codes.ts`.
  */
 
-export const RETRYABLE_ENTRY_CODES: ReadonlySet<string> = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
+export { RETRYABLE_ENTRY_CODES } from './entry-error-codes.js';
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',

@@ -106,24 +106,51 @@ describe('resync markers among updates', () => {
   });
 });
 
-type Fate = 'ok' | 'ThrottlingException' | 'InternalFailure' | 'MalformedDetail';
-const fate = fc.constantFrom<Fate>('ok', 'ok', 'ok', 'ThrottlingException', 'InternalFailure', 'MalformedDetail');
-const call = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('answer' as const), fates: fc.array(fate, { minLength: 10, maxLength: 10 }) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'network' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'denied' as const }) },
+/**
+ * What the bus answers for one entry on one call: accepted, a transient code, or a per-entry
+ * code about the setup (permissions, the account, the service). Codes about the entry's content
+ * are not a per-call fate: the bus refuses the content of a record's entry on every call, so
+ * they belong to the record ('refused' below), never to a valid one.
+ */
+type Fate = 'ok' | 'ThrottlingException' | 'InternalFailure' | 'AccessDeniedException' | 'NotAuthorizedForSourceException' | 'NotAuthorizedForDetailTypeException' | 'InvalidAccountIdException' | 'RedactionFailure';
+const fate = fc.oneof(
+  { weight: 12, arbitrary: fc.constant<Fate>('ok') },
+  { weight: 4, arbitrary: fc.constantFrom<Fate>('ThrottlingException', 'InternalFailure') },
+  { weight: 1, arbitrary: fc.constantFrom<Fate>('AccessDeniedException', 'NotAuthorizedForSourceException', 'NotAuthorizedForDetailTypeException', 'InvalidAccountIdException', 'RedactionFailure') },
 );
+/** How long a call takes the bus: at once, a little, or a good part of the invocation. */
+const callTime = fc.constantFrom(0, 0, 1_000, 5_000, 9_000);
+const call = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant('answer' as const), fates: fc.array(fate, { minLength: 10, maxLength: 10 }), ms: callTime }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('network' as const), ms: callTime }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('denied' as const), ms: callTime }) },
+);
+/** The function's time left when invoked, and the deadline the notifier keeps to (20 % kept to answer). */
+const REMAINING_MS = 20_000;
+const DEADLINE = REMAINING_MS * 0.8;
 const sqsCall = fc.constantFrom('ok', 'ok', 'transient', 'broken');
+/** What the bus refuses a 'refused' record's entry with, on every call. */
+const contentCode = fc.constantFrom('MalformedDetail', 'InvalidArgument');
 
 describe('nothing is lost', () => {
-  it('every record ends published, quarantined, suppressed, or at/after the reported batch item failure', async () => {
+  // A record the notifier can publish (valid, and the bus takes its content) ends published or
+  // handed back to Lambda (at or after the reported batch item failure), never in the quarantine;
+  // a record that is invalid, or whose entry the bus refuses for its content, ends quarantined or
+  // handed back. Unwatched updates send nothing. Each PutEvents call takes the bus the time its
+  // script says, and no call, a first attempt included, starts after the invocation's deadline.
+  it('a valid record ends published or handed back to Lambda, never quarantined; an invalid or refused one quarantined or handed back', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.constantFrom('create', 'invalid', 'unwatched'), { minLength: 1, maxLength: 35 }),
-        fc.array(call, { minLength: 1, maxLength: 40 }),
+        // size 'max': fast-check's default size would keep arrays to about 10 elements, one or two
+        // requests, so no request would ever wait behind the concurrency limit.
+        fc.array(fc.constantFrom('create', 'create', 'invalid', 'refused', 'unwatched'), { minLength: 1, maxLength: 35, size: 'max' }),
+        fc.array(call, { minLength: 1, maxLength: 40, size: 'max' }),
         fc.array(sqsCall, { minLength: 1, maxLength: 10 }),
-        async (kinds, ebScript, sqsScript) => {
-          const h = harness();
+        contentCode,
+        fc.integer({ min: 1, max: 4 }),
+        async (kinds, ebScript, sqsScript, refusedWith, concurrency) => {
+          let clock = 0;
+          const h = harness({ PUT_EVENTS_CONCURRENCY: String(concurrency) }, { now: () => clock });
           const records = kinds.map((k, i) => {
             const image = nodeImage(i + 1);
             if (k === 'invalid') return insert(nodeImage(i + 1, { vcpus: { N: '1.5' } }));
@@ -131,15 +158,22 @@ describe('nothing is lost', () => {
             return insert(image);
           });
           const published = new Set<number>();
+          const late: string[] = [];
           let ebCalls = 0;
           h.eb.on(PutEventsCommand).callsFake((input: { Entries: { Detail: string }[] }) => {
             const step = ebScript[ebCalls++ % ebScript.length]!;
+            // Noted, not asserted here: the publisher would take a throw for a failed request.
+            if (clock >= DEADLINE) late.push(`PutEvents call ${ebCalls} started at ${clock} ms, the deadline was ${DEADLINE} ms`);
+            clock += step.ms;
             if (step.kind === 'network') throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
             if (step.kind === 'denied') throw Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
             const entries = input.Entries.map((e, i) => {
+              const index = JSON.parse(e.Detail).payload['nova_object.data'].id - 1;
               const f = step.fates[i]!;
-              if (f === 'ok') published.add(JSON.parse(e.Detail).payload['nova_object.data'].id - 1);
-              return f === 'ok' ? { EventId: 'x' } : { ErrorCode: f, ErrorMessage: f };
+              if (f !== 'ok') return { ErrorCode: f, ErrorMessage: f };
+              if (kinds[index] === 'refused') return { ErrorCode: refusedWith, ErrorMessage: 'refused for its content' };
+              published.add(index);
+              return { EventId: 'x' };
             });
             return { FailedEntryCount: entries.filter((e) => 'ErrorCode' in e).length, Entries: entries };
           });
@@ -153,19 +187,22 @@ describe('nothing is lost', () => {
             return { Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: '' })), Failed: [] };
           });
 
-          const response = await h.invoke(records);
+          const response = await h.invoke(records, REMAINING_MS);
+          expect(late).toEqual([]);
           const failures = response.batchItemFailures.map((f) => records.findIndex((r) => r.dynamodb.SequenceNumber === f.itemIdentifier));
           expect(failures.length).toBeLessThanOrEqual(1);
           expect(failures.every((i) => i >= 0)).toBe(true);
           const retryFrom = failures[0] ?? records.length;
           records.forEach((_, i) => {
+            const kind = kinds[i]!;
+            if (kind === 'create') expect(quarantined.has(i), `record ${i} (valid) was quarantined`).toBe(false);
             if (i >= retryFrom) return;
-            const done = kinds[i] === 'unwatched' || published.has(i) || quarantined.has(i);
-            expect(done, `record ${i} (${kinds[i]}) was dropped`).toBe(true);
+            const done = kind === 'unwatched' || (kind === 'create' ? published.has(i) : quarantined.has(i));
+            expect(done, `record ${i} (${kind}) was dropped`).toBe(true);
           });
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 });

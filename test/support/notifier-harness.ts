@@ -12,7 +12,8 @@ import { createNotifier } from '../../functions/notifier/notifier.js';
 
 export const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/quarantine';
 
-export function harness(env: Record<string, string> = {}) {
+/** `now`: the notifier's clock (deadline and retries), for tests that move time on by hand. */
+export function harness(env: Record<string, string> = {}, opts: { now?: () => number } = {}) {
   const eventBridge = new EventBridgeClient({ region: 'us-east-1' });
   const sqs = new SQSClient({ region: 'us-east-1' });
   const eb = mockClient(eventBridge);
@@ -36,8 +37,8 @@ export function harness(env: Record<string, string> = {}) {
       sleeps.push(ms);
     },
     random: () => 0.5,
+    ...(opts.now === undefined ? {} : { now: opts.now }),
   });
-  const context = { getRemainingTimeInMillis: () => 60_000 };
   return {
     eb,
     sq,
@@ -45,7 +46,8 @@ export function harness(env: Record<string, string> = {}) {
     emitted,
     sleeps,
     config,
-    invoke: (records: unknown[]) => handler({ Records: records }, context),
+    /** One invocation with `remainingMs` of the function's time left (60 s unless told). */
+    invoke: (records: unknown[], remainingMs = 60_000) => handler({ Records: records }, { getRemainingTimeInMillis: () => remainingMs }),
     /** Every PutEvents entry sent, in order, across all calls. */
     sentEntries: (): PutEventsRequestEntry[] => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []),
     quarantined: () =>
