@@ -99,6 +99,41 @@ describe('PutEvents faults', () => {
     expect(r.report.duplicates).toBeGreaterThan(0);
   });
 
+  it('a permission missing for one detail type (per entry, NotAuthorizedForDetailTypeException): nothing quarantined, its records handed back to Lambda until it is granted, then published', async () => {
+    let denied = true;
+    let refusals = 0;
+    let partials = 0;
+    const r = await runFakeScenario({
+      name: 'detail type denied',
+      nodes: 20,
+      writes: 200,
+      seed: 6,
+      batchSize: 50,
+      faults: (s) => {
+        // A resource policy or role that leaves out compute_node.update: the bus refuses those
+        // entries one by one, in requests whose other entries it takes.
+        s.bus.bus.faults = {
+          entry: (entry) => {
+            if (!denied || entry.DetailType !== 'compute_node.update') return undefined;
+            refusals++;
+            return { ErrorCode: 'NotAuthorizedForDetailTypeException', ErrorMessage: 'Not authorized to put events with detail type compute_node.update on this bus.' };
+          },
+        };
+      },
+      // The operator, alarmed, grants the permission after the notifier handed records back three times.
+      onInvoke: (outcome) => {
+        if (outcome.kind === 'partial' && ++partials === 3) denied = false;
+      },
+    });
+    expect(r.report.violations, describeReport(r.report)).toEqual([]);
+    expect(r.report.lost).toBe(0);
+    expect(refusals).toBeGreaterThan(0);
+    expect(partials).toBeGreaterThanOrEqual(3);
+    // What the alarms watch: PutEvents failures and batch item failures, not the quarantine.
+    expect(r.metrics.total(METRIC.putEventsFailures)).toBeGreaterThanOrEqual(refusals);
+    expect(r.metrics.total(METRIC.batchItemFailures)).toBeGreaterThanOrEqual(3);
+  });
+
   it('a bus that never answers: the request times out within the invocation and is retried', async () => {
     const log = new FaultLog();
     const r = await runFakeScenario({
