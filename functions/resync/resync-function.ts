@@ -11,7 +11,9 @@
  * holding the run's whole state (run id, each segment's LastEvaluatedKey and counts); the next
  * invocation resumes from it. The run's lease stays taken between invocations (until it
  * expires), so a second run cannot start meanwhile; an interrupted or failed invocation is
- * simply invoked again with the last token.
+ * simply invoked again with the last token. The state is also saved in the state table at
+ * every checkpoint (run-state-store.ts), and that copy wins over the token: a failed
+ * invocation's writes stay counted.
  *
  * Why no self-re-invocation: it would need the Lambda client (not a dependency) and
  * lambda:InvokeFunction on itself, and a chain of asynchronous invocations is hard to watch
@@ -22,6 +24,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ResyncConfig } from './config.js';
 import { createLease } from './lease.js';
+import { createRunStateStore } from './run-state-store.js';
 import { ResyncError, decodeContinuation, encodeContinuation, newResyncState, runResync, type ResyncTotals } from './resync.js';
 import { createTokenBucket } from './token-bucket.js';
 
@@ -60,12 +63,15 @@ export function createResyncHandler(deps: ResyncFunctionDeps) {
 
   return async (event: ResyncRequest | null | undefined, context: { getRemainingTimeInMillis(): number }): Promise<ResyncResponse> => {
     const request = event ?? {};
+    const store = createRunStateStore({ dynamodb: deps.dynamodb, stateTableName: config.stateTableName, tableName: config.tableName });
     let state;
     if (typeof request.continuation === 'string' && request.continuation !== '') {
       state = decodeContinuation(request.continuation);
       if (state.tableName !== config.tableName) {
         throw new ResyncError(`the continuation token is for table ${state.tableName}, this function resyncs ${config.tableName}`);
       }
+      // What the run saved last wins over the token: an invocation may have failed after it.
+      state = (await store.load(state.runId)) ?? state;
     } else {
       state = newResyncState(config.tableName, request.totalSegments ?? config.totalSegments, new Date(now()));
     }
@@ -82,6 +88,7 @@ export function createResyncHandler(deps: ResyncFunctionDeps) {
       pageSize: config.pageSize,
       segmentConcurrency: config.segmentConcurrency,
       deadline: invocationDeadline(now(), context.getRemainingTimeInMillis()),
+      onPage: (s) => store.save(s),
       now,
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
       onInvalid: (item) => logger.warn('item not marked: the notifier would reject it', { ...item }),

@@ -1,12 +1,13 @@
 /**
  * The resync state table's shape, with no CDK import: the stack creates the AWS table from
- * it and the CLI creates its DynamoDB Local table from it. It holds one lease item per
- * compute node table (the run that may write markers now, until when); nothing else.
+ * it and the CLI creates its DynamoDB Local table from it. Per compute node table it holds one
+ * lease item (the run that may write markers now, until when) and, for the Lambda variant, the
+ * run's last saved state (`run#<table>`, run-state-store.ts).
  */
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 export const RESYNC_STATE_TABLE = {
-  /** `lease#<compute node table name>`. */
+  /** `lease#<compute node table name>` or `run#<compute node table name>`. */
   partitionKey: { name: 'pk', type: 'S' },
 } as const;
 

@@ -541,6 +541,43 @@ describe('resync run (Lambda function)', () => {
     expect(controlEvents()[1]!.detail).toMatchObject({ refreshed: LIVE });
   });
 
+  it('an invocation that fails mid-page and is retried with the previous token never announces fewer nodes than it notified, though the nodes it marked are deleted before the retry', async () => {
+    const table = 'resync-retried';
+    const { streamArn: arn } = await createComputeNodeTable(dynamodb, table);
+    await fillTable(dynamodb, table);
+    let t = 1_800_000_000_000;
+    const now = () => (t += 5);
+    const written: string[] = [];
+    let failAt = Infinity;
+    const obs = observed((command) => {
+      const c = command as { constructor: { name: string }; input: { TableName?: string; Key?: { uuid: { S: string } } } };
+      if (c.constructor.name !== 'UpdateItemCommand' || c.input.TableName !== table) return;
+      // The invocation dies at this write (not sent), after the ones before it were made.
+      if (written.push(c.input.Key!.uuid.S) === failAt) throw Object.assign(new Error('invocation timed out'), { name: 'TimeoutError' });
+    });
+    const config = loadResyncConfig({ ...ENV, TABLE_NAME: table, RESYNC_PAGE_SIZE: '20', RESYNC_TOTAL_SEGMENTS: '2', RESYNC_SEGMENT_CONCURRENCY: '1', RESYNC_WRITES_PER_SECOND: '20' });
+    const handler = createResyncHandler({ config, dynamodb: obs.client, eventBridge, logger: { info: () => {}, warn: () => {}, error: () => {} }, now, sleep: async (ms) => void (t += ms) });
+    const context = { getRemainingTimeInMillis: () => 14_000 };
+    const first = await handler({}, context);
+    expect(first.complete).toBe(false);
+    failAt = written.length + 27;
+    await expect(handler({ continuation: first.continuation! }, context)).rejects.toThrow(/invocation timed out/);
+    // Before the retry, the nodes the failed invocation marked go away.
+    const victims = written.slice(-7, -1);
+    for (const v of victims) await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: v } } }));
+    failAt = Infinity;
+    let response = await handler({ continuation: first.continuation! }, context);
+    for (let i = 0; !response.complete; i++) {
+      if (i > 50) throw new Error('no progress');
+      response = await handler({ continuation: response.continuation! }, context);
+    }
+    const notified = new Set((await resyncNotificationsOf(response.totals.runId, arn)).map((n) => (n.detail.payload as { 'nova_object.data': { uuid: string } })['nova_object.data'].uuid));
+    for (const v of victims) expect(notified.has(v), v).toBe(true);
+    const end = controlEvents().find((c) => c.detail.phase === 'end')!.detail as { refreshed: number };
+    expect(end.refreshed).toBeGreaterThanOrEqual(notified.size);
+    expect(end.refreshed - notified.size).toBeLessThanOrEqual(response.totals.uncertain);
+  });
+
   it('refuses a continuation token of another table or that it did not make', async () => {
     const handler = createResyncHandler({
       config: loadResyncConfig({ ...ENV, TABLE_NAME: 'another-table' }),
