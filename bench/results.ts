@@ -9,6 +9,7 @@ import type { PutEventsRequestsResult } from './put-events-requests.js';
 import type { SlowBusResult } from './slow-bus.js';
 import type { PeersResult } from './peers.js';
 import type { BatchingWindowResult } from './batching-window.js';
+import { renderCapacity, type CapacityResult } from './capacity.js';
 import type { BenchResults } from './run-benchmarks.js';
 
 export interface Goal {
@@ -27,6 +28,7 @@ export interface Measured {
   readonly coldStart: ColdStartResult;
   readonly memory: MemoryResult;
   readonly fleet: FleetResult;
+  readonly capacity: CapacityResult;
   readonly peers: PeersResult;
   readonly batchingWindow: BatchingWindowResult;
 }
@@ -300,6 +302,8 @@ export function renderMarkdown(r: BenchResults): string {
   for (const src of f.prices.sources) L.push(`- ${src.what}: “${src.title}”, ${src.url}${src.note ? `. ${src.note}` : ''}`);
   for (const n of f.notes) L.push(`- ${n}`);
   L.push('');
+
+  L.push(...renderCapacity(r.capacity));
 
   const ix = r.indexer;
   L.push('## 8. Reference indexer');

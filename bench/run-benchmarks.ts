@@ -21,6 +21,7 @@ import { evaluateGoals, type Goal, type Measured } from './results.js';
 import { measureIndexer, type IndexerMeasurement } from './indexer.js';
 import { measurePeers } from './peers.js';
 import { measureBatchingWindow } from './batching-window.js';
+import { measureCapacity } from './capacity.js';
 
 export interface BenchOptions {
   /** Tiny inputs, one or few repetitions: checks that everything runs, measures nothing. */
@@ -91,8 +92,11 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
     entryBytes: fleetBatch.meanEntryBytes,
   });
 
+  log('7b. capacity: the fleet demand on each quota, by region class');
+  const capacity = await measureCapacity({ tiny });
+
   const cpu = cpus();
-  const partial = { handlerCpu, putEventsRequests, slowBus, peers, batchingWindow, coldStart, memory, fleet, indexer };
+  const partial = { handlerCpu, putEventsRequests, slowBus, peers, batchingWindow, coldStart, memory, fleet, capacity, indexer };
   return {
     schema: 'hypervisor-notifier-bench/1',
     tiny,

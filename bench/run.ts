@@ -1,16 +1,34 @@
 /**
  * `npm run bench`: runs every measurement once and writes `bench/results.json` and
  * `bench/results.md`. `npm run bench -- --tiny` runs the smoke-sized input instead (and
- * writes nothing unless `--write` is given too).
+ * writes nothing unless `--write` is given too). `npm run bench -- --capacity` runs only the
+ * capacity section (§7b) and, with `--write`, replaces it in `bench/results.md` and `results.json`.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBenchmarks } from './run-benchmarks.js';
 import { renderMarkdown } from './results.js';
+import { measureCapacity, renderCapacity, spliceCapacitySection } from './capacity.js';
 
 const args = new Set(process.argv.slice(2));
 const tiny = args.has('--tiny');
 const write = !tiny || args.has('--write');
+
+if (args.has('--capacity')) {
+  // The capacity model alone: one measured batch per mix, then arithmetic (seconds, not minutes).
+  const capacity = await measureCapacity({ tiny });
+  const section = renderCapacity(capacity);
+  if (args.has('--write')) {
+    const md = join(import.meta.dirname, 'results.md');
+    const json = join(import.meta.dirname, 'results.json');
+    writeFileSync(md, spliceCapacitySection(readFileSync(md, 'utf8'), section));
+    const results = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    writeFileSync(json, JSON.stringify({ ...results, capacity, capacityMeasuredAt: new Date().toISOString() }, null, 2) + '\n');
+    process.stderr.write('[bench] replaced §7b in bench/results.md and capacity in bench/results.json\n');
+  }
+  process.stdout.write(section.join('\n') + '\n');
+  process.exit(0);
+}
 
 const results = await runBenchmarks({ tiny, log: (line) => process.stderr.write(`[bench] ${line}\n`) });
 const markdown = renderMarkdown(results);

@@ -20,8 +20,9 @@ import { missingBus } from './missing-bus.js';
 import { network } from './network.js';
 import { quarantineOutage } from './quarantine-outage.js';
 import { throttling } from './throttling.js';
+import { invocationThrottling } from './invocation-throttling.js';
 
-const SCENARIOS: readonly SoakScenario[] = [burst, throttling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, busOutageRedrive];
+const SCENARIOS: readonly SoakScenario[] = [burst, throttling, invocationThrottling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, busOutageRedrive];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
