@@ -3,9 +3,10 @@
  * queue in, a partial batch response out. Each message becomes Nova's oslo message
  * (oslo-message.ts) and is published on every configured topic with publisher confirms
  * (broker-publisher.ts). A message that cannot be read, or that the broker did not confirm
- * (refused, unreachable, wrong credentials, nack), is reported by id: SQS delivers it again
- * and, after the queue's `maxReceiveCount`, moves it to the route's dead-letter queue, which
- * is alarmed. Nothing is acknowledged that the broker has not confirmed.
+ * (refused, unreachable, wrong credentials, nack, returned unroutable, a channel error it
+ * caused), is reported by id: SQS delivers it again and, after the queue's `maxReceiveCount`,
+ * moves it to the route's dead-letter queue, which is alarmed. Nothing is acknowledged that
+ * the broker has not confirmed into a queue.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -30,6 +31,11 @@ export interface BridgeDeps {
   readonly onPublished?: (n: OsloNotification) => void;
 }
 
+interface Pending {
+  readonly id: string;
+  readonly n: OsloNotification;
+}
+
 /** `errors`: the first broker error of each kind in the batch. */
 export type BridgeResult = SQSBatchResponse & { stats: BridgeStats; errors: BrokerError[] };
 
@@ -38,7 +44,7 @@ export function createBridge(deps: BridgeDeps) {
     const stats: BridgeStats = { published: 0, unreadable: 0, failed: 0 };
     const failures: string[] = [];
     const errors: BrokerError[] = [];
-    const ready: { id: string; n: OsloNotification }[] = [];
+    const ready: Pending[] = [];
     for (const record of event.Records ?? []) {
       try {
         ready.push({ id: record.messageId, n: osloNotification(record.body, deps.topics) });
@@ -53,24 +59,50 @@ export function createBridge(deps: BridgeDeps) {
       }
     }
 
+    const settle = (p: Pending, error: BrokerError | undefined) => {
+      if (error === undefined) {
+        stats.published++;
+        deps.onPublished?.(p.n);
+        return;
+      }
+      stats.failed++;
+      failures.push(p.id);
+      if (!errors.some((e) => e.kind === error.kind)) errors.push(error); // one per kind: a batch fails alike
+      if (error.kind === 'channel') {
+        // Found alone on its channel: this message is the one the broker refuses, for this reason.
+        deps.logger.error('the broker closed the channel over this message alone; SQS will deliver it again, then move it to the dead-letter queue', {
+          messageId: p.id,
+          broker: deps.publisher.broker,
+          kind: error.kind,
+          error: error.message,
+        });
+      }
+    };
+
+    // One fresh start per invocation for the whole batch: a connection that died while the
+    // function was frozen or that the broker forced closed (`closed`), or a queue deleted
+    // under an open connection (`unroutable`; the publisher declares the topology again).
+    let retried = false;
+    const retryable = (e: BrokerError) => !retried && (e.kind === 'closed' || e.kind === 'unroutable');
     let pending = ready;
-    // A connection that died while the function was frozen fails with `closed`: one fresh
-    // connection is tried within the invocation before SQS's own redelivery.
-    for (let attempt = 1; pending.length > 0; attempt++) {
+    while (pending.length > 0) {
       const outcomes = await deps.publisher.publish(pending.map((p) => p.n));
-      const again: typeof pending = [];
+      const again: Pending[] = [];
+      const alone: Pending[] = [];
       pending.forEach((p, i) => {
         const error = outcomes[i];
-        if (error === undefined) {
-          stats.published++;
-          deps.onPublished?.(p.n);
-        } else if (attempt === 1 && error.kind === 'closed') again.push(p);
-        else {
-          stats.failed++;
-          failures.push(p.id);
-          if (!errors.some((e) => e.kind === error.kind)) errors.push(error); // one per kind: a batch fails alike
-        }
+        if (error !== undefined && error.kind === 'channel' && pending.length > 1) alone.push(p);
+        else if (error !== undefined && retryable(error)) again.push(p);
+        else settle(p, error);
       });
+      // A channel error fails every message on the channel, innocent or not: each is published
+      // again on a channel of its own, so that only the one the broker refuses fails.
+      for (const p of alone) {
+        const [error] = await deps.publisher.publish([p.n]);
+        if (error !== undefined && retryable(error)) again.push(p);
+        else settle(p, error);
+      }
+      if (again.length > 0) retried = true;
       pending = again;
     }
     for (const error of errors) {

@@ -12,9 +12,13 @@
  *
  * so a broker where Nova or an oslo listener declared them already accepts ours (a different
  * flag would be refused with PRECONDITION_FAILED), and notifications wait in the queue for a
- * consumer that has not started. Messages are persistent (delivery mode 2) and each publish
- * waits for the broker's confirm; a nack, a closed channel or a confirm that does not come
- * in time fails that message.
+ * consumer that has not started. Messages are persistent (delivery mode 2) and mandatory,
+ * and each publish waits for the broker's confirm. RabbitMQ confirms a message no queue took
+ * too, sending basic.return before the ack ("Consumer Acknowledgements and Publisher
+ * Confirms"): such a message fails as `unroutable`, and the topology is declared again before
+ * the next publish. A nack, a closed channel or connection, or a confirm that does not come
+ * in time fails the message too; a channel error is told apart from a closed connection (a
+ * forced close, AMQP 320), which amqplib reports to the confirms first.
  */
 import * as amqp from 'amqplib';
 import type { OsloNotification } from './oslo-message.js';
@@ -41,8 +45,12 @@ export class BrokerError extends Error {
   override readonly name = 'BrokerError';
   constructor(
     message: string,
-    /** `unreachable`, `credentials`, `refused` (declare or channel error), `nack`, `timeout`, `closed`. */
-    readonly kind: 'unreachable' | 'credentials' | 'refused' | 'nack' | 'timeout' | 'closed',
+    /**
+     * `unreachable`, `credentials`, `refused` (a declaration), `nack`, `timeout`, `closed` (the
+     * connection, e.g. a forced close), `channel` (the broker closed the channel: every message
+     * on it fails, the one that caused it among them), `unroutable` (returned: no queue took it).
+     */
+    readonly kind: 'unreachable' | 'credentials' | 'refused' | 'nack' | 'timeout' | 'closed' | 'channel' | 'unroutable',
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -76,10 +84,24 @@ function connectError(error: unknown, shown: string, user: string): BrokerError 
 
 interface Session {
   readonly connection: amqp.ChannelModel;
+  /** Why the connection ended (its `error` or `close` event), undefined while it is open. */
+  lost: string | undefined;
+  /** The publishing channel, replaced after a channel error. */
+  channel: PublishChannel | undefined;
+  /** Routing keys whose queue and binding this connection declared (cleared after a return). */
+  readonly declared: Set<string>;
+}
+
+interface PublishChannel {
   readonly channel: amqp.ConfirmChannel;
   closed: boolean;
-  closeReason: string | undefined;
+  /** The broker's reason for closing the channel (a channel error such as a message over `max_message_size`). */
+  error: string | undefined;
+  /** basic.return seen and not yet matched with its confirm, by exchange, routing key and message id. */
+  readonly returned: Map<string, { count: number; reason: string }>;
 }
+
+const returnKey = (exchange: string, routingKey: string, messageId: unknown) => `${exchange}\n${routingKey}\n${String(messageId)}`;
 
 export class BrokerPublisher {
   /** The broker as named in errors (no password). */
@@ -98,7 +120,11 @@ export class BrokerPublisher {
     this.user = user;
   }
 
-  private async open(topology: readonly { queue: string; routingKey: string }[]): Promise<Session> {
+  private get durable(): boolean {
+    return this.opts.durable || this.opts.quorumQueues;
+  }
+
+  private async open(): Promise<Session> {
     let connection: amqp.ChannelModel;
     try {
       const url = new URL(this.opts.url);
@@ -110,44 +136,20 @@ export class BrokerPublisher {
     } catch (error) {
       throw connectError(error, this.broker, this.user);
     }
-    const session: Session = { connection, channel: undefined as unknown as amqp.ConfirmChannel, closed: false, closeReason: undefined };
-    const lost = (why: string) => {
-      session.closed = true;
-      session.closeReason ??= why;
-    };
-    connection.on('error', (e: unknown) => lost(errorText(e)));
-    connection.on('close', () => lost('connection closed'));
-    try {
-      const channel = await connection.createConfirmChannel();
-      channel.on('error', (e: unknown) => lost(errorText(e)));
-      channel.on('close', () => lost('channel closed'));
-      (session as { channel: amqp.ConfirmChannel }).channel = channel;
-      const args = this.opts.quorumQueues ? { 'x-queue-type': 'quorum' } : {};
-      const durable = this.opts.durable || this.opts.quorumQueues;
-      await channel.assertExchange(this.opts.exchange, 'topic', { durable, autoDelete: false, internal: false, arguments: {} });
-      for (const t of topology) {
-        await channel.assertQueue(t.queue, { durable, autoDelete: false, exclusive: false, arguments: args });
-        await channel.bindQueue(t.queue, this.opts.exchange, t.routingKey);
-      }
-    } catch (error) {
-      await connection.close().catch(() => {});
-      throw new BrokerError(
-        `AMQP broker ${this.broker} refused to declare exchange '${this.opts.exchange}' (topic, durable ${this.opts.durable || this.opts.quorumQueues}) or its queues ${topology.map((t) => `'${t.queue}'`).join(', ')}: ${errorText(error)}` +
-          (/PRECONDITION/.test(errorText(error)) ? "; set the bridge's durable / quorum settings to the broker's (oslo's amqp_durable_queues, rabbit_quorum_queue)" : ''),
-        'refused',
-        { cause: error },
-      );
-    }
+    const session: Session = { connection, lost: undefined, channel: undefined, declared: new Set() };
+    connection.on('error', (e: unknown) => (session.lost ??= errorText(e)));
+    // A forced close (320, e.g. a broker restart) comes as `close` with the reason, no `error`.
+    connection.on('close', (e: unknown) => (session.lost ??= e === undefined || e === null ? 'connection closed' : errorText(e)));
     return session;
   }
 
-  private async current(topology: readonly { queue: string; routingKey: string }[]): Promise<Session> {
+  private async current(): Promise<Session> {
     if (this.session !== undefined) {
       const s = await this.session.catch(() => undefined);
-      if (s !== undefined && !s.closed) return s;
+      if (s !== undefined && s.lost === undefined) return s;
       if (s !== undefined) await s.connection.close().catch(() => {});
     }
-    this.session = this.open(topology);
+    this.session = this.open();
     try {
       return await this.session;
     } catch (error) {
@@ -156,67 +158,137 @@ export class BrokerPublisher {
     }
   }
 
+  /** The session's publishing channel (a new one after a channel error), with the topology declared on it. */
+  private async channelFor(session: Session, topology: readonly { queue: string; routingKey: string }[]): Promise<PublishChannel> {
+    try {
+      if (session.channel === undefined || session.channel.closed) {
+        const channel = await session.connection.createConfirmChannel();
+        const pc: PublishChannel = { channel, closed: false, error: undefined, returned: new Map() };
+        channel.on('error', (e: unknown) => (pc.error ??= errorText(e)));
+        channel.on('close', () => (pc.closed = true));
+        channel.on('return', (m: amqp.Message) => {
+          // basic.return's fields: amqplib's Message type leaves out the reply code and text.
+          const f = m.fields as amqp.MessageFields & { replyCode?: number; replyText?: string };
+          const key = returnKey(f.exchange, f.routingKey, m.properties.messageId);
+          const r = pc.returned.get(key) ?? { count: 0, reason: `${f.replyCode ?? ''} ${f.replyText ?? 'returned'}`.trim() };
+          r.count++;
+          pc.returned.set(key, r);
+        });
+        session.channel = pc;
+      }
+      const pc = session.channel;
+      const missing = topology.filter((t) => !session.declared.has(t.routingKey));
+      if (missing.length > 0) {
+        const args = this.opts.quorumQueues ? { 'x-queue-type': 'quorum' } : {};
+        await pc.channel.assertExchange(this.opts.exchange, 'topic', { durable: this.durable, autoDelete: false, internal: false, arguments: {} });
+        for (const t of missing) {
+          await pc.channel.assertQueue(t.queue, { durable: this.durable, autoDelete: false, exclusive: false, arguments: args });
+          await pc.channel.bindQueue(t.queue, this.opts.exchange, t.routingKey);
+          session.declared.add(t.routingKey);
+        }
+      }
+      return pc;
+    } catch (error) {
+      if (session.lost !== undefined) {
+        throw new BrokerError(`AMQP broker ${this.broker} closed the connection while the bridge opened a channel: ${session.lost}`, 'closed', { cause: error });
+      }
+      session.lost = errorText(error);
+      await session.connection.close().catch(() => {});
+      throw new BrokerError(
+        `AMQP broker ${this.broker} refused to declare exchange '${this.opts.exchange}' (topic, durable ${this.durable}) or its queues ${topology.map((t) => `'${t.queue}'`).join(', ')}: ${errorText(error)}` +
+          (/PRECONDITION/.test(errorText(error)) ? "; set the bridge's durable / quorum settings to the broker's (oslo's amqp_durable_queues, rabbit_quorum_queue)" : ''),
+        'refused',
+        { cause: error },
+      );
+    }
+  }
+
   /**
-   * Publishes each notification on each of its topics and waits for the confirms. Resolves to
-   * one outcome per notification (undefined = every topic confirmed); connection-level failures
-   * fail every notification with the same error.
+   * Why a confirm failed. amqplib fails the confirms of a closing channel before it reports
+   * why (and, on a forced close, before the connection's own `close`), so this runs once that
+   * has run its course: a closed connection, a channel error, or else a nack.
+   */
+  private lostConfirm(session: Session, pc: PublishChannel, n: OsloNotification, routingKey: string, err: unknown): BrokerError {
+    if (session.lost !== undefined) {
+      return new BrokerError(`AMQP broker ${this.broker} closed the connection before confirming message ${n.messageId}: ${session.lost}`, 'closed', { cause: err });
+    }
+    if (pc.closed) {
+      return new BrokerError(`AMQP broker ${this.broker} closed the channel before confirming message ${n.messageId} (routing key ${routingKey}): ${pc.error ?? errorText(err)}`, 'channel', { cause: err });
+    }
+    return new BrokerError(`AMQP broker ${this.broker} refused message ${n.messageId} (nack, routing key ${routingKey} on exchange '${this.opts.exchange}')`, 'nack', { cause: err });
+  }
+
+  private publishOne(session: Session, pc: PublishChannel, n: OsloNotification, b: OsloNotification['bodies'][number]): Promise<BrokerError | undefined> {
+    const timeoutMs = this.opts.confirmTimeoutMs ?? 10_000;
+    return new Promise<BrokerError | undefined>((resolve) => {
+      const timer = setTimeout(
+        () => resolve(new BrokerError(`AMQP broker ${this.broker} did not confirm message ${n.messageId} (routing key ${b.routingKey}) within ${timeoutMs} ms`, 'timeout')),
+        timeoutMs,
+      );
+      const lost = (err: unknown) => setImmediate(() => resolve(this.lostConfirm(session, pc, n, b.routingKey, err)));
+      try {
+        pc.channel.publish(
+          this.opts.exchange,
+          b.routingKey,
+          b.body,
+          {
+            persistent: true,
+            // Unroutable (no queue bound, e.g. deleted) comes back as basic.return before its ack.
+            mandatory: true,
+            contentType: 'application/json',
+            contentEncoding: 'utf-8',
+            messageId: n.messageId,
+            headers: n.headers,
+          },
+          (err: unknown) => {
+            clearTimeout(timer);
+            if (err !== null && err !== undefined) return lost(err);
+            const key = returnKey(this.opts.exchange, b.routingKey, n.messageId);
+            const r = pc.returned.get(key);
+            if (r === undefined) return resolve(undefined);
+            if (--r.count === 0) pc.returned.delete(key);
+            resolve(
+              new BrokerError(
+                `AMQP broker ${this.broker} returned message ${n.messageId}: no queue took it (${r.reason}, routing key ${b.routingKey} on exchange '${this.opts.exchange}'); the bridge declares its queue again`,
+                'unroutable',
+              ),
+            );
+          },
+        );
+      } catch (error) {
+        clearTimeout(timer);
+        lost(error);
+      }
+    });
+  }
+
+  /**
+   * Publishes each notification on each of its topics (mandatory, persistent) and waits for
+   * the confirms. Resolves to one outcome per notification (undefined = every topic
+   * confirmed into a queue); connection-level failures fail every notification alike, and a
+   * channel error (kind `channel`) every notification published on that channel.
    */
   async publish(notifications: readonly OsloNotification[]): Promise<(BrokerError | undefined)[]> {
     if (notifications.length === 0) return [];
     const topology = new Map<string, { queue: string; routingKey: string }>();
     for (const n of notifications) for (const b of n.bodies) topology.set(b.routingKey, { queue: b.routingKey, routingKey: b.routingKey });
     let session: Session;
+    let pc: PublishChannel;
     try {
-      session = await this.current([...topology.values()]);
+      session = await this.current();
+      pc = await this.channelFor(session, [...topology.values()]);
     } catch (error) {
       const e = error instanceof BrokerError ? error : new BrokerError(`AMQP broker ${this.broker}: ${errorText(error)}`, 'unreachable', { cause: error });
       return notifications.map(() => e);
     }
-    const timeoutMs = this.opts.confirmTimeoutMs ?? 10_000;
-    const { channel } = session;
-    const confirms = notifications.map((n) =>
-      Promise.all(
-        n.bodies.map(
-          (b) =>
-            new Promise<void>((resolve, reject) => {
-              const timer = setTimeout(
-                () => reject(new BrokerError(`AMQP broker ${this.broker} did not confirm message ${n.messageId} (routing key ${b.routingKey}) within ${timeoutMs} ms`, 'timeout')),
-                timeoutMs,
-              );
-              try {
-                channel.publish(
-                  this.opts.exchange,
-                  b.routingKey,
-                  b.body,
-                  {
-                    persistent: true,
-                    contentType: 'application/json',
-                    contentEncoding: 'utf-8',
-                    messageId: n.messageId,
-                    headers: n.headers,
-                  },
-                  (err: unknown) => {
-                    clearTimeout(timer);
-                    if (err === null || err === undefined) resolve();
-                    else if (session.closed) reject(new BrokerError(`AMQP broker ${this.broker} closed the channel before confirming message ${n.messageId}: ${session.closeReason ?? errorText(err)}`, 'closed', { cause: err }));
-                    else reject(new BrokerError(`AMQP broker ${this.broker} refused message ${n.messageId} (nack, routing key ${b.routingKey} on exchange '${this.opts.exchange}')`, 'nack', { cause: err }));
-                  },
-                );
-              } catch (error) {
-                clearTimeout(timer);
-                reject(new BrokerError(`AMQP broker ${this.broker}: could not publish message ${n.messageId}: ${session.closeReason ?? errorText(error)}`, 'closed', { cause: error }));
-              }
-            }),
-        ),
-      ).then(
-        () => undefined,
-        (e: unknown) => (e instanceof BrokerError ? e : new BrokerError(`AMQP broker ${this.broker}: ${errorText(e)}`, 'closed', { cause: e })),
-      ),
+    const outcomes = await Promise.all(
+      notifications.map(async (n) => (await Promise.all(n.bodies.map((b) => this.publishOne(session, pc, n, b)))).find((e) => e !== undefined)),
     );
-    const outcomes = await Promise.all(confirms);
-    // A confirm that never came leaves the channel in doubt: start afresh next time.
+    // A return: the queue went away under this connection; declare it again before the next publish.
+    if (outcomes.some((o) => o?.kind === 'unroutable')) session.declared.clear();
+    // A confirm that never came leaves the connection in doubt: start afresh next time.
     if (outcomes.some((o) => o?.kind === 'timeout' || o?.kind === 'closed')) {
-      session.closed = true;
+      session.lost ??= 'a confirm did not come';
       await session.connection.close().catch(() => {});
     }
     return outcomes;
@@ -226,8 +298,8 @@ export class BrokerPublisher {
   async close(): Promise<void> {
     const s = await this.session?.catch(() => undefined);
     this.session = undefined;
-    if (s !== undefined && !s.closed) {
-      s.closed = true;
+    if (s !== undefined && s.lost === undefined) {
+      s.lost = 'closed by the bridge';
       await s.connection.close().catch(() => {});
     }
   }

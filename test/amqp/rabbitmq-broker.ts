@@ -3,9 +3,10 @@
  * on a free loopback port, with its own node name, Erlang distribution and epmd ports and its
  * own data directory (owned by the `rabbitmq` user, as which the broker runs when the tests
  * run as root). `stop()` stops the broker and its epmd and removes the directory; `pause()`
- * and `resume()` stop and restart the same broker (same port, same data) for outage tests.
+ * and `resume()` stop and restart the same broker (same port, same data) for outage tests;
+ * `ctl()` runs `rabbitmqctl` against it (forced closes, memory alarms, connection states).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import * as amqp from 'amqplib';
 import { freeLoopbackPort, LOOPBACK } from '../../local/free-port.js';
 
 export const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+const RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
 /** Debian's Python, where python3-oslo.messaging installs (a `python3` on PATH may be another). */
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
@@ -47,7 +49,14 @@ export interface RabbitMq {
   pause(): Promise<void>;
   /** Starts it again after `pause()`. */
   resume(): Promise<void>;
+  /** Runs `rabbitmqctl <args>` against this broker; resolves to its output. */
+  ctl(...args: string[]): Promise<string>;
   stop(): Promise<void>;
+}
+
+export interface RabbitMqOptions {
+  /** Extra `rabbitmq.conf` lines, e.g. `max_message_size = 65536`. */
+  readonly config?: readonly string[];
 }
 
 function rabbitmqIds(): { uid: number; gid: number } | undefined {
@@ -72,12 +81,12 @@ async function waitForAmqp(url: string, child: ChildProcess, output: () => strin
   }
 }
 
-export async function startRabbitMq(): Promise<RabbitMq> {
+export async function startRabbitMq(options: RabbitMqOptions = {}): Promise<RabbitMq> {
   const ids = rabbitmqIds();
   const dir = mkdtempSync(join(tmpdir(), 'rabbitmq-test-'));
   const [port, distPort, epmdPort] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
   for (const sub of ['mnesia', 'log']) mkdirSync(join(dir, sub));
-  writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.default = ${LOOPBACK}:${port}`, `default_user = ${BROKER_USER}`, `default_pass = ${BROKER_PASSWORD}`, 'log.console = false', ''].join('\n'));
+  writeFileSync(join(dir, 'rabbitmq.conf'), [`listeners.tcp.default = ${LOOPBACK}:${port}`, `default_user = ${BROKER_USER}`, `default_pass = ${BROKER_PASSWORD}`, 'log.console = false', ...(options.config ?? []), ''].join('\n'));
   writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
   if (ids !== undefined) for (const p of [dir, join(dir, 'mnesia'), join(dir, 'log'), join(dir, 'rabbitmq.conf'), join(dir, 'enabled_plugins')]) chownSync(p, ids.uid, ids.gid);
 
@@ -144,6 +153,13 @@ export async function startRabbitMq(): Promise<RabbitMq> {
     url,
     pause: halt,
     resume: start,
+    ctl: (...args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        execFile(RABBITMQCTL, ['-q', ...args], { env, cwd: dir, timeout: 60_000, ...(ids ?? {}) }, (error, stdout, stderr) => {
+          if (error) reject(new Error(`rabbitmqctl ${args.join(' ')}: ${error.message} ${stderr}`));
+          else resolve(stdout);
+        });
+      }),
     async stop() {
       await halt();
       killEpmd();
