@@ -90,6 +90,8 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
   let finished = false;
   let settle: (() => void) | undefined;
   let done: Promise<void> | undefined;
+  /** Set by the first refusal for the setup's sake (access, a permission), with its reason. */
+  let setupRefusal: string | undefined;
   const packer = new BatchPacker<OutgoingEntry>(MAX_ENTRIES_PER_REQUEST, MAX_REQUEST_SIZE, (request) => {
     queued.push(request);
     pump();
@@ -99,6 +101,13 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
   function pump(): void {
     while (inFlight < opts.concurrency && queued.length > 0) {
       const request = queued.shift()!;
+      if (setupRefusal !== undefined) {
+        // A request not yet started holds only entries after every one already out (requests
+        // leave in record order), so after the refused one: Lambda retries the batch from that
+        // one, and sending these now would only publish them twice.
+        for (const e of request) result.unsent.set(e.key, `not sent: an earlier entry was refused for the setup's sake (${setupRefusal})`);
+        continue;
+      }
       inFlight++;
       launched++;
       send(request)
@@ -194,6 +203,7 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
                 // again, and any other record of its kind too. Not the record's fault: unsent.
                 result.unsent.set(e.key, `${code}: ${message}`);
                 setupError ??= Object.assign(new Error(`${code}: ${message}`), { name: code });
+                setupRefusal ??= `${code}: ${message}`;
                 break;
             }
           });
@@ -204,6 +214,7 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
         if (isSetupError(error)) {
           // Access, credentials, a missing bus: no entry is to blame, and none would go through alone.
           opts.onSetupError?.(error);
+          setupRefusal ??= lastError;
           for (const e of pending) result.unsent.set(e.key, lastError);
           return;
         }

@@ -135,7 +135,7 @@ describe('each per-entry error code AWS documents for PutEvents, classified on p
     expect(h.sq.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
-  it('a denied detail type among several requests: only its records are reported, every other entry is published once', async () => {
+  it('a denied detail type among several requests: its record is reported, every record before it published, none quarantined', async () => {
     const h = harness();
     h.eb.on(PutEventsCommand).callsFake((input: { Entries: { DetailType: string }[] }) => ({
       FailedEntryCount: 0,
@@ -147,7 +147,24 @@ describe('each per-entry error code AWS documents for PutEvents, classified on p
     const response = await h.invoke(records);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[17]!.dynamodb.SequenceNumber }]);
     expect(h.sq.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
-    expect(h.eb.commandCalls(PutEventsCommand)).toHaveLength(3);
+    const accepted = new Set(h.sentEntries().filter((e) => e.DetailType !== 'compute_node.delete').map((e) => idOf(e.Detail!)));
+    for (let id = 1; id <= 17; id++) expect(accepted.has(id), `record ${id}`).toBe(true);
+  });
+});
+
+describe('after a refusal for the setup', () => {
+  it('starts no request still waiting behind the concurrency limit: Lambda retries from the refused record, so they would only be published twice', async () => {
+    const h = harness({ PUT_EVENTS_CONCURRENCY: '1' });
+    let calls = 0;
+    h.eb.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => {
+      if (calls++ > 0) return allAccepted(input);
+      return { FailedEntryCount: 1, Entries: input.Entries.map((_, i) => (i === 3 ? { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'not authorized for this source' } : { EventId: `e${i}` })) };
+    });
+    const records = creates(30);
+    const response = await h.invoke(records);
+    expect(h.eb.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[3]!.dynamodb.SequenceNumber }]);
+    expect(h.sq.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 });
 
