@@ -81,7 +81,13 @@ export interface AmqpBridgeOptions extends IndexerRouteFilter {
   readonly exchange?: string;
   /** Topics (Nova's `[notifications] versioned_notifications_topics`). @default ['versioned_notifications'] */
   readonly topics?: readonly string[];
-  /** oslo's `amqp_durable_queues` of the broker's other clients. @default false (oslo's default) */
+  /**
+   * oslo's `amqp_durable_queues` of the broker's other clients (they declare the same queues).
+   * false: transient queues, which a broker restart deletes with their notifications, confirmed
+   * ones too; true: durable queues, confirmed notifications written to disk and kept (README,
+   * "Durable or not: a broker restart").
+   * @default false (oslo's default)
+   */
   readonly durable?: boolean;
   /** oslo's `rabbit_quorum_queue`. @default false */
   readonly quorumQueues?: boolean;
