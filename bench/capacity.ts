@@ -85,7 +85,7 @@ export interface CapacityRow {
   readonly billedMsPerInvocation: number;
   readonly monthlyUsd: number;
   /** Per region class (REGION_CLASSES order): the quota reached first and how much of it this size uses. */
-  readonly regions: readonly { readonly classId: string; readonly first: Wall }[];
+  readonly regions: readonly { readonly classId: string; readonly first: QuotaKey; readonly used: number }[];
 }
 
 /** For a mix and region class: the quota reached first, at what fleet size, and the one after it. */
@@ -106,6 +106,8 @@ export interface CapacityResult {
   readonly regionClasses: readonly RegionClass[];
   readonly quotasReadOn: string;
   readonly sources: readonly QuotaSource[];
+  /** When the mixes' batches were measured (this section may come from `npm run bench -- --capacity`, apart from the rest). */
+  readonly measuredAt?: string;
 }
 
 /** The capacity table from one measured batch per mix (pure: the arithmetic of infra/capacity-model.ts and bench/fleet.ts). */
@@ -136,7 +138,10 @@ export function capacityFromMeasured(mixes: readonly (CapacityMix & { readonly m
         demand,
         billedMsPerInvocation: fleet.billedMsPerInvocation,
         monthlyUsd: fleet.monthly.totalUsd,
-        regions: REGION_CLASSES.map((c) => ({ classId: c.id, first: walls(demand, quotasFor(c.regions[0])).at(0)! })),
+        regions: REGION_CLASSES.map((c) => {
+          const first = walls(demand, quotasFor(c.regions[0]))[0]!;
+          return { classId: c.id, first: first.key, used: first.used };
+        }),
       });
     }
     // Linear demand: any size gives the same fleet size at each quota.
@@ -169,7 +174,7 @@ export async function measureCapacity(opts: { tiny: boolean; mixes?: readonly Ca
       measured: { records: b.records, cpuUsPerRecord: b.cpuUsPerRecord, notificationsPerBatch: b.notifications, putEventsRequestsPerBatch: b.putEventsRequests, entryBytes: b.meanEntryBytes },
     });
   }
-  return capacityFromMeasured(measured, opts.rules ?? DEFAULT_STACK_RULES);
+  return { ...capacityFromMeasured(measured, opts.rules ?? DEFAULT_STACK_RULES), measuredAt: new Date().toISOString() };
 }
 
 const WALL_NAMES: Record<QuotaKey, string> = {
@@ -209,7 +214,7 @@ export function renderCapacity(r: CapacityResult): string[] {
     `Every compute node reports every ${r.reportIntervalSeconds} s; a report that changes the item makes one stream record (one write unit); batches of ${r.batchSize}; ` +
       `${r.rules} rules per notification (the example route, the reference indexer's route and the archive, each counted for every notification: the bound); ` +
       `a PutEvents request carries the notifications of one batch, up to 10. Billed duration per invocation as in §7, measured on a batch of each mix. ` +
-      `Default quotas from AWS's pages, read ${r.quotasReadOn} (infra/capacity-quotas.ts). A region cell names the quota that size uses most, and how much of it: over 100 % is throttled.`,
+      `Default quotas from AWS's pages, read ${r.quotasReadOn} (infra/capacity-quotas.ts).${r.measuredAt === undefined ? '' : ` This section: one run, ${r.measuredAt}.`} A region cell names the quota that size uses most, and how much of it: over 100 % is throttled.`,
   );
   L.push('');
   for (const mix of r.mixes) {
@@ -224,9 +229,9 @@ export function renderCapacity(r: CapacityResult): string[] {
     L.push(`|${'---|'.repeat(8 + r.regionClasses.length)}`);
     for (const row of r.rows.filter((x) => x.mix === mix.name)) {
       const d = row.demand;
-      const cells = row.regions.map(({ first }) => {
-        const text = `${WALL_NAMES[first.key]} ${pct(first.used)}`;
-        return first.used >= 1 ? `**${text}**` : text;
+      const cells = row.regions.map(({ first, used }) => {
+        const text = `${WALL_NAMES[first]} ${pct(used)}`;
+        return used >= 1 ? `**${text}**` : text;
       });
       L.push(
         `| ${n0(row.computeNodes)} | ${n0(d.streamRecordsPerSecond)} | ${d.shards} | ${n0(d.notificationsPerSecond)} | ${n0(d.putEventsRequestsPerSecond)} | ${n0(d.ruleInvocationsPerSecond)} | ${n1(d.lambdaConcurrency ?? 0)} | ${usd(row.monthlyUsd)} | ${cells.join(' | ')} |`,
