@@ -150,3 +150,58 @@ export function fleetScale(measured: FleetBatchFigures, a: FleetAssumptions = FL
     ],
   };
 }
+
+/** One row of the default stack's cost: a record mix, exact or with resolution. */
+export interface FleetRateRow {
+  readonly mix: string;
+  readonly resolution: 'exact' | 'with resolution';
+  /** Stream records per resource-tracker report (a report that changes nothing writes none). */
+  readonly recordsPerReport: number;
+  readonly fractionOfRecordsNotified: number;
+  readonly streamRecordsPerSecond: number;
+  readonly notificationsPerSecond: number;
+  readonly eventsPerMonth: number;
+  readonly eventBridgeUsdPerMonth: number;
+  readonly totalUsdPerMonth: number;
+}
+
+/** A measured notification rate of one mix (bench/notification-rate.ts), as the cost needs it. */
+export interface MixRate {
+  readonly mix: string;
+  readonly recordsPerReport: number;
+  readonly exact: { readonly fractionNotified: number };
+  readonly withResolution: { readonly fractionNotified: number };
+}
+
+/** PutEvents takes at most 10 entries a request. */
+const ENTRIES_PER_PUT_EVENTS = 10;
+
+/**
+ * The fleet's bill for measured notification rates: §7's model with the stream records a
+ * report makes and the fraction of them notified taken from the simulation instead of
+ * assumed. The CPU per record and the entry size are the fleet batch's (measured).
+ */
+export function fleetRateRows(rates: readonly MixRate[], measured: FleetBatchFigures, a: FleetAssumptions = FLEET_ASSUMPTIONS): FleetRateRow[] {
+  return rates.flatMap((rate) =>
+    (['exact', 'with resolution'] as const).map((resolution) => {
+      const fraction = resolution === 'exact' ? rate.exact.fractionNotified : rate.withResolution.fractionNotified;
+      const perBatch = fraction * a.batchSize;
+      const f = fleetScale(
+        { ...measured, records: a.batchSize, notificationsPerBatch: perBatch, putEventsRequestsPerBatch: Math.ceil(perBatch / ENTRIES_PER_PUT_EVENTS) },
+        { ...a, fractionOfReportsWritten: rate.recordsPerReport, fractionWatched: fraction },
+      );
+      const chunks = Math.max(1, Math.ceil(measured.entryBytes / PRICES.eventBridgeChunkBytes));
+      return {
+        mix: rate.mix,
+        resolution,
+        recordsPerReport: round(rate.recordsPerReport, 3),
+        fractionOfRecordsNotified: round(fraction, 3),
+        streamRecordsPerSecond: f.streamRecordsPerSecond,
+        notificationsPerSecond: f.notificationsPerSecond,
+        eventsPerMonth: Math.round(((a.computeNodes / a.reportIntervalSeconds) * rate.recordsPerReport * fraction) * 3600 * a.hoursPerMonth * chunks),
+        eventBridgeUsdPerMonth: f.monthly.eventBridgeUsd,
+        totalUsdPerMonth: f.monthly.totalUsd,
+      };
+    }),
+  );
+}

@@ -11,6 +11,7 @@ import type { PeersResult } from './peers.js';
 import type { BatchingWindowResult } from './batching-window.js';
 import { renderCapacity, type CapacityResult } from './capacity.js';
 import type { BenchResults } from './run-benchmarks.js';
+import { renderNotificationRates } from './notification-rate.js';
 
 export interface Goal {
   readonly id: string;
@@ -302,6 +303,7 @@ export function renderMarkdown(r: BenchResults): string {
   for (const src of f.prices.sources) L.push(`- ${src.what}: “${src.title}”, ${src.url}${src.note ? `. ${src.note}` : ''}`);
   for (const n of f.notes) L.push(`- ${n}`);
   L.push('');
+  if (r.notificationRates !== undefined && r.fleetRates !== undefined) L.push(...renderNotificationRates(r.notificationRates, r.fleetRates, a.fractionWatched));
 
   L.push(...renderCapacity(r.capacity));
 

@@ -10,7 +10,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { measureColdStart, type ColdStartResult } from './cold-start.js';
-import { FLEET_ASSUMPTIONS, fleetScale, type FleetResult } from './fleet.js';
+import { FLEET_ASSUMPTIONS, fleetRateRows, fleetScale, type FleetRateRow, type FleetResult } from './fleet.js';
+import { measureNotificationRates, type NotificationRates } from './notification-rate.js';
 import { measureBatch, measureHandlerCpu, type HandlerCpuResult } from './handler-cpu.js';
 import { benchNotifier } from './harness.js';
 import { measureMemory, type MemoryResult } from './memory.js';
@@ -47,6 +48,10 @@ export interface BenchResults extends Measured {
   readonly goals: readonly Goal[];
   /** The reference indexer on DynamoDB Local: load and query times on a generated fleet. */
   readonly indexer: IndexerMeasurement;
+  /** The default stack's notification rate in two record mixes, exact and with resolution (absent from runs before it existed). */
+  readonly notificationRates?: NotificationRates;
+  /** The fleet's bill at those rates (§7's model). */
+  readonly fleetRates?: readonly FleetRateRow[];
 }
 
 export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResults> {
@@ -95,6 +100,10 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
   log('7b. capacity: the fleet demand on each quota, by region class');
   const capacity = await measureCapacity({ tiny });
 
+  log('7a. the default stack\'s notification rate: fleet simulator, two record mixes, exact and with resolution');
+  const notificationRates = await measureNotificationRates(tiny ? { nodes: 20, ticks: 100 } : {});
+  const fleetRates = fleetRateRows(notificationRates.mixes, fleet.measured);
+
   const cpu = cpus();
   const partial = { handlerCpu, putEventsRequests, slowBus, peers, batchingWindow, coldStart, memory, fleet, capacity, indexer };
   return {
@@ -112,5 +121,7 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
     },
     goals: evaluateGoals(partial),
     ...partial,
+    notificationRates,
+    fleetRates,
   };
 }

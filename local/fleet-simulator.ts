@@ -49,6 +49,13 @@ export interface FleetOptions {
   readonly invalidWriteRate?: number;
   /** Chance per tick of a node lifecycle event (soft delete, undelete, hard delete). @default 0.05 */
   readonly lifecycleRate?: number;
+  /**
+   * Reports move `memory_mb_used`/`free_ram_mb` by the hypervisor's overhead (measured usage).
+   * Off: Nova's allocation semantics, where usage moves only when instances boot or stop and
+   * such a report writes nothing (the same PRNG draws, so the two runs differ only there).
+   * @default true
+   */
+  readonly overheadDrift?: boolean;
   readonly onWrite?: (write: FleetWrite) => void;
   readonly onError?: (error: unknown) => void;
   readonly now?: () => number;
@@ -289,6 +296,7 @@ export class FleetSimulator {
     if (roll >= 0.22 && roll < 0.7) {
       // Hypervisor overhead drifts: memory_mb_used and free_ram_mb only.
       const delta = this.int(1, 64) * (this.random() < 0.5 ? -1 : 1);
+      if (this.opts.overheadDrift === false) return 'noop';
       node.overheadMb = node.overheadMb + delta < 128 ? node.overheadMb + 64 : node.overheadMb + delta;
       return 'report';
     }

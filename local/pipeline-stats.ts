@@ -65,6 +65,13 @@ export class PipelineStats {
     }
   }
 
+  /** Notifications the bus received per stream record (what the bill follows), or undefined before any record. */
+  notifiedFraction(): number | undefined {
+    if (this.streamRecords === 0) return undefined;
+    const n = this.notifications;
+    return (n['compute_node.create'] + n['compute_node.update'] + n['compute_node.delete']) / this.streamRecords;
+  }
+
   latency(): { p50: number | undefined; p99: number | undefined; samples: number } {
     return { p50: percentile(this.latencies, 50), p99: percentile(this.latencies, 99), samples: this.latencies.length };
   }

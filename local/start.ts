@@ -139,9 +139,10 @@ function summary(p: LocalPipeline, label: string): string {
   const n = s.notifications;
   const lat = s.latency();
   const ms = (v: number | undefined) => (v === undefined ? '–' : `${Math.round(v)} ms`);
+  const notified = s.notifiedFraction();
   return (
     `[${label}] writes ${s.writes} · stream records ${s.streamRecords} · notifications: create ${n['compute_node.create']}, ` +
-    `update ${n['compute_node.update']}, delete ${n['compute_node.delete']} · suppressed ${p.metrics.total(METRIC.updatesSuppressed)} · ` +
+    `update ${n['compute_node.update']}, delete ${n['compute_node.delete']} (${notified === undefined ? '–' : `${(notified * 100).toFixed(1)}%`} of records notified) · suppressed ${p.metrics.total(METRIC.updatesSuppressed)} · ` +
     `quarantined ${s.quarantined} · given up ${s.onFailure}${p.redrive === undefined ? '' : ` (redriven ${p.redrive.stats.redrivenRecords})`} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})`
   );
 }
@@ -300,7 +301,8 @@ async function main(): Promise<number> {
   out('');
   out(`  DynamoDB Local    ${p.dynamodb.endpoint}  (pid ${p.dynamodb.pid}, in memory, -sharedDb)  table ${p.tableName}, stream NEW_AND_OLD_IMAGES`);
   out(`  stream poller     batch ${m.batchSize}, polls each shard every ${m.pollIntervalMs} ms, bisect on error ${m.bisectOnError ? 'on' : 'off'}, ${m.maxRetries} retries, ReportBatchItemFailures`);
-  out(`  notifier          functions/notifier/notifier.ts  source ${cfg.eventSource}, watched: ${cfg.watchedFields.join(', ')}`);
+  const resolutions = Object.entries(cfg.fieldResolutions).map(([f, r]) => `${f} ${r}`).join(', ');
+  out(`  notifier          functions/notifier/notifier.ts  source ${cfg.eventSource}, watched: ${cfg.watchedFields.join(', ')}${resolutions === '' ? '' : ` (at resolution: ${resolutions})`}`);
   out(`  event bus         ${p.busEndpoint}  (EventBridge PutEvents)  ${p.busArn}`);
   out(`  rules             ${rules.length} from ${p.templateSource}`);
   for (const r of rules) out(`                      ${r}`);
