@@ -23,7 +23,7 @@ export interface BridgeStats {
 }
 
 export interface BridgeDeps {
-  readonly publisher: Pick<BrokerPublisher, 'publish' | 'broker'>;
+  readonly publisher: Pick<BrokerPublisher, 'publish' | 'publishEach' | 'broker'>;
   /** Nova's `[oslo_messaging_notifications] topics`. */
   readonly topics: readonly string[];
   readonly logger: Pick<Logger, 'info' | 'error'>;
@@ -97,10 +97,13 @@ export function createBridge(deps: BridgeDeps) {
       });
       // A channel error fails every message on the channel, innocent or not: each is published
       // again on a channel of its own, so that only the one the broker refuses fails.
-      for (const p of alone) {
-        const [error] = await deps.publisher.publish([p.n]);
-        if (error !== undefined && retryable(error)) again.push(p);
-        else settle(p, error);
+      if (alone.length > 0) {
+        const each = await deps.publisher.publishEach(alone.map((p) => p.n));
+        alone.forEach((p, i) => {
+          const error = each[i];
+          if (error !== undefined && retryable(error)) again.push(p);
+          else settle(p, error);
+        });
       }
       if (again.length > 0) retried = true;
       pending = again;

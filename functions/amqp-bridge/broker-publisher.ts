@@ -101,6 +101,9 @@ interface PublishChannel {
   readonly returned: Map<string, { count: number; reason: string }>;
 }
 
+/** Channels open at once in {@link BrokerPublisher.publishEach} (RabbitMQ allows 2047 per connection by default). */
+export const CHANNELS_AT_ONCE = 32;
+
 const returnKey = (exchange: string, routingKey: string, messageId: unknown) => `${exchange}\n${routingKey}\n${String(messageId)}`;
 
 export class BrokerPublisher {
@@ -158,24 +161,27 @@ export class BrokerPublisher {
     }
   }
 
+  /** A confirm channel on the session's connection, its closing reason and its returns recorded. */
+  private async newChannel(session: Session): Promise<PublishChannel> {
+    const channel = await session.connection.createConfirmChannel();
+    const pc: PublishChannel = { channel, closed: false, error: undefined, returned: new Map() };
+    channel.on('error', (e: unknown) => (pc.error ??= errorText(e)));
+    channel.on('close', () => (pc.closed = true));
+    channel.on('return', (m: amqp.Message) => {
+      // basic.return's fields: amqplib's Message type leaves out the reply code and text.
+      const f = m.fields as amqp.MessageFields & { replyCode?: number; replyText?: string };
+      const key = returnKey(f.exchange, f.routingKey, m.properties.messageId);
+      const r = pc.returned.get(key) ?? { count: 0, reason: `${f.replyCode ?? ''} ${f.replyText ?? 'returned'}`.trim() };
+      r.count++;
+      pc.returned.set(key, r);
+    });
+    return pc;
+  }
+
   /** The session's publishing channel (a new one after a channel error), with the topology declared on it. */
   private async channelFor(session: Session, topology: readonly { queue: string; routingKey: string }[]): Promise<PublishChannel> {
     try {
-      if (session.channel === undefined || session.channel.closed) {
-        const channel = await session.connection.createConfirmChannel();
-        const pc: PublishChannel = { channel, closed: false, error: undefined, returned: new Map() };
-        channel.on('error', (e: unknown) => (pc.error ??= errorText(e)));
-        channel.on('close', () => (pc.closed = true));
-        channel.on('return', (m: amqp.Message) => {
-          // basic.return's fields: amqplib's Message type leaves out the reply code and text.
-          const f = m.fields as amqp.MessageFields & { replyCode?: number; replyText?: string };
-          const key = returnKey(f.exchange, f.routingKey, m.properties.messageId);
-          const r = pc.returned.get(key) ?? { count: 0, reason: `${f.replyCode ?? ''} ${f.replyText ?? 'returned'}`.trim() };
-          r.count++;
-          pc.returned.set(key, r);
-        });
-        session.channel = pc;
-      }
+      if (session.channel === undefined || session.channel.closed) session.channel = await this.newChannel(session);
       const pc = session.channel;
       const missing = topology.filter((t) => !session.declared.has(t.routingKey));
       if (missing.length > 0) {
@@ -269,21 +275,66 @@ export class BrokerPublisher {
    * channel error (kind `channel`) every notification published on that channel.
    */
   async publish(notifications: readonly OsloNotification[]): Promise<(BrokerError | undefined)[]> {
+    return this.publishWith(notifications, async (session, shared) => {
+      const outcomes: Promise<BrokerError | undefined>[] = notifications.map((n) => this.publishNotification(session, shared, n));
+      return Promise.all(outcomes);
+    });
+  }
+
+  /**
+   * Like {@link publish}, but each notification on a channel of its own, all at once (up to
+   * {@link CHANNELS_AT_ONCE} channels): a channel error then fails only the notification that
+   * caused it, and the wait for the confirms is one confirm timeout, whatever the count.
+   */
+  async publishEach(notifications: readonly OsloNotification[]): Promise<(BrokerError | undefined)[]> {
+    return this.publishWith(notifications, async (session) => {
+      const outcomes: (BrokerError | undefined)[] = [];
+      for (let i = 0; i < notifications.length; i += CHANNELS_AT_ONCE) {
+        const chunk = notifications.slice(i, i + CHANNELS_AT_ONCE);
+        outcomes.push(
+          ...(await Promise.all(
+            chunk.map(async (n) => {
+              let pc: PublishChannel;
+              try {
+                pc = await this.newChannel(session);
+              } catch (error) {
+                return new BrokerError(`AMQP broker ${this.broker} did not open a channel for message ${n.messageId}: ${session.lost ?? errorText(error)}`, 'closed', { cause: error });
+              }
+              try {
+                return await this.publishNotification(session, pc, n);
+              } finally {
+                if (!pc.closed) await pc.channel.close().catch(() => {});
+              }
+            }),
+          )),
+        );
+      }
+      return outcomes;
+    });
+  }
+
+  private async publishNotification(session: Session, pc: PublishChannel, n: OsloNotification): Promise<BrokerError | undefined> {
+    return (await Promise.all(n.bodies.map((b) => this.publishOne(session, pc, n, b)))).find((e) => e !== undefined);
+  }
+
+  /** Connects and declares (failing every notification alike if that fails), publishes, then tidies up after what failed. */
+  private async publishWith(
+    notifications: readonly OsloNotification[],
+    publish: (session: Session, shared: PublishChannel) => Promise<(BrokerError | undefined)[]>,
+  ): Promise<(BrokerError | undefined)[]> {
     if (notifications.length === 0) return [];
     const topology = new Map<string, { queue: string; routingKey: string }>();
     for (const n of notifications) for (const b of n.bodies) topology.set(b.routingKey, { queue: b.routingKey, routingKey: b.routingKey });
     let session: Session;
-    let pc: PublishChannel;
+    let shared: PublishChannel;
     try {
       session = await this.current();
-      pc = await this.channelFor(session, [...topology.values()]);
+      shared = await this.channelFor(session, [...topology.values()]);
     } catch (error) {
       const e = error instanceof BrokerError ? error : new BrokerError(`AMQP broker ${this.broker}: ${errorText(error)}`, 'unreachable', { cause: error });
       return notifications.map(() => e);
     }
-    const outcomes = await Promise.all(
-      notifications.map(async (n) => (await Promise.all(n.bodies.map((b) => this.publishOne(session, pc, n, b)))).find((e) => e !== undefined)),
-    );
+    const outcomes = await publish(session, shared);
     // A return: the queue went away under this connection; declare it again before the next publish.
     if (outcomes.some((o) => o?.kind === 'unroutable')) session.declared.clear();
     // A confirm that never came leaves the connection in doubt: start afresh next time.

@@ -9,7 +9,8 @@
  *   connection (kind `closed`); the next publish connects again and declares the topology;
  * - a deleted queue makes every message unroutable (kind `unroutable`, basic.return) until
  *   the topology is declared again, which the publisher does on its next publish;
- * - a nack fails only its message.
+ * - a nack fails only its message;
+ * - `publishEach` gives each message a channel of its own, so a poison fails only itself.
  *
  * `queue` holds what the broker routed to the queue: a message the bridge acknowledged must
  * be there.
@@ -33,12 +34,60 @@ export const MODEL_BROKER = 'amqp://bridge@broker.test:5672/';
 /** The reason the model's broker gives for closing the channel over `messageId`. */
 export const poisonReason = (messageId: string) => `PRECONDITION_FAILED - message ${messageId} is larger than configured max size`;
 
+/** One call of the publisher: the message ids, and whether each had a channel of its own. */
+export interface ModelCall {
+  readonly ids: readonly string[];
+  readonly perChannel: boolean;
+}
+
 export function modelBroker(script: ModelBrokerScript) {
-  const calls: string[][] = [];
+  const calls: ModelCall[] = [];
   const queue: string[] = [];
   /** Events that cost the bridge its one retry: forced closes and returns. */
   let disruptions = 0;
   let queueExists = true;
+
+  /** One call of the publisher: on one shared channel, or (`perChannel`) one channel per message. */
+  function call(ns: readonly OsloNotification[], perChannel: boolean): (BrokerError | undefined)[] {
+    const k = calls.length;
+    calls.push({ ids: ns.map((n) => n.messageId), perChannel });
+    if (ns.length === 0) return [];
+    if (script.queueDeletedBefore?.has(k)) queueExists = false;
+    if (script.forcedCloses?.has(k)) {
+      disruptions++;
+      queueExists = true; // the next connection declares the topology
+      const e = new BrokerError(`AMQP broker ${MODEL_BROKER} closed the connection: 320 CONNECTION_FORCED`, 'closed');
+      return ns.map(() => e);
+    }
+    const channels = perChannel ? ns.map((n) => [n]) : [ns];
+    const outcome = new Map<OsloNotification, BrokerError | undefined>();
+    let returned = false;
+    for (const channel of channels) {
+      const poison = channel.find((n) => script.poison?.has(n.messageId));
+      if (poison !== undefined) {
+        const e = new BrokerError(`AMQP broker ${MODEL_BROKER} closed the channel: ${poisonReason(poison.messageId)}`, 'channel');
+        for (const n of channel) outcome.set(n, e);
+        continue;
+      }
+      for (const n of channel) {
+        if (!queueExists) {
+          returned = true;
+          outcome.set(n, new BrokerError(`AMQP broker ${MODEL_BROKER} returned message ${n.messageId}: 312 NO_ROUTE`, 'unroutable'));
+        } else if (script.nacked?.has(n.messageId)) {
+          outcome.set(n, new BrokerError(`AMQP broker ${MODEL_BROKER} refused message ${n.messageId} (nack)`, 'nack'));
+        } else {
+          queue.push(n.messageId);
+          outcome.set(n, undefined);
+        }
+      }
+    }
+    if (returned) {
+      disruptions++;
+      queueExists = true; // the publisher declares the topology again after a return
+    }
+    return ns.map((n) => outcome.get(n));
+  }
+
   return {
     calls,
     queue,
@@ -46,32 +95,7 @@ export function modelBroker(script: ModelBrokerScript) {
       return disruptions;
     },
     broker: MODEL_BROKER,
-    publish: async (ns: readonly OsloNotification[]): Promise<(BrokerError | undefined)[]> => {
-      const k = calls.length;
-      calls.push(ns.map((n) => n.messageId));
-      if (ns.length === 0) return [];
-      if (script.queueDeletedBefore?.has(k)) queueExists = false;
-      if (script.forcedCloses?.has(k)) {
-        disruptions++;
-        queueExists = true; // the next connection declares the topology
-        const e = new BrokerError(`AMQP broker ${MODEL_BROKER} closed the connection: 320 CONNECTION_FORCED`, 'closed');
-        return ns.map(() => e);
-      }
-      const poison = ns.find((n) => script.poison?.has(n.messageId));
-      if (poison !== undefined) {
-        const e = new BrokerError(`AMQP broker ${MODEL_BROKER} closed the channel: ${poisonReason(poison.messageId)}`, 'channel');
-        return ns.map(() => e);
-      }
-      if (!queueExists) {
-        disruptions++;
-        queueExists = true; // the publisher declares the topology again after a return
-        return ns.map((n) => new BrokerError(`AMQP broker ${MODEL_BROKER} returned message ${n.messageId}: 312 NO_ROUTE`, 'unroutable'));
-      }
-      return ns.map((n) => {
-        if (script.nacked?.has(n.messageId)) return new BrokerError(`AMQP broker ${MODEL_BROKER} refused message ${n.messageId} (nack)`, 'nack');
-        queue.push(n.messageId);
-        return undefined;
-      });
-    },
+    publish: async (ns: readonly OsloNotification[]) => call(ns, false),
+    publishEach: async (ns: readonly OsloNotification[]) => call(ns, true),
   };
 }
