@@ -45,8 +45,12 @@ describe('npm run bench (tiny input)', () => {
     expect(r.fleet.streamRecordsPerSecond).toBeGreaterThan(r.fleet.notificationsPerSecond);
     expect(r.fleet.monthly.totalUsd).toBeGreaterThan(0);
     expect(r.fleet.prices.sources.length).toBeGreaterThan(0);
+    // The capacity table: three fleet sizes per mix, the first wall of each region class per mix.
+    expect(r.capacity.rows.length).toBe(3 * r.capacity.mixes.length);
+    expect(r.capacity.firstWalls.length).toBe(r.capacity.regionClasses.length * r.capacity.mixes.length);
     const md = renderMarkdown(r);
     expect(md).toContain('| Goal | Measured | Status | By how much |');
+    expect(md).toContain('## 7b. Capacity');
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
     // The indexer's load on DynamoDB Local and the cold-start builds take most of it; on the shared 2-core machine, over a minute.
   }, 240_000);
