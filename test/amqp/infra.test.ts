@@ -68,7 +68,11 @@ describe('existing broker', () => {
 });
 
 describe('new Amazon MQ broker', () => {
-  const { built, template } = build({ createBroker: true, vpcId: VPC, subnetIds: SUBNETS, securityGroupId: 'sg-0123456789abcdef0', secretsManagerEndpoint: false });
+  const { built, template } = build({ createBroker: true, vpcId: VPC, subnetIds: SUBNETS, securityGroupId: 'sg-0123456789abcdef0', secretsManagerEndpoint: false, durable: true });
+
+  it('durable: true reaches the function (durable exchange and queues; oslo\'s transient ones stay the default)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [AMQP_BRIDGE_ENV.durable]: 'true' }) } });
+  });
 
   it('creates a private RabbitMQ broker whose generated password never appears in the template', () => {
     template.hasResourceProperties('AWS::AmazonMQ::Broker', { EngineType: 'RABBITMQ', PubliclyAccessible: false, DeploymentMode: 'SINGLE_INSTANCE', SubnetIds: [SUBNETS[0]] });
