@@ -45,6 +45,10 @@ export interface BatchStats {
   putEventsFailures: number;
   putEventsRequests: number;
   batchItemFailures: number;
+  /** Heartbeat events accepted by the bus. */
+  heartbeats: number;
+  /** Per accepted heartbeat with a written time, in record order: ms from its write to the batch's PutEvents answered. */
+  readonly heartbeatLagsMs: number[];
 }
 
 export interface BatchOutcome {
@@ -97,9 +101,13 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     putEventsFailures: 0,
     putEventsRequests: 0,
     batchItemFailures: 0,
+    heartbeats: 0,
+    heartbeatLagsMs: [],
   };
   const problems: BatchOutcome['problems'] = [];
   const eventTypes: EventType[] = [];
+  // Record index → the heartbeat's written time (NaN without one); a heartbeat is no EventType.
+  const heartbeats = new Map<number, number>();
   const toQuarantine: QuarantineItem[] = [];
   const failed = new Map<number, string>();
   const retryOpts = {
@@ -132,6 +140,10 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
         eventTypes[key] = outcome.notification.eventType;
         if (publisher.add({ key, entry: outcome.notification.entry, size: outcome.notification.size })) await yieldToSends();
         break;
+      case 'heartbeat':
+        heartbeats.set(key, outcome.heartbeat.writtenAt ?? Number.NaN);
+        if (publisher.add({ key, entry: outcome.heartbeat.entry, size: outcome.heartbeat.size })) await yieldToSends();
+        break;
       case 'suppressed':
         stats.suppressed++;
         break;
@@ -153,7 +165,16 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
   stats.putEventsRetries = published.retries;
   stats.putEventsRequests = published.requests;
   stats.putEventsFailures = published.unsent.size + published.rejected.size;
-  for (const key of published.published) stats.sent[eventTypes[key]!]++;
+  // The lag ends when the batch's requests are answered: at most the batch's own sending time late.
+  const answeredAt = heartbeats.size === 0 ? 0 : (deps.now ?? Date.now)();
+  for (const key of published.published) {
+    const writtenAt = heartbeats.get(key);
+    if (writtenAt === undefined) stats.sent[eventTypes[key]!]++;
+    else stats.heartbeats++;
+  }
+  for (const [key, writtenAt] of heartbeats) {
+    if (!Number.isNaN(writtenAt) && published.published.has(key)) stats.heartbeatLagsMs.push(answeredAt - writtenAt);
+  }
   for (const [key, why] of published.unsent) failed.set(key, `not published: ${why}`);
   const refused: QuarantineItem[] = [];
   for (const [key, rejection] of published.rejected) {

@@ -13,4 +13,8 @@ export const METRIC = {
   putEventsFailures: 'PutEventsFailures',
   /** Records reported back to Lambda as batch item failures. */
   batchItemFailures: 'BatchItemFailures',
+  /** Heartbeat events accepted by the bus (contract/heartbeat.ts); none for a minute is the "pipeline stalled" sign. */
+  heartbeatsPublished: 'HeartbeatsPublished',
+  /** Milliseconds from a heartbeat's write to its PutEvents answered, one value per heartbeat. */
+  heartbeatLag: 'HeartbeatLag',
 } as const;

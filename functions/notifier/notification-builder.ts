@@ -14,6 +14,7 @@ import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import {
   ComputeNodeDeletePayload,
   ComputeNodePayload,
+  HEARTBEAT_ITEM_KEY,
   PRIORITY,
   PUBLISHER_PREFIX,
   RESYNC_MARKER_ATTRIBUTE,
@@ -29,10 +30,14 @@ import { compileFields, compilePayloadEncoder } from './payload-encoder.js';
 import { isSoftDeleted } from './soft-delete.js';
 import { messageId } from './message-id.js';
 import { createStreamEpochCache } from './stream-epoch.js';
+import { createHeartbeatBuilder, type Heartbeat } from './heartbeat-event.js';
 import { entrySize } from './put-events-entry.js';
 import { ConfigurationError, type FieldIssue } from './errors.js';
 import { isTtlExpiry, type Image, type StreamRecord } from './stream-record.js';
 import type { NotifierConfig } from './config.js';
+import { COMPUTE_NODE_TABLE } from '../../infra/table-definition.js';
+
+const KEY_ATTRIBUTE = COMPUTE_NODE_TABLE.partitionKey.name;
 
 export interface Notification {
   readonly eventType: EventType;
@@ -44,15 +49,21 @@ export interface Notification {
 
 export type BuildOutcome =
   | { readonly kind: 'notify'; readonly notification: Notification }
+  /** A record of the reserved heartbeat item (contract/heartbeat.ts): never a compute node notification. */
+  | { readonly kind: 'heartbeat'; readonly heartbeat: Heartbeat }
   | { readonly kind: 'suppressed' } // MODIFY with no watched field changed (and no new resync marker)
   | { readonly kind: 'ignored'; readonly reason: string } // changes to a soft-deleted node
   | { readonly kind: 'invalid'; readonly issues: readonly FieldIssue[] };
 
 type Cause = ChangeBlock['cause'];
 
-/** Builds the record → notification function for a configuration; all set-up happens here. */
+/**
+ * Builds the record → notification function for a configuration; all set-up happens here.
+ * `now` is the clock a heartbeat's `handled_at` is read on (the only thing not a function of the record).
+ */
 export function createNotificationBuilder(
   config: Pick<NotifierConfig, 'eventBusName' | 'eventSource' | 'watchedFields' | 'publisherHostFallback'> & Partial<Pick<NotifierConfig, 'fieldResolutions'>>,
+  now: () => number = Date.now,
 ) {
   const encodeNode = compilePayloadEncoder(ComputeNodePayload);
   const encodeDelete = compilePayloadEncoder(ComputeNodeDeletePayload);
@@ -70,6 +81,7 @@ export function createNotificationBuilder(
   if (fallbackPublisher === undefined) throw new ConfigurationError('PUBLISHER_HOST_FALLBACK: must be valid Unicode text');
   const { eventBusName, eventSource } = config;
   const epochOf = createStreamEpochCache();
+  const heartbeat = createHeartbeatBuilder({ eventBusName, eventSource, epochOf, now });
 
   /** `"nova-compute:<host>"` as JSON text; the fallback host where host is null, empty, absent or not a string. */
   function publisherJson(image: Image): string {
@@ -161,6 +173,12 @@ export function createNotificationBuilder(
   return build;
 
   function build(record: StreamRecord): BuildOutcome {
+    // The reserved heartbeat item, whatever else is on it: one string compare on the key per record.
+    // Lambda always sends Keys; the images stand in for a record that has none (hand-made ones).
+    const d = record.dynamodb;
+    if ((d.Keys ?? d.NewImage ?? d.OldImage)?.[KEY_ATTRIBUTE]?.S === HEARTBEAT_ITEM_KEY) {
+      return record.eventName === 'REMOVE' ? { kind: 'ignored', reason: 'heartbeat item removed' } : { kind: 'heartbeat', heartbeat: heartbeat(record) };
+    }
     switch (record.eventName) {
       case 'INSERT': {
         const image = requireImage(record, 'NewImage');

@@ -60,7 +60,7 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   const { config, logger, metrics } = deps;
   const queueUrl = config.quarantineQueueUrl;
   if (queueUrl === undefined) throw new ConfigurationError('QUARANTINE_QUEUE_URL: must be set (rejected records go there)');
-  const build = createNotificationBuilder(config);
+  const build = createNotificationBuilder(config, deps.now);
   // Made once: Powertools builds a new Metrics, with its own Console, for every singleMetric()
   // (~50 µs each, several a batch). A single metric publishes on addMetric and then clears its
   // dimensions, so this one instance serves every event type of every batch.
@@ -124,6 +124,9 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     metrics.addMetric(METRIC.putEventsRetries, MetricUnit.Count, stats.putEventsRetries);
     metrics.addMetric(METRIC.putEventsFailures, MetricUnit.Count, stats.putEventsFailures);
     metrics.addMetric(METRIC.batchItemFailures, MetricUnit.Count, stats.batchItemFailures);
+    // Only when there were some: the stalled alarm treats a minute without the metric as breaching.
+    if (stats.heartbeats > 0) metrics.addMetric(METRIC.heartbeatsPublished, MetricUnit.Count, stats.heartbeats);
+    for (const lag of stats.heartbeatLagsMs) metrics.addMetric(METRIC.heartbeatLag, MetricUnit.Milliseconds, lag);
     metrics.publishStoredMetrics();
   }
 }

@@ -231,6 +231,8 @@ function verdictOfBuilder(o: BuildOutcome): Verdict {
       return { kind: 'ignored' };
     case 'invalid':
       return { kind: 'invalid', fields: [...new Set(o.issues.map((i) => i.field))].sort() };
+    case 'heartbeat':
+      throw new Error('the generated records never write the reserved heartbeat item');
   }
 }
 

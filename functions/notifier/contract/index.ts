@@ -6,6 +6,7 @@ export * from './watched-fields.js';
 export * from './json-schemas.js';
 export * from './resync-marker.js';
 export * from './resync-run-event.js';
+export * from './heartbeat.js';
 export * from './schema-fingerprint.js';
 export type { PayloadDefinition, PayloadData } from './payload-definition.js';
 export type { NovaField, NovaFieldKind } from './nova-fields.js';
