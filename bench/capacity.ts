@@ -50,18 +50,19 @@ export interface MeasuredMixRate {
   readonly withResolution: { readonly fractionNotified: number };
 }
 
-/** The capacity mixes of measured rates: each mix exact and with resolution. */
+/** The capacity mixes of measured rates (§7a): each mix exact and with resolution, once when the two are the same. */
 export function capacityMixesFrom(rates: readonly MeasuredMixRate[]): CapacityMix[] {
-  return rates.flatMap((r) => [
-    { name: `${r.mix}, exact`, fractionNotified: r.exact.fractionNotified, recordsPerReport: r.recordsPerReport, note: 'measured in §7, watched fields exact' },
-    { name: `${r.mix}, with resolution`, fractionNotified: r.withResolution.fractionNotified, recordsPerReport: r.recordsPerReport, note: 'measured in §7, at the resolutions the consumers declare' },
-  ]);
+  return rates.flatMap((r) => {
+    const exact = { name: `${r.mix}, exact`, fractionNotified: r.exact.fractionNotified, recordsPerReport: r.recordsPerReport, note: 'measured in §7a, watched fields exact' };
+    if (r.withResolution.fractionNotified === r.exact.fractionNotified) return [{ ...exact, name: `${r.mix}, exact or with resolution`, note: 'measured in §7a: the resolutions change nothing here' }];
+    return [exact, { name: `${r.mix}, with resolution`, fractionNotified: r.withResolution.fractionNotified, recordsPerReport: r.recordsPerReport, note: 'measured in §7a, at the resolutions the consumers declare' }];
+  });
 }
 
 /**
- * The mixes until the fleet-scale section measures the default stack's own (simulator drift,
- * Nova's allocation semantics): the section's assumption, and the bound the default watched
- * fields approach on a fleet whose usage fields drift (every report notified).
+ * The mixes when no measured rates are given (`capacityMixesFrom` takes §7a's): §7's
+ * assumption, and the bound (every report notified) the default watched fields approach on a
+ * fleet whose usage fields drift.
  */
 export const CAPACITY_MIXES: readonly CapacityMix[] = [
   { name: `${FLEET_ASSUMPTIONS.fractionWatched * 100} % notified`, fractionNotified: FLEET_ASSUMPTIONS.fractionWatched, note: "the fleet-scale section's assumption (§7)" },

@@ -22,7 +22,7 @@ import { evaluateGoals, type Goal, type Measured } from './results.js';
 import { measureIndexer, type IndexerMeasurement } from './indexer.js';
 import { measurePeers } from './peers.js';
 import { measureBatchingWindow } from './batching-window.js';
-import { measureCapacity } from './capacity.js';
+import { capacityMixesFrom, measureCapacity } from './capacity.js';
 
 export interface BenchOptions {
   /** Tiny inputs, one or few repetitions: checks that everything runs, measures nothing. */
@@ -97,12 +97,12 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
     entryBytes: fleetBatch.meanEntryBytes,
   });
 
-  log('7b. capacity: the fleet demand on each quota, by region class');
-  const capacity = await measureCapacity({ tiny });
-
   log('7a. the default stack\'s notification rate: fleet simulator, two record mixes, exact and with resolution');
   const notificationRates = await measureNotificationRates(tiny ? { nodes: 20, ticks: 100 } : {});
   const fleetRates = fleetRateRows(notificationRates.mixes, fleet.measured);
+
+  log('7b. capacity: the fleet demand on each quota, by region class, at the rates of 7a');
+  const capacity = await measureCapacity({ tiny, mixes: capacityMixesFrom(notificationRates.mixes) });
 
   const cpu = cpus();
   const partial = { handlerCpu, putEventsRequests, slowBus, peers, batchingWindow, coldStart, memory, fleet, capacity, indexer };

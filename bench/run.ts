@@ -8,15 +8,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBenchmarks } from './run-benchmarks.js';
 import { renderMarkdown } from './results.js';
-import { measureCapacity, renderCapacity, spliceCapacitySection } from './capacity.js';
+import { capacityMixesFrom, measureCapacity, renderCapacity, spliceCapacitySection, type MeasuredMixRate } from './capacity.js';
 
 const args = new Set(process.argv.slice(2));
 const tiny = args.has('--tiny');
 const write = !tiny || args.has('--write');
 
 if (args.has('--capacity')) {
-  // The capacity model alone: one measured batch per mix, then arithmetic (seconds, not minutes).
-  const capacity = await measureCapacity({ tiny });
+  // The capacity model alone: one measured batch per mix, then arithmetic (seconds, not minutes),
+  // at the notification rates of the last §7a in results.json when there are any.
+  const last = JSON.parse(readFileSync(join(import.meta.dirname, 'results.json'), 'utf8')) as { notificationRates?: { mixes: readonly MeasuredMixRate[] } };
+  const capacity = await measureCapacity({ tiny, ...(last.notificationRates === undefined ? {} : { mixes: capacityMixesFrom(last.notificationRates.mixes) }) });
   const section = renderCapacity(capacity);
   if (args.has('--write')) {
     const md = join(import.meta.dirname, 'results.md');

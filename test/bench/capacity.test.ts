@@ -53,6 +53,10 @@ describe('capacity table', () => {
       ['drift, exact', 0.9, 0.5],
       ['drift, with resolution', 0.2, 0.5],
     ]);
+    // Resolutions that change nothing give one mix, not two identical ones.
+    expect(capacityMixesFrom([{ mix: 'nova', recordsPerReport: 0.3, exact: { fractionNotified: 0.97 }, withResolution: { fractionNotified: 0.97 } }]).map((m) => m.name)).toEqual([
+      'nova, exact or with resolution',
+    ]);
     const c = capacityFromMeasured(
       mixes.map((m) => ({ ...m, measured: tenPercent.measured })),
       3,
