@@ -9,7 +9,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { INDEXER_ENV } from '../functions/indexer/indexer.js';
 import { SORT_RESOURCES, type SortResource } from '../functions/indexer/indexer-table.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, QueryError, parseMinimum, type NodeQuery } from '../functions/indexer/query-plan.js';
+import { DEFAULT_LIMIT, describeQuery, MAX_LIMIT, QueryError, parseMinimum, type NodeQuery } from '../functions/indexer/query-plan.js';
+import { REFERENCE_INDEXER_RESOLUTIONS } from '../functions/indexer/read-fields.js';
 import { answerJson, queryNodes } from '../functions/indexer/store.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
@@ -23,6 +24,11 @@ const USAGE = `usage: query [--hypervisor-type TYPE] [--host HOST]
   (default: the first one with a minimum, else vCPUs; most free first, --order asc for best
   fit first), ${DEFAULT_LIMIT} per page (at most ${MAX_LIMIT}); pass next_page as --page for the next page.
   Table from --table or ${INDEXER_ENV.tableName}; endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB.`;
+
+/** The resolution of each free resource in the read model: the indexer's declared one for the field it comes from. */
+const READ_RESOLUTIONS: Partial<Record<SortResource, number>> = Object.fromEntries(
+  SORT_RESOURCES.flatMap((r) => (r === 'free_vcpus' || REFERENCE_INDEXER_RESOLUTIONS[r] === undefined ? [] : [[r, REFERENCE_INDEXER_RESOLUTIONS[r]]])),
+);
 
 export interface QueryCommandOptions {
   readonly env?: Record<string, string | undefined>;
@@ -81,6 +87,8 @@ export async function queryCommand(args: string[], io: CliIo, options: QueryComm
   let client = options.dynamodb;
   try {
     client ??= new DynamoDBClient(flaggedClientSettings('dynamodb', values, env));
+    // The read model's free RAM is as fresh as the indexer's declared resolution: say so with the answer.
+    io.stderr(`query: ${describeQuery(query, READ_RESOLUTIONS)}\n`);
     const answer = await queryNodes(client, table, query);
     io.stdout(answerJson(answer) + '\n');
     return 0;

@@ -21,8 +21,9 @@ import { network } from './network.js';
 import { quarantineOutage } from './quarantine-outage.js';
 import { throttling } from './throttling.js';
 import { invocationThrottling } from './invocation-throttling.js';
+import { resolution } from './resolution.js';
 
-const SCENARIOS: readonly SoakScenario[] = [burst, throttling, invocationThrottling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, busOutageRedrive];
+const SCENARIOS: readonly SoakScenario[] = [burst, throttling, invocationThrottling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, busOutageRedrive, resolution];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),

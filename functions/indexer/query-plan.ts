@@ -193,3 +193,24 @@ export function queryRequest(plan: QueryPlan): QueryRequestShape {
     ScanIndexForward: plan.ascending,
   };
 }
+
+/**
+ * The query in words, with how fresh each free resource is: a resource whose field the
+ * indexer reads at a resolution holds within it (`resolutions`, field → resolution), e.g.
+ * `type QEMU, ≥ 32768 MB free RAM (within 1024 MB), sorted by free_ram_mb, most free first`.
+ */
+export function describeQuery(q: NodeQuery, resolutions: Readonly<Partial<Record<SortResource, number>>>): string {
+  const UNITS: Record<SortResource, string> = { free_vcpus: 'free vCPUs', free_ram_mb: 'MB free RAM', free_disk_gb: 'GB free disk' };
+  const UNIT: Record<SortResource, string> = { free_vcpus: 'vCPUs', free_ram_mb: 'MB', free_disk_gb: 'GB' };
+  const within = (r: SortResource) => (resolutions[r] === undefined ? '' : ` (within ${resolutions[r]} ${UNIT[r]})`);
+  const parts: string[] = [];
+  if (q.hypervisorType !== undefined) parts.push(`type ${q.hypervisorType}`);
+  if (q.host !== undefined) parts.push(`host ${q.host}`);
+  for (const r of SORT_RESOURCES) {
+    const min = q[MIN_OF[r]] as bigint | undefined;
+    if (min !== undefined) parts.push(`≥ ${min} ${UNITS[r]}${within(r)}`);
+  }
+  const sort = q.sort ?? SORT_RESOURCES.find((r) => q[MIN_OF[r]] !== undefined) ?? 'free_vcpus';
+  parts.push(`sorted by ${sort}${within(sort)}, ${q.order === 'asc' ? 'best fit first' : 'most free first'}`);
+  return parts.join(', ');
+}

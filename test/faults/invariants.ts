@@ -172,6 +172,12 @@ export interface CheckOptions {
   readonly imageProblems?: (image: Image) => ImageProblems | undefined;
   /** Records the scenario broke by hand (bad envelope, no images), by eventID. */
   readonly recordExpectations?: ReadonlyMap<string, Expectation>;
+  /**
+   * The notifier's WATCHED_FIELD_RESOLUTIONS (field → resolution): such a field counts as changed
+   * when floor(value / resolution) changes, and the last notification may differ from the table
+   * by less than the resolution (docs/field-resolution.md). @default {} (every field exact)
+   */
+  readonly fieldResolutions?: Readonly<Record<string, number>>;
 }
 
 export interface InvariantReport {
@@ -222,6 +228,25 @@ export function meaning(value: Attribute | undefined): string {
   if (typeof value.N === 'string') return `n:${canonicalNumber(value.N) ?? value.N}`;
   if (typeof value.S === 'string') return `s:${value.S}`;
   return `other:${JSON.stringify(value)}`;
+}
+
+/** An integer's exact value from its canonical form (`12e2` → 1200n), or undefined for a fraction. */
+function integerOf(canonical: string): bigint | undefined {
+  const m = /^(-?)(\d+)e(-?\d+)$/.exec(canonical);
+  if (m === null || m[3]!.startsWith('-')) return undefined;
+  const v = BigInt(m[2]!) * 10n ** BigInt(m[3]!);
+  return m[1] === '-' ? -v : v;
+}
+
+/** What a watched attribute means at a resolution: its bucket, floor(value / resolution), for an integer. */
+export function meaningAt(value: Attribute | undefined, resolution: number | undefined): string {
+  const exact = meaning(value);
+  if (resolution === undefined || !exact.startsWith('n:')) return exact;
+  const v = integerOf(exact.slice(2));
+  if (v === undefined) return exact;
+  const r = BigInt(resolution);
+  const q = v / r;
+  return `bucket:${v < 0n && q * r !== v ? q - 1n : q}`;
 }
 
 /** Nova's soft delete: `deleted` non-zero or true. `undefined` when the attribute is malformed. */
@@ -293,7 +318,8 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
       if (now === undefined) return badDeleted;
       if (softDeleted(before) === true) return now ? { kind: 'nothing', why: 'change to a soft-deleted node' } : create(after, 'undelete');
       if (now) return remove(after, 'soft_delete');
-      const changed = watchedOf(opts).filter((f) => meaning(before[f]) !== meaning(after[f]));
+      const r = opts.fieldResolutions ?? {};
+      const changed = watchedOf(opts).filter((f) => meaningAt(before[f], r[f]) !== meaningAt(after[f], r[f]));
       // The new image is validated whatever changed.
       const p = problemsOf(after, opts);
       if ((p.invalid ?? []).length > 0) return { kind: 'quarantine', reason: 'invalid_record', fields: p.invalid! };
@@ -527,6 +553,13 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
       const inTable = meaning(item![field]);
       const value = data[field];
       const notified = value === null || value === undefined ? 'null' : typeof value === 'number' ? `n:${canonicalNumber(String(value))}` : `s:${String(value)}`;
+      const resolution = opts.fieldResolutions?.[field];
+      if (resolution !== undefined && inTable.startsWith('n:') && notified.startsWith('n:')) {
+        const a = integerOf(inTable.slice(2));
+        const b = integerOf(notified.slice(2));
+        // Within the resolution is the promise for such a field; further is stale.
+        if (a !== undefined && b !== undefined && (a > b ? a - b : b - a) < BigInt(resolution)) continue;
+      }
       if (inTable !== notified) problem(`node ${uuid}: ${field} is ${inTable} in the table, ${notified} in the last notification (seq ${delivered.seq})`);
     }
   }
