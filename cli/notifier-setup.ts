@@ -15,18 +15,20 @@ import { envWithFlags } from './command-args.js';
 /** parseArgs options for the notifier's settings (each overrides its environment variable). */
 export const NOTIFIER_FLAGS = {
   'watched-fields': { type: 'string' },
+  'watched-field-resolutions': { type: 'string' },
   'publisher-host': { type: 'string' },
   source: { type: 'string' },
   'bus-name': { type: 'string' },
   'quarantine-queue-url': { type: 'string' },
 } as const;
 
-export const NOTIFIER_FLAGS_USAGE = `[--bus-name BUS] [--source SOURCE] [--watched-fields a,b] [--publisher-host HOST] [--quarantine-queue-url URL]`;
+export const NOTIFIER_FLAGS_USAGE = `[--bus-name BUS] [--source SOURCE] [--watched-fields a,b] [--watched-field-resolutions f=n,...] [--publisher-host HOST] [--quarantine-queue-url URL]`;
 
 /** The notifier's configuration: the environment, then the flags. Throws ConfigurationError. */
 export function notifierConfigFrom(values: Partial<Record<keyof typeof NOTIFIER_FLAGS, string>>, env: Record<string, string | undefined>): NotifierConfig {
   const overrides: Record<string, string | undefined> = {
     [ENV.watchedFields]: values['watched-fields'],
+    [ENV.watchedFieldResolutions]: values['watched-field-resolutions'],
     [ENV.publisherHostFallback]: values['publisher-host'],
     [ENV.eventSource]: values.source,
     [ENV.eventBusName]: values['bus-name'],

@@ -13,7 +13,7 @@ import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, usageError } from './command-args.js';
 import { notifierConfigFrom } from './notifier-setup.js';
 
-const USAGE = `usage: render FILE|- [--watched-fields a,b] [--publisher-host HOST] [--source SOURCE] [--bus-name BUS]
+const USAGE = `usage: render FILE|- [--watched-fields a,b] [--watched-field-resolutions f=n,...] [--publisher-host HOST] [--source SOURCE] [--bus-name BUS]
   Prints each PutEvents entry the notifier would publish for a DynamoDB stream event
   ({"Records": [...]}) or a single stream record. Flags override the environment
   variables ${Object.values(ENV).join(', ')}.`;
@@ -37,6 +37,7 @@ export async function renderCommand(args: string[], io: CliIo, env: Record<strin
     USAGE,
     {
       'watched-fields': { type: 'string' },
+      'watched-field-resolutions': { type: 'string' },
       'publisher-host': { type: 'string' },
       source: { type: 'string' },
       'bus-name': { type: 'string' },

@@ -72,6 +72,23 @@ describe('cli render', () => {
     expect(t.err.join('')).toMatch(/unknown field 'nope'/);
   });
 
+  it('renders at the watched fields\' resolutions (flag or WATCHED_FIELD_RESOLUTIONS): a move within the bucket renders nothing', async () => {
+    const before = nodeImage(6, { free_ram_mb: { N: '12288' } });
+    const within = JSON.stringify(modify(before, nodeImage(6, { free_ram_mb: { N: '13000' } })));
+    const exact = io(within);
+    expect(await renderCommand(['-', '--watched-fields', 'free_ram_mb'], exact.io, {})).toBe(0);
+    expect(lines(exact.out)).toHaveLength(1);
+    const coarse = io(within);
+    expect(await renderCommand(['-', '--watched-fields', 'free_ram_mb', '--watched-field-resolutions', 'free_ram_mb=1024'], coarse.io, {})).toBe(0);
+    expect(lines(coarse.out)).toHaveLength(0);
+    const fromEnv = io(within);
+    expect(await renderCommand(['-'], fromEnv.io, { WATCHED_FIELDS: 'free_ram_mb', WATCHED_FIELD_RESOLUTIONS: 'free_ram_mb=1024' })).toBe(0);
+    expect(lines(fromEnv.out)).toHaveLength(0);
+    const bad = io(within);
+    expect(await renderCommand(['-', '--watched-fields', 'free_ram_mb', '--watched-field-resolutions', 'free_ram_mb=0'], bad.io, {})).toBe(2);
+    expect(bad.err.join('')).toMatch(/WATCHED_FIELD_RESOLUTIONS: the resolution of 'free_ram_mb' must be a whole number of at least 1/);
+  });
+
   it('runs as `npm run --silent cli -- render FILE`', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'render-'));
     const file = join(dir, 'event.json');
