@@ -46,7 +46,7 @@ import { CapacityCheck } from './capacity-check.js';
 import { IndexerRoute, type IndexerRouteOptions } from './indexer-route.js';
 import { checkReads, type FieldRead } from './consumer-reads.js';
 import { finestResolutions, formatResolutions, type FieldResolutions } from '../functions/notifier/field-resolution.js';
-import { NotifierRedrive } from './redrive.js';
+import { NotifierRedrive, ON_FAILURE_PREFIX } from './redrive.js';
 import { acknowledge, keyStatement, RETAIN_EXCEPT_ON_CREATE, secureQueue } from './secure-resources.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
 
@@ -143,7 +143,11 @@ export interface HypervisorNotifierProps {
   readonly retryAttempts?: number;
   /** Records older than this go to the on-failure bucket unprocessed (60 s – 7 days). @default Duration.hours(6) */
   readonly maxRecordAge?: Duration;
-  /** How long the on-failure bucket keeps discarded batches. @default Duration.days(90) */
+  /**
+   * How long the on-failure bucket keeps discarded batches, and the quarantine's claim-checked
+   * messages (under quarantine/): keep it at least the quarantine queue's 14 days, or a pointer
+   * can outlive its object. @default Duration.days(90)
+   */
   readonly onFailureRetention?: Duration;
 
   // ----- alarms -----
@@ -326,8 +330,9 @@ export class HypervisorNotifier extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       lifecycleRules: [{ id: 'ExpireDiscardedBatches', expiration: props.onFailureRetention ?? Duration.days(90) }],
-      // Request metrics: PutRequests counts discarded batches (Lambda is the only writer).
-      metrics: [{ id: ON_FAILURE_BUCKET_METRICS_ID }],
+      // Request metrics: PutRequests counts discarded batches (Lambda writes them under aws/lambda/;
+      // the quarantine's claim-checked messages go under quarantine/ and are not counted).
+      metrics: [{ id: ON_FAILURE_BUCKET_METRICS_ID, prefix: ON_FAILURE_PREFIX }],
       removalPolicy: RETAIN_EXCEPT_ON_CREATE,
     });
     acknowledge(
@@ -344,6 +349,8 @@ export class HypervisorNotifier extends Construct {
       [ENV.watchedFields]: (props.watchedFields ?? SPEC_WATCHED_FIELDS).join(','),
       [ENV.publisherHostFallback]: props.publisherHostFallback ?? DEFAULT_PUBLISHER_HOST,
       [ENV.quarantineQueueUrl]: this.quarantineQueue.queueUrl,
+      // A quarantine message over SQS's 1 MiB is kept whole under quarantine/ (claim check).
+      [ENV.quarantineBucket]: this.onFailureBucket.bucketName,
       [ENV.putEventsConcurrency]: String(props.putEventsConcurrency ?? DEFAULT_PUT_EVENTS_CONCURRENCY),
     };
     this.baseConfig = validateEnvironment(environment);

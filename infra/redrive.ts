@@ -32,7 +32,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
-import { DEFAULT_BASE_DELAY_SECONDS, MAX_QUEUE_RETENTION_SECONDS, MAX_VISIBILITY_SECONDS, REDRIVE_ENV, REDRIVE_SERVICE_NAME } from '../functions/redrive/config.js';
+import { CLAIM_CHECK_PREFIX } from '../functions/notifier/claim-check.js';
+import { DEFAULT_BASE_DELAY_SECONDS, DEFAULT_MAX_ATTEMPTS, MAX_QUEUE_RETENTION_SECONDS, MAX_VISIBILITY_SECONDS, REDRIVE_ENV, REDRIVE_SERVICE_NAME } from '../functions/redrive/config.js';
 import { REDRIVE_METRIC } from '../functions/redrive/redrive-function.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
 import { acknowledge, keyStatement, secureQueue } from './secure-resources.js';
@@ -53,6 +54,12 @@ export interface NotifierRedriveProps {
   readonly staleAfter?: Duration;
   /** First delay after a failed redrive; it doubles each time, up to 12 hours. @default Duration.minutes(1) */
   readonly baseDelay?: Duration;
+  /**
+   * Failed attempts after which an object is parked: tagged `redrive=parked` with the reason,
+   * counted, alarmed, left for the CLI's `redrive` (1–1000). With the default delays the 16th
+   * attempt comes about 3.5 days after the first. @default 16
+   */
+  readonly maxAttempts?: number;
   /** Active X-Ray tracing and PutEvents trace headers. @default false */
   readonly tracing?: boolean;
   /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
@@ -114,6 +121,8 @@ export class NotifierRedrive extends Construct {
   readonly staleAlarm: cloudwatch.Alarm;
   /** An object was unreadable, or gone before it could be redriven (the bucket's retention ran out). */
   readonly lostObjectsAlarm: cloudwatch.Alarm;
+  /** An object was parked: its last attempt failed, and it waits in the bucket for the CLI's `redrive`. */
+  readonly parkedObjectsAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: NotifierRedriveProps) {
     super(scope, id);
@@ -121,6 +130,8 @@ export class NotifierRedrive extends Construct {
     const staleAfter = props.staleAfter ?? Duration.hours(6);
     const staleMinutes = staleAfter.toMinutes({ integral: false });
     if (staleMinutes < 5 || staleMinutes > 7 * 24 * 60) throw new Error(`redrive staleAfter must be between 5 minutes and 7 days, got ${staleAfter.toHumanString()}`);
+    const maxAttempts = props.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 1000) throw new Error(`redrive maxAttempts must be a whole number from 1 to 1000, got ${maxAttempts}`);
 
     this.queue = secureQueue(this, 'Queue', {
       encryptionKey: props.encryptionKey,
@@ -148,6 +159,7 @@ export class NotifierRedrive extends Construct {
         [REDRIVE_ENV.baseDelaySeconds]: String(Math.round((props.baseDelay ?? Duration.seconds(DEFAULT_BASE_DELAY_SECONDS)).toSeconds())),
         [REDRIVE_ENV.maxDelaySeconds]: String(MAX_VISIBILITY_SECONDS),
         [REDRIVE_ENV.queueRetentionSeconds]: String(MAX_QUEUE_RETENTION_SECONDS),
+        [REDRIVE_ENV.maxAttempts]: String(maxAttempts),
         POWERTOOLS_SERVICE_NAME: REDRIVE_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
@@ -156,6 +168,13 @@ export class NotifierRedrive extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       ...(props.tracing === undefined ? {} : { tracing: props.tracing }),
       ...(props.sourceMaps === undefined ? {} : { sourceMaps: props.sourceMaps }),
+      // A message about to outlive the queue's retention is sent again by the function to its
+      // own queue: a loop on purpose, one hop per ~14 days, bounded by the on-failure bucket's
+      // retention (the object expires: "gone", the lost-object alarm). With a long retention
+      // the chain passes the ~16 invocations after which Lambda would stop it and the object
+      // would wait unseen (Lambda developer guide, "Use Lambda recursive loop detection to
+      // prevent infinite loops", https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+      allowRecursiveLoop: true,
     });
     const b = this.bundled;
     // One object per invocation: each gets the whole timeout, and one slow object delays no other.
@@ -163,9 +182,11 @@ export class NotifierRedrive extends Construct {
     b.allow('ReadAndMarkOnFailureObjects', ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging'], [props.onFailureBucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)]);
     b.allow('PublishNotifications', ['events:PutEvents', 'events:DescribeEventBus'], [props.eventBus.eventBusArn]);
     b.allow('QuarantineRecords', ['sqs:SendMessage'], [props.quarantineQueue.queueArn]);
+    // A quarantine message over 1 MiB is kept whole in the bucket (the notifier's claim check), under its own prefix only.
+    b.allow('ClaimCheckQuarantineMessages', ['s3:PutObject'], [props.onFailureBucket.arnForObjects(`${CLAIM_CHECK_PREFIX}*`)]);
     // Re-send a message about to outlive the queue's retention (with its key); ChangeMessageVisibility comes with the event source's grant.
     b.allow('ResendMessages', ['sqs:SendMessage'], [this.queue.queueArn]);
-    // Decrypt the objects (SSE-KMS); encrypt quarantine messages (SQS needs GenerateDataKey and Decrypt).
+    // Decrypt the objects and encrypt claim-checked ones (SSE-KMS); encrypt quarantine messages (SQS needs GenerateDataKey and Decrypt).
     const uses = new Map<kms.IKey, { actions: Set<string>; services: Set<string> }>();
     const need = (key: kms.IKey | undefined, service: string, ...actions: string[]) => {
       if (key === undefined) return;
@@ -174,7 +195,7 @@ export class NotifierRedrive extends Construct {
       use.services.add(service);
       uses.set(key, use);
     };
-    need(props.onFailureBucket.encryptionKey ?? props.encryptionKey, 's3', 'kms:Decrypt');
+    need(props.onFailureBucket.encryptionKey ?? props.encryptionKey, 's3', 'kms:Decrypt', 'kms:GenerateDataKey');
     need(props.quarantineQueue.encryptionMasterKey, 'sqs', 'kms:Decrypt', 'kms:GenerateDataKey');
     need(props.encryptionKey, 'sqs', 'kms:Decrypt', 'kms:GenerateDataKey');
     let n = 0;
@@ -185,7 +206,12 @@ export class NotifierRedrive extends Construct {
       acknowledge(
         policy,
         `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/aws/lambda/*]`,
-        'Get and tag the on-failure objects only (under aws/lambda/, which Lambda names per mapping, shard and date); no write or delete of objects.',
+        'Get and tag the on-failure objects only (under aws/lambda/, which Lambda names per mapping, shard and date); no write or delete of them.',
+      );
+      acknowledge(
+        policy,
+        `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/${CLAIM_CHECK_PREFIX}*]`,
+        'Write claim-checked quarantine messages only (under quarantine/, each named by the SHA-256 of its content); no read, tag or delete there.',
       );
       if (props.tracing === true) {
         acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions; added by Lambda active tracing, which the operator turned on.');
@@ -241,8 +267,16 @@ export class NotifierRedrive extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: 'An on-failure object could not be redriven: unreadable (tagged redrive=unreadable, still in the bucket) or gone (the bucket retention ran out before the redrive). Read the redrive function\'s log.',
     });
+    this.parkedObjectsAlarm = new cloudwatch.Alarm(this, 'ParkedObjectAlarm', {
+      metric: this.ownMetric(REDRIVE_METRIC.parked),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `An on-failure object was parked after ${maxAttempts} failed attempts: tagged redrive=parked with the reason in redrive-reason, left in the bucket, no longer retried. Its changes are not notified yet: read the tag and the redrive function's log, fix the cause, then run the CLI's redrive on it (docs/guarantees.md).`,
+    });
     if (props.alarmTopic !== undefined) {
-      for (const alarm of [this.staleAlarm, this.lostObjectsAlarm]) {
+      for (const alarm of [this.staleAlarm, this.lostObjectsAlarm, this.parkedObjectsAlarm]) {
         alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
         alarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
       }

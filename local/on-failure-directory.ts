@@ -66,16 +66,27 @@ export class DirectoryOnFailureStore implements OnFailureStore {
 
   async mark(key: string): Promise<string | undefined> {
     try {
-      return (await readFile(this.pathOf(this.marks, key), 'utf8')).trim();
+      // The first line; a reason may follow.
+      return (await readFile(this.pathOf(this.marks, key), 'utf8')).split('\n')[0]!.trim();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
   }
 
-  async setMark(key: string, mark: RedriveMark): Promise<void> {
+  async setMark(key: string, mark: RedriveMark, reason?: string): Promise<void> {
     const path = this.pathOf(this.marks, key);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, mark + '\n', 'utf8');
+    await writeFile(path, mark + '\n' + (reason === undefined ? '' : reason.replace(/\n/g, ' ') + '\n'), 'utf8');
+  }
+
+  /** Why the object was marked, if a reason was given. */
+  async reason(key: string): Promise<string | undefined> {
+    try {
+      return (await readFile(this.pathOf(this.marks, key), 'utf8')).split('\n')[1] || undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 }

@@ -20,7 +20,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { REQUEST_TIMEOUTS } from '../functions/notifier/client-config.js';
 import type { NotifierConfig } from '../functions/notifier/config.js';
 import { createNotifier } from '../functions/notifier/notifier.js';
-import { MAX_QUEUE_RETENTION_SECONDS, REDRIVE_SERVICE_NAME } from '../functions/redrive/config.js';
+import { DEFAULT_MAX_ATTEMPTS, MAX_QUEUE_RETENTION_SECONDS, REDRIVE_SERVICE_NAME } from '../functions/redrive/config.js';
 import { onFailureObjectKey } from '../functions/redrive/on-failure-record.js';
 import { createRedriveFunction } from '../functions/redrive/redrive-function.js';
 import { objectCreatedBody } from '../functions/redrive/redrive-message.js';
@@ -88,10 +88,12 @@ export async function startLocalRedrive(opts: LocalRedriveOptions): Promise<Loca
   const notifier = createNotifier({ config: opts.notifierConfig, eventBridge, sqs: quarantineSqs, logger, metrics: new CountingMetrics().asMetrics(), checkEventBus: false });
   const handle = createRedriveFunction({
     redrive: createRedriver({ store, handler: notifier, eventBridge, eventBusName: opts.notifierConfig.eventBusName }),
+    park: (key, reason) => store.setMark(key, 'parked', reason),
     sqs: queue,
     config: {
       bucket: LOCAL_ON_FAILURE_BUCKET,
       queueUrl,
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
       backoff: {
         baseDelaySeconds: opts.baseDelaySeconds ?? 5,
         maxDelaySeconds: Math.max(opts.baseDelaySeconds ?? 5, opts.maxDelaySeconds ?? 300),

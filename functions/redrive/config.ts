@@ -16,10 +16,18 @@ export const REDRIVE_ENV = {
   baseDelaySeconds: 'REDRIVE_BASE_DELAY_SECONDS',
   maxDelaySeconds: 'REDRIVE_MAX_DELAY_SECONDS',
   queueRetentionSeconds: 'REDRIVE_QUEUE_RETENTION_SECONDS',
+  maxAttempts: 'REDRIVE_MAX_ATTEMPTS',
 } as const;
 
 /** First delay after a failed redrive; it doubles with each further failure. */
 export const DEFAULT_BASE_DELAY_SECONDS = 60;
+/**
+ * Attempts before an object is parked: with the default delays (one minute doubling to 12
+ * hours) the 16th attempt comes about 3.5 days after the first. Each attempt publishes the
+ * object's good records again (consumers deduplicate them), so an object that cannot
+ * complete is not tried for as long as the bucket keeps it.
+ */
+export const DEFAULT_MAX_ATTEMPTS = 16;
 /** SQS's largest visibility timeout: 12 hours (ChangeMessageVisibility, SQS API Reference). */
 export const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 /** SQS's longest message retention: 14 days (SQS developer guide, quotas). */
@@ -34,11 +42,14 @@ const Schema = z.object({
   [REDRIVE_ENV.baseDelaySeconds]: z._default(seconds(1, MAX_VISIBILITY_SECONDS), DEFAULT_BASE_DELAY_SECONDS),
   [REDRIVE_ENV.maxDelaySeconds]: z._default(seconds(1, MAX_VISIBILITY_SECONDS), MAX_VISIBILITY_SECONDS),
   [REDRIVE_ENV.queueRetentionSeconds]: z._default(seconds(60, MAX_QUEUE_RETENTION_SECONDS), MAX_QUEUE_RETENTION_SECONDS),
+  [REDRIVE_ENV.maxAttempts]: z._default(z.coerce.number().check(z.int('must be a whole number'), z.gte(1, 'must be at least 1'), z.lte(1000, 'must be at most 1000')), DEFAULT_MAX_ATTEMPTS),
 });
 
 export interface RedriveConfig {
   readonly bucket: string;
   readonly queueUrl: string;
+  /** Failed attempts after which an object is parked (tagged `redrive=parked` with the reason, alarmed) instead of tried again. */
+  readonly maxAttempts: number;
   readonly backoff: BackoffSettings;
 }
 
@@ -58,6 +69,7 @@ export function loadRedriveConfig(env: Record<string, string | undefined>): Redr
   return {
     bucket: c[REDRIVE_ENV.bucket],
     queueUrl: c[REDRIVE_ENV.queueUrl],
+    maxAttempts: c[REDRIVE_ENV.maxAttempts],
     backoff: {
       baseDelaySeconds: c[REDRIVE_ENV.baseDelaySeconds],
       maxDelaySeconds: Math.max(c[REDRIVE_ENV.baseDelaySeconds], c[REDRIVE_ENV.maxDelaySeconds]),

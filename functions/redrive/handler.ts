@@ -9,6 +9,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { REQUEST_TIMEOUTS } from '../notifier/client-config.js';
+import { S3ClaimCheckStore } from '../notifier/claim-check.js';
 import { loadConfig } from '../notifier/config.js';
 import { METRICS_NAMESPACE } from '../notifier/metric-names.js';
 import { createNotifier } from '../notifier/notifier.js';
@@ -34,6 +35,8 @@ const notifier = createNotifier({
   config: notifierConfig,
   eventBridge,
   sqs,
+  // A record whose quarantine message is over 1 MiB is kept in S3 as the stream's notifier keeps it.
+  ...(notifierConfig.quarantineBucket === undefined ? {} : { claimCheck: new S3ClaimCheckStore(s3, notifierConfig.quarantineBucket) }),
   logger,
   // The notifier's counters (NotificationsSent, ...) under this function's service name.
   metrics,
@@ -41,8 +44,10 @@ const notifier = createNotifier({
   checkEventBus: false,
 });
 
+const store = new S3OnFailureStore(s3, config.bucket);
 export const handler = createRedriveFunction({
-  redrive: createRedriver({ store: new S3OnFailureStore(s3, config.bucket), handler: notifier, eventBridge, eventBusName: notifierConfig.eventBusName }),
+  redrive: createRedriver({ store, handler: notifier, eventBridge, eventBusName: notifierConfig.eventBusName }),
+  park: (key, reason) => store.setMark(key, 'parked', reason),
   sqs,
   config,
   logger,

@@ -3,7 +3,8 @@
  * function and the CLI) or a directory (the local pipeline). A redriven object is marked
  * done, never deleted, so an audit can follow it: in S3 with the object tag `redrive=done`
  * (the object itself is not rewritten, so its LastModified and its lifecycle expiry stay
- * Lambda's).
+ * Lambda's). An object the automatic redrive gave up on is tagged `redrive=parked`, with why
+ * in `redrive-reason`.
  */
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 
@@ -21,12 +22,26 @@ export interface OnFailureStore {
   read(key: string): Promise<string | undefined>;
   /** The redrive mark of the object (`done`, `unreadable`), if any. */
   mark(key: string): Promise<string | undefined>;
-  setMark(key: string, mark: RedriveMark): Promise<void>;
+  /** Marks the object; `reason` says why (kept with a `parked` mark). */
+  setMark(key: string, mark: RedriveMark, reason?: string): Promise<void>;
 }
 
-export type RedriveMark = 'done' | 'unreadable';
+/** `parked`: the automatic redrive gave up on the object after its last attempt (the CLI redrives it). */
+export type RedriveMark = 'done' | 'unreadable' | 'parked';
 /** The object tag holding the redrive mark. */
 export const REDRIVE_TAG = 'redrive';
+/** The object tag holding why the object was marked. */
+export const REDRIVE_REASON_TAG = 'redrive-reason';
+
+/**
+ * `text` as an S3 tag value: at most 256 characters, of letters, digits, white space and
+ * `+ - = . _ : / @` (S3 user guide, object-tagging; tag restrictions); anything else becomes a
+ * space, and a longer text is cut.
+ */
+export function tagValue(text: string): string {
+  const allowed = text.replace(/[^\p{L}\p{N}\s+\-=._:/@]/gu, ' ').replace(/\s+/g, ' ').trim();
+  return [...allowed].slice(0, 256).join('');
+}
 
 const isMissing = (error: unknown) => {
   const name = (error as { name?: unknown } | null)?.name;
@@ -80,13 +95,20 @@ export class S3OnFailureStore implements OnFailureStore {
     }
   }
 
-  async setMark(key: string, mark: RedriveMark): Promise<void> {
+  async setMark(key: string, mark: RedriveMark, reason?: string): Promise<void> {
     // Lambda writes no tags, so the tag set is ours to replace.
+    const why = reason === undefined ? '' : tagValue(reason);
     await this.s3.send(
       new PutObjectTaggingCommand({
         Bucket: this.bucket,
         Key: key,
-        Tagging: { TagSet: [{ Key: REDRIVE_TAG, Value: mark }, { Key: `${REDRIVE_TAG}-at`, Value: new Date().toISOString().replaceAll(':', '.') }] },
+        Tagging: {
+          TagSet: [
+            { Key: REDRIVE_TAG, Value: mark },
+            { Key: `${REDRIVE_TAG}-at`, Value: new Date().toISOString().replaceAll(':', '.') },
+            ...(why === '' ? [] : [{ Key: REDRIVE_REASON_TAG, Value: why }]),
+          ],
+        },
       }),
     );
   }

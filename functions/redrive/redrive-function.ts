@@ -2,9 +2,11 @@
  * The redrive function: S3 event notifications for new on-failure objects arrive through the
  * redrive queue; each object is redriven (`redriver.ts`). An object that cannot be finished
  * now stays in the queue, hidden for a growing delay (ChangeMessageVisibility, then reported
- * as a batch item failure so Lambda leaves the message in the queue), and is tried again for
- * as long as the bucket keeps it: a message about to outlive the queue's retention is sent
- * again with its attempt count. Done, unreadable and vanished objects leave the queue.
+ * as a batch item failure so Lambda leaves the message in the queue), and is tried again up
+ * to `maxAttempts` times: a message about to outlive the queue's retention is sent again with
+ * its attempt count. After the last attempt the object is parked: tagged `redrive=parked`
+ * with the reason, counted (the alarm), its message finished; the CLI's `redrive` takes it
+ * from there. Done, unreadable, parked and vanished objects leave the queue.
  *
  * @example
  * ```ts
@@ -28,6 +30,7 @@ export const REDRIVE_METRIC = {
   retries: 'RedriveRetries',
   unreadable: 'RedriveUnreadableObjects',
   gone: 'RedriveObjectsGone',
+  parked: 'RedriveParkedObjects',
 } as const;
 
 /** The part of an SQS record the function reads (Lambda's SQS event; the local worker builds the same). */
@@ -40,6 +43,8 @@ export interface RedriveQueueRecord {
 
 export interface RedriveFunctionDeps {
   readonly redrive: (key: string, opts: RedriveOptions) => Promise<RedriveOutcome>;
+  /** Marks an object the redrive gives up on (`redrive=parked` with the reason). */
+  readonly park: (key: string, reason: string) => Promise<void>;
   readonly sqs: SQSClient;
   readonly config: RedriveConfig;
   readonly logger: Logger;
@@ -110,6 +115,18 @@ export function createRedriveFunction(deps: RedriveFunctionDeps): (event: { Reco
         const receives = Number(message.attributes.ApproximateReceiveCount ?? '1');
         const attempts = target.priorAttempts + (Number.isFinite(receives) && receives > 0 ? receives : 1);
         const sentAt = Number(message.attributes.SentTimestamp ?? now());
+        if (attempts >= config.maxAttempts) {
+          const reason = `not redriven after ${attempts} attempts: ${result.reason ?? 'unknown'}`;
+          try {
+            await deps.park(target.key, reason);
+            logger.critical('on-failure object parked: tagged redrive=parked, left in the bucket; redrive it with the CLI once the cause is fixed', { key: target.key, attempts, reason });
+            count(REDRIVE_METRIC.parked, 1);
+            continue;
+          } catch (error) {
+            // Not marked: the message stays, and the next attempt parks it.
+            logger.error('could not park the object; it stays in the queue', { key: target.key, error: error as Error });
+          }
+        }
         const step = nextStep(attempts, Math.max(0, (now() - sentAt) / 1000), config.backoff);
         logger.warn('object not redriven yet; trying again later', { key: target.key, attempts, reason: result.reason, next: step });
         try {

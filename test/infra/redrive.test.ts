@@ -100,13 +100,43 @@ describe('redrive function', () => {
     });
   });
 
-  it('may read and tag the objects but not write or delete them', () => {
+  it('may read and tag the objects but not write or delete them; it writes only claim-checked quarantine messages, under quarantine/', () => {
     const fnId = functionWithEnv(template, REDRIVE_ENV.queueUrl)![0];
     const roleId = resources[fnId]!.Properties.Role['Fn::GetAtt'][0] as string;
     const policy = ofType(template, 'AWS::IAM::Policy').find(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))!;
-    const actions = (policy[1].Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => [s.Action].flat());
+    const statements = policy[1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+    const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging', 'events:PutEvents', 'sqs:ChangeMessageVisibility']));
-    expect(actions.filter((a) => a.startsWith('s3:') && /Put(Object)?$|Delete/.test(a))).toEqual([]);
+    expect(actions.filter((a) => a.startsWith('s3:') && /Delete/.test(a))).toEqual([]);
+    const writes = statements.filter((s) => [s.Action].flat().some((a) => a === 's3:PutObject' || a === 's3:*'));
+    expect(writes).toHaveLength(1);
+    expect(JSON.stringify(writes[0]!.Resource)).toMatch(/\/quarantine\/\*"/);
+    // SSE-KMS on the bucket: writing an object needs a data key.
+    const keyActions = statements.filter((s) => JSON.stringify(s).includes('s3.')).flatMap((s) => [s.Action].flat());
+    expect(keyActions).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']));
+  });
+
+  it('the notifier and the redrive keep a quarantine message over 1 MiB in the on-failure bucket (QUARANTINE_BUCKET)', () => {
+    const bucket = { Ref: onlyLogicalId(template, 'AWS::S3::Bucket') };
+    expect(functionWithEnv(template, ENV.putEventsConcurrency)![1].Properties.Environment.Variables[ENV.quarantineBucket]).toEqual(bucket);
+    expect(functionWithEnv(template, REDRIVE_ENV.queueUrl)![1].Properties.Environment.Variables[ENV.quarantineBucket]).toEqual(bucket);
+  });
+
+  it("the bucket's request metrics count Lambda's objects only (aws/lambda/), not the quarantine's", () => {
+    template.hasResourceProperties('AWS::S3::Bucket', { MetricsConfigurations: [Match.objectLike({ Prefix: 'aws/lambda/' })] });
+  });
+});
+
+describe('parked objects', () => {
+  it('an object is parked after 16 attempts by default (REDRIVE_MAX_ATTEMPTS), and a parked object raises an alarm', () => {
+    expect(functionWithEnv(template, REDRIVE_ENV.queueUrl)![1].Properties.Environment.Variables[REDRIVE_ENV.maxAttempts]).toBe('16');
+    const alarms = ofType(template, 'AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.Properties).includes('RedriveParkedObjects'));
+    expect(alarms).toHaveLength(1);
+    const a = alarms[0]![1].Properties;
+    expect(a.Threshold).toBe(1);
+    expect(a.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+    expect(a.TreatMissingData).toBe('notBreaching');
+    expect(String(a.AlarmDescription)).toMatch(/parked/);
   });
 });
 

@@ -2,7 +2,7 @@
 import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, NoSuchKey, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
-import { REDRIVE_TAG, S3OnFailureStore } from '../../functions/redrive/on-failure-store.js';
+import { REDRIVE_REASON_TAG, REDRIVE_TAG, S3OnFailureStore } from '../../functions/redrive/on-failure-store.js';
 
 describe('S3OnFailureStore', () => {
   it('lists every page under the prefix, resuming after a key', async () => {
@@ -44,5 +44,18 @@ describe('S3OnFailureStore', () => {
     await store.setMark('k', 'done');
     expect(tags.find((t) => t.Key === REDRIVE_TAG)?.Value).toBe('done');
     expect(await store.mark('k')).toBe('done');
+  });
+
+  it("parks with the reason in a tag S3 accepts: at most 256 characters of letters, digits, spaces and + - = . _ : / @", async () => {
+    const s3 = new S3Client({ region: 'us-east-1' });
+    const m = mockClient(s3);
+    m.on(PutObjectTaggingCommand).resolves({});
+    const reason = `not redriven after 16 attempts: records from sequence number 000000000000000001234 were neither published nor quarantined {"Code":"KmsDisabled"}\n${'é'.repeat(400)}`;
+    await new S3OnFailureStore(s3, 'b').setMark('k', 'parked', reason);
+    const tagSet = m.commandCalls(PutObjectTaggingCommand)[0]!.args[0].input.Tagging!.TagSet!;
+    expect(tagSet.find((t) => t.Key === REDRIVE_TAG)?.Value).toBe('parked');
+    const value = tagSet.find((t) => t.Key === REDRIVE_REASON_TAG)?.Value ?? '';
+    expect(value).toMatch(/^[\p{L}\p{N}\s+\-=._:/@]{1,256}$/u);
+    expect(value).toContain('not redriven after 16 attempts: records from sequence number 000000000000000001234 were neither published nor quarantined');
   });
 });

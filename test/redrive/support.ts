@@ -3,6 +3,7 @@ import { DescribeEventBusCommand, EventBridgeClient, PutEventsCommand, type PutE
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ClaimCheckStore } from '../../functions/notifier/claim-check.js';
 import { loadConfig } from '../../functions/notifier/config.js';
 import { createNotifier } from '../../functions/notifier/notifier.js';
 import type { OnFailureStore, RedriveMark, StoredObject } from '../../functions/redrive/on-failure-store.js';
@@ -17,11 +18,12 @@ export const REDRIVE_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1234567890
 export const QUARANTINE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/quarantine';
 const BUS = 'arn:aws:events:us-east-1:123456789012:event-bus/notifications';
 
-/** A bucket in memory: objects and their redrive marks. */
+/** A bucket in memory: objects and their redrive marks (with the reason of a parked one). */
 export class MemoryStore implements OnFailureStore {
   readonly location = `s3://${BUCKET}`;
   readonly objects = new Map<string, string>();
   readonly marks = new Map<string, string>();
+  readonly reasons = new Map<string, string>();
   readonly reads: string[] = [];
   async *list(): AsyncIterable<StoredObject> {
     for (const key of [...this.objects.keys()].sort()) yield { key, lastModified: undefined };
@@ -33,8 +35,21 @@ export class MemoryStore implements OnFailureStore {
   async mark(key: string) {
     return this.marks.get(key);
   }
-  async setMark(key: string, mark: RedriveMark) {
+  async setMark(key: string, mark: RedriveMark, reason?: string) {
     this.marks.set(key, mark);
+    if (reason !== undefined) this.reasons.set(key, reason);
+  }
+}
+
+/** The claim-check bucket in memory (the quarantine's objects for messages over 1 MiB). */
+export class MemoryClaimCheck implements ClaimCheckStore {
+  readonly bucket = BUCKET;
+  readonly objects = new Map<string, string>();
+  async put(key: string, body: string) {
+    this.objects.set(key, body);
+  }
+  async get(key: string) {
+    return this.objects.get(key);
   }
 }
 
@@ -50,7 +65,7 @@ export function s3Object(records: readonly unknown[]): string {
   });
 }
 
-export function setup(opts: { baseDelaySeconds?: number; now?: () => number } = {}) {
+export function setup(opts: { baseDelaySeconds?: number; now?: () => number; claimCheck?: ClaimCheckStore; maxAttempts?: number } = {}) {
   const eventBridge = new EventBridgeClient({ region: 'us-east-1' });
   const sqs = new SQSClient({ region: 'us-east-1' });
   const eb = mockClient(eventBridge);
@@ -60,14 +75,22 @@ export function setup(opts: { baseDelaySeconds?: number; now?: () => number } = 
   sq.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: e.Id, MD5OfMessageBody: '' })), Failed: [] }));
   const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
   const config = loadConfig({ EVENT_BUS_NAME: BUS, QUARANTINE_QUEUE_URL: QUARANTINE_URL, PUBLISHER_HOST_FALLBACK: 'fallback-host' });
-  const notifier = createNotifier({ config, eventBridge, sqs, logger, metrics: new CountingMetrics().asMetrics(), sleep: async () => {}, random: () => 0.5 });
+  const notifier = createNotifier({ config, eventBridge, sqs, logger, metrics: new CountingMetrics().asMetrics(), sleep: async () => {}, random: () => 0.5, ...(opts.claimCheck ? { claimCheck: opts.claimCheck } : {}) });
+  const metrics = new CountingMetrics();
   const store = new MemoryStore();
   const redrive = createRedriver({ store, handler: notifier, eventBridge, eventBusName: BUS });
   const handle = createRedriveFunction({
     redrive,
+    park: (key, reason) => store.setMark(key, 'parked', reason),
     sqs,
-    config: { bucket: BUCKET, queueUrl: REDRIVE_QUEUE_URL, backoff: { baseDelaySeconds: opts.baseDelaySeconds ?? 60, maxDelaySeconds: 43_200, queueRetentionSeconds: 14 * 86_400 } },
+    config: {
+      bucket: BUCKET,
+      queueUrl: REDRIVE_QUEUE_URL,
+      maxAttempts: opts.maxAttempts ?? 1000,
+      backoff: { baseDelaySeconds: opts.baseDelaySeconds ?? 60, maxDelaySeconds: 43_200, queueRetentionSeconds: 14 * 86_400 },
+    },
     logger,
+    metrics: metrics.asMetrics(),
     ...(opts.now ? { now: opts.now } : {}),
   });
   const context = { getRemainingTimeInMillis: () => 60_000 };
@@ -77,6 +100,8 @@ export function setup(opts: { baseDelaySeconds?: number; now?: () => number } = 
     sq,
     store,
     notifier,
+    /** The redrive function's own counters (RedrivenObjects, RedriveParkedObjects, ...). */
+    metrics,
     context,
     /** The stream path: the notifier invoked as Lambda invokes it. */
     stream: (records: readonly unknown[]) => notifier({ Records: records }, context),
