@@ -196,7 +196,7 @@ export class BrokerPublisher {
       return pc;
     } catch (error) {
       if (session.lost !== undefined) {
-        throw new BrokerError(`AMQP broker ${this.broker} closed the connection while the bridge opened a channel: ${session.lost}`, 'closed', { cause: error });
+        throw new BrokerError(`AMQP broker ${this.broker} closed the connection while the bridge opened a channel or declared its queues: ${session.lost}`, 'closed', { cause: error });
       }
       session.lost = errorText(error);
       await session.connection.close().catch(() => {});
