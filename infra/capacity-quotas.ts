@@ -22,7 +22,7 @@ const EVENTBRIDGE_QUOTAS: QuotaSource = {
   read: QUOTAS_READ_ON,
 };
 const DYNAMODB_PARTITION: QuotaSource = {
-  title: 'Amazon DynamoDB developer guide, warm throughput scenarios: "each individual partition is limited to 1000 write units per second"',
+  title: 'Amazon DynamoDB developer guide, warm throughput scenarios: a partition takes at most 1,000 write units (and 3,000 read units) a second',
   url: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput-scenarios.html',
   read: QUOTAS_READ_ON,
 };
