@@ -17,7 +17,7 @@
  * update (docs/field-resolution.md).
  */
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../notifier/contract/index.js';
+import { ComputeNodePayload, HEARTBEAT_ITEM_KEY, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../notifier/contract/index.js';
 import { compileFields, compilePayloadEncoder } from '../notifier/payload-encoder.js';
 import { isSoftDeleted } from '../notifier/soft-delete.js';
 import type { Image } from '../notifier/stream-record.js';
@@ -174,8 +174,10 @@ export async function checkDrift(client: DynamoDBClient, input: DriftInput): Pro
   const model = new Map<string, Item>();
   let tableItems = 0;
   await scanAll(client, input.tableName, (item) => {
-    tableItems++;
     const key = item[NODE_PARTITION_KEY]?.S;
+    // The reserved heartbeat item is no node: neither compared nor counted.
+    if (key === HEARTBEAT_ITEM_KEY) return;
+    tableItems++;
     // The notifier reads images in Lambda's JSON form; a Scan's AttributeValues have the same shape for every type but binary.
     if (key !== undefined) table.set(key, item as unknown as Image);
   });

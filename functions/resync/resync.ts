@@ -43,7 +43,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
-import { ComputeNodePayload, RESYNC_MARKER_ATTRIBUTE, SOFT_DELETE_ATTRIBUTE } from '../notifier/contract/index.js';
+import { ComputeNodePayload, HEARTBEAT_ITEM_KEY, RESYNC_MARKER_ATTRIBUTE, SOFT_DELETE_ATTRIBUTE } from '../notifier/contract/index.js';
 import { compilePayloadEncoder } from '../notifier/payload-encoder.js';
 import { forEachConcurrently } from '../notifier/retry-policy.js';
 import { isSoftDeleted } from '../notifier/soft-delete.js';
@@ -315,8 +315,9 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
   }
   return { state, complete, totals: totals(state) };
 
-  /** Live, valid and not soft-deleted: the image's issues, or null when the item may be marked; 'soft-deleted' to skip it. */
-  function check(image: Image): readonly FieldIssue[] | 'soft-deleted' | null {
+  /** Live, valid and not soft-deleted: the image's issues, or null when the item may be marked; 'soft-deleted' or 'reserved' (the heartbeat item, no node) to skip it. */
+  function check(image: Image): readonly FieldIssue[] | 'soft-deleted' | 'reserved' | null {
+    if (image[KEY_ATTRIBUTE]?.S === HEARTBEAT_ITEM_KEY) return 'reserved';
     const deleted = isSoftDeleted(image);
     if (deleted === true) return 'soft-deleted';
     if (deleted !== false) return [deleted];
@@ -348,7 +349,7 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
       );
       for (const item of (page.Items ?? []) as unknown as Image[]) {
         const verdict = check(item);
-        if (verdict === 'soft-deleted') continue;
+        if (verdict === 'soft-deleted' || verdict === 'reserved') continue;
         const key = keyOf(item);
         if (verdict !== null) {
           deps.onInvalid?.({ segment: 'anchor', key, issues: verdict });
@@ -404,6 +405,7 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
     const anchorKey = state.anchor ? JSON.stringify(state.anchor.key[KEY_ATTRIBUTE]) : undefined;
     for (const item of items) {
       const verdict = check(item);
+      if (verdict === 'reserved') continue;
       if (verdict === 'soft-deleted') {
         seg.skipped++;
         continue;
