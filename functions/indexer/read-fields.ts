@@ -1,7 +1,8 @@
 /**
  * The payload fields the reference indexer reads (notification.ts derives its stored state and
  * query keys from them). The CDK construct makes the notifier watch them, so a change to any of
- * them becomes a `compute_node.update` and the read model never keeps a stale value.
+ * them becomes a `compute_node.update` and the read model never keeps a value staler than the
+ * resolution declared below.
  */
 import type { ComputeNodeField } from '../notifier/contract/index.js';
 
