@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole pipeline on this machine, with a simulated fleet writing to it.
  *
- *   npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL]
+ *   npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL] [--invocations-per-second N]
  *
  * Prints what runs where, each notification as the bus receives it, and a summary every
  * few seconds; stops everything it started on Ctrl-C, SIGTERM or at the end of --duration,
@@ -24,7 +24,7 @@ import type { OnFailureRecord } from './batch-delivery.js';
 import { displayUrl } from '../functions/amqp-bridge/broker-publisher.js';
 import { LOCAL_AMQP_BRIDGE_RULE, startLocalAmqpBridge, templateBridgeTarget, type LocalAmqpBridge } from './amqp-bridge-feed.js';
 
-const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL]
+const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL] [--invocations-per-second N]
   --duration  stop after this many seconds (default: run until Ctrl-C)
   --nodes     compute nodes in the simulated fleet (default 20)
   --seed      seed of the fleet's decisions (default 1)
@@ -32,6 +32,9 @@ const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [
   --quiet     no line per notification, only the summaries
   --amqp-url  also run the AMQP bridge against this broker: amqp://USER:PASS@HOST:PORT/
               (exchange nova, routing key versioned_notifications.info, as Nova publishes)
+  --invocations-per-second
+              throttle the bus's rule invocations to N a second, as EventBridge's quota does
+              (past it deliveries wait, none is dropped: docs/capacity.md)
 `;
 
 interface Args {
@@ -41,6 +44,7 @@ interface Args {
   runDir: string;
   quiet: boolean;
   amqpUrl: string | undefined;
+  invocationsPerSecond: number | undefined;
 }
 
 function parse(argv: string[]): Args {
@@ -53,6 +57,7 @@ function parse(argv: string[]): Args {
       'run-dir': { type: 'string' },
       quiet: { type: 'boolean' },
       'amqp-url': { type: 'string' },
+      'invocations-per-second': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -74,6 +79,7 @@ function parse(argv: string[]): Args {
     runDir: values['run-dir'] ?? '.local',
     quiet: values.quiet ?? false,
     amqpUrl: amqpUrl(values['amqp-url']),
+    invocationsPerSecond: number('invocations-per-second', values['invocations-per-second'], undefined, 1),
   };
 }
 
@@ -145,6 +151,12 @@ function summary(p: LocalPipeline, label: string): string {
     `update ${n['compute_node.update']}, delete ${n['compute_node.delete']} (${notified === undefined ? '–' : `${(notified * 100).toFixed(1)}%`} of records notified) · suppressed ${p.metrics.total(METRIC.updatesSuppressed)} · ` +
     `quarantined ${s.quarantined} · given up ${s.onFailure}${p.redrive === undefined ? '' : ` (redriven ${p.redrive.stats.redrivenRecords})`} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})`
   );
+}
+
+/** Rule invocations under --invocations-per-second: how many waited, how long, how many wait now. */
+function invocationsSummary(p: LocalPipeline): string {
+  const i = p.eventBus.invocations;
+  return `[invocations] ${i.invocations} rule invocations, ${i.delayed} delayed (the longest ${(i.maxDelayMs / 1000).toFixed(1)} s) · waiting now ${i.pending}`;
 }
 
 /** What the AMQP bridge has put on the broker, and what waits. */
@@ -268,6 +280,7 @@ async function main(): Promise<number> {
     out('stopped before the fleet started.');
     return 0;
   }
+  if (args.invocationsPerSecond !== undefined) p.eventBus.throttleInvocations(args.invocationsPerSecond);
   targetsOf = (rule) => p.deployment.rules.find((r) => r.name === rule)?.targets.map((t) => t.name) ?? [rule];
   const refIndexer = await startLocalReferenceIndexer(p, {
     onError: (error) => {
@@ -304,6 +317,9 @@ async function main(): Promise<number> {
   const resolutions = Object.entries(cfg.fieldResolutions).map(([f, r]) => `${f} ${r}`).join(', ');
   out(`  notifier          functions/notifier/notifier.ts  source ${cfg.eventSource}, watched: ${cfg.watchedFields.join(', ')}${resolutions === '' ? '' : ` (at resolution: ${resolutions})`}`);
   out(`  event bus         ${p.busEndpoint}  (EventBridge PutEvents)  ${p.busArn}`);
+  if (args.invocationsPerSecond !== undefined) {
+    out(`  invocation limit  ${args.invocationsPerSecond} rule invocations a second (EventBridge's quota: past it deliveries wait, none is dropped)`);
+  }
   out(`  rules             ${rules.length} from ${p.templateSource}`);
   for (const r of rules) out(`                      ${r}`);
   out(`  quarantine (SQS)  ${p.sqsEndpoint}  ${p.quarantineQueueUrl}`);
@@ -331,6 +347,7 @@ async function main(): Promise<number> {
   const ticker = setInterval(() => {
     out(summary(p, `${Math.round((Date.now() - startedAt) / 1000)}s`));
     if (amqpBridge !== undefined) out(amqpSummary(amqpBridge));
+    if (args.invocationsPerSecond !== undefined) out(invocationsSummary(p));
     void showQuery(refIndexer, false);
   }, 5_000);
   const timers: NodeJS.Timeout[] = [ticker];
@@ -348,6 +365,13 @@ async function main(): Promise<number> {
   while (Date.now() < drainUntil && seen !== p.poller.stats.records) {
     seen = p.poller.stats.records;
     await new Promise((r) => setTimeout(r, 500));
+  }
+  if (args.invocationsPerSecond !== undefined) {
+    // Throttled deliveries still waiting reach their targets before the bus stops (bounded).
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p.eventBus.whenInvocationsDelivered(), new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
+    out(invocationsSummary(p));
   }
   await refIndexer.stop();
   await amqpBridge?.stop();
