@@ -9,7 +9,9 @@
  * While a command runs, another reader may see fewer messages.
  *
  * - `summary`: counts by reason, by field, by rule (field: rule), with the oldest message.
- * - `show`: the messages, one JSON line each.
+ * - `show`: the messages, one JSON line each. A message over SQS's 1 MiB was stored whole in S3
+ *   and queued as a pointer (functions/notifier/claim-check.ts): `show` prints the stored
+ *   message, and `redrive` runs its record; `summary` needs only the pointer message.
  * - `redrive`: the recorded stream records through the current notifier (e.g. after a fix):
  *   what is now valid is published (its original `message_id`: it comes from the record) and
  *   its message deleted; what is still invalid stays. `--dry-run` prints what would be
@@ -17,9 +19,11 @@
  * Exit status: 0 fine, 1 something could not be done, 2 usage or configuration error.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
+import { ClaimCheckPointer, readClaimCheck, S3ClaimCheckStore } from '../functions/notifier/claim-check.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { createTokenBucket } from '../functions/resync/token-bucket.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
@@ -30,7 +34,7 @@ import { renderEntry, renderRejection } from './render.js';
 
 const USAGE = `usage: quarantine summary|show|redrive [--queue-url URL] [--max N] [--visibility SECONDS]
                   [--dry-run] [--rate MESSAGES_PER_SECOND] ${NOTIFIER_FLAGS_USAGE}
-                  [--sqs-endpoint URL] [--eventbridge-endpoint URL] [--region REGION]
+                  [--sqs-endpoint URL] [--eventbridge-endpoint URL] [--s3-endpoint URL] [--region REGION]
   summary  counts the messages by reason, field and rule, with the oldest
   show     prints the messages, one JSON line each
   redrive  runs the recorded records through the current notifier: valid ones are published
@@ -38,8 +42,11 @@ const USAGE = `usage: quarantine summary|show|redrive [--queue-url URL] [--max N
            print what would be published, change nothing)
   SQS has no peek: messages are received with a visibility timeout (--visibility, default 60)
   and released at once, so nothing is consumed. At most --max messages (default 1000).
+  A message too large for SQS is a pointer to the whole message in S3 (its claimCheck):
+  show and redrive read it from there (s3:GetObject on the bucket's quarantine/ objects).
   Environment: QUARANTINE_QUEUE_URL (the stack's QuarantineQueueUrl output), the notifier's
-  variables for redrive, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_EVENTBRIDGE (flags win).`;
+  variables for redrive, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_EVENTBRIDGE,
+  AWS_ENDPOINT_URL_S3 (flags win).`;
 
 /** What the command reads of a quarantine message (functions/notifier/quarantine.ts). */
 const QuarantineBody = z.object({
@@ -50,6 +57,7 @@ const QuarantineBody = z.object({
   eventID: z.optional(z.string()),
   sequenceNumber: z.optional(z.string()),
   record: z.optional(z.unknown()),
+  claimCheck: z.optional(ClaimCheckPointer),
 });
 type QuarantineBody = z.infer<typeof QuarantineBody>;
 
@@ -63,6 +71,16 @@ export interface QuarantineCommandOptions {
   readonly env?: Record<string, string | undefined>;
   readonly sqs?: SQSClient;
   readonly eventBridge?: EventBridgeClient;
+  readonly s3?: S3Client;
+}
+
+/** A received message with its claim check followed: the whole message, or why it could not be read. */
+interface Resolved {
+  readonly r: Received;
+  /** The whole message: the body itself, or the stored one a pointer leads to. */
+  readonly full: QuarantineBody | undefined;
+  readonly pointer?: ClaimCheckPointer;
+  readonly claimCheckError?: string;
 }
 
 const parseBody = (text: string | undefined): QuarantineBody | undefined => {
@@ -95,6 +113,25 @@ async function receiveAll(sqs: SQSClient, queueUrl: string, max: number, visibil
       const sent = Number(m.Attributes?.SentTimestamp);
       out.push({ message: m, body: parseBody(m.Body), sentAt: Number.isFinite(sent) ? sent : undefined });
     }
+  }
+  return out;
+}
+
+/** Follows each pointer to the stored message (one S3 client, made only when a pointer is there). */
+async function resolveAll(received: readonly Received[], s3: () => S3Client): Promise<Resolved[]> {
+  const out: Resolved[] = [];
+  for (const r of received) {
+    const pointer = r.body?.claimCheck;
+    if (pointer === undefined) {
+      out.push({ r, full: r.body });
+      continue;
+    }
+    const read = await readClaimCheck(r.body, new S3ClaimCheckStore(s3(), pointer.bucket));
+    if (read.kind === 'message') {
+      const full = QuarantineBody.safeParse(read.message);
+      out.push(full.success ? { r, full: full.data, pointer } : { r, full: undefined, pointer, claimCheckError: 'the stored message is not a quarantine message' });
+    } else if (read.kind === 'unreadable') out.push({ r, full: undefined, pointer, claimCheckError: read.reason });
+    else out.push({ r, full: r.body });
   }
   return out;
 }
@@ -147,11 +184,21 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
     rate: { type: 'string' },
     'sqs-endpoint': { type: 'string' },
     'eventbridge-endpoint': { type: 'string' },
+    's3-endpoint': { type: 'string' },
     region: { type: 'string' },
     ...NOTIFIER_FLAGS,
   });
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
+  let s3Client = options.s3;
+  const s3 = (): S3Client => {
+    if (s3Client === undefined) {
+      const settings = flaggedClientSettings('s3', values, env);
+      // An S3 stand-in at an endpoint serves path-style addresses; AWS itself, virtual-hosted ones.
+      s3Client = new S3Client({ ...settings, ...(settings.endpoint === undefined ? {} : { forcePathStyle: true }) });
+    }
+    return s3Client;
+  };
   if (sub === 'help') {
     io.stdout(USAGE + '\n');
     return 0;
@@ -172,13 +219,30 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
     io.stdout(JSON.stringify(summarize(received), null, 2) + '\n');
     return 0;
   }
+  let resolved: Resolved[];
+  try {
+    resolved = await resolveAll(received, s3);
+  } catch (error) {
+    await release(sqs, queueUrl, received);
+    io.stderr(`cannot reach S3 for the claim-checked messages: ${(error as Error).message}\n`);
+    return 1;
+  }
   if (sub === 'show') {
     await release(sqs, queueUrl, received);
-    for (const r of received) {
+    for (const { r, full, pointer, claimCheckError } of resolved) {
       const sentAt = r.sentAt === undefined ? null : new Date(r.sentAt).toISOString();
-      io.stdout(JSON.stringify({ messageId: r.message.MessageId, sentAt, receiveCount: Number(r.message.Attributes?.ApproximateReceiveCount ?? 0), body: r.body ?? r.message.Body }) + '\n');
+      io.stdout(
+        JSON.stringify({
+          messageId: r.message.MessageId,
+          sentAt,
+          receiveCount: Number(r.message.Attributes?.ApproximateReceiveCount ?? 0),
+          ...(pointer === undefined ? {} : { claimCheck: pointer }),
+          ...(claimCheckError === undefined ? {} : { claimCheckError }),
+          body: full ?? r.body ?? r.message.Body,
+        }) + '\n',
+      );
     }
-    return 0;
+    return resolved.some((x) => x.claimCheckError !== undefined) ? 1 : 0;
   }
 
   // redrive
@@ -192,28 +256,36 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
   }
   const build = createNotificationBuilder(config);
   const dryRun = values['dry-run'] === true;
-  const valid: Received[] = [];
+  const valid: (Received & { readonly record: unknown; readonly sequenceNumber: string | undefined })[] = [];
   const stays: Received[] = [];
-  for (const r of received) {
-    const record = r.body?.record;
+  let unreadable = 0;
+  for (const { r, full, claimCheckError } of resolved) {
+    const record = full?.record;
+    if (claimCheckError !== undefined) {
+      unreadable++;
+      stays.push(r);
+      io.stderr(JSON.stringify({ messageId: r.message.MessageId, stays: `claim check: ${claimCheckError}` }) + '\n');
+      continue;
+    }
     const outcome = record === undefined ? undefined : classifyRecord(record, build);
     if (outcome === undefined || outcome.kind === 'invalid') {
       stays.push(r);
       if (dryRun || outcome !== undefined) io.stderr((outcome === undefined ? JSON.stringify({ messageId: r.message.MessageId, stays: 'no stream record in the message' }) : renderRejection(record, outcome.issues)) + '\n');
       continue;
     }
-    valid.push(r);
+    valid.push({ ...r, record, sequenceNumber: full?.sequenceNumber });
     if (dryRun && outcome.kind === 'notify') io.stdout(renderEntry(outcome.notification.entry) + '\n');
   }
   if (dryRun) {
     await release(sqs, queueUrl, received);
-    io.stderr(JSON.stringify({ dryRun: true, wouldRedrive: valid.length, stays: stays.length }) + '\n');
-    return 0;
+    io.stderr(JSON.stringify({ dryRun: true, wouldRedrive: valid.length, stays: stays.length, ...(unreadable > 0 ? { unreadable } : {}) }) + '\n');
+    return unreadable > 0 ? 1 : 0;
   }
   await release(sqs, queueUrl, stays);
 
   const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...flaggedClientSettings('eventbridge', values, env), maxAttempts: 1 });
-  const notifier = cliNotifier(config, eventBridge, sqs);
+  // What EventBridge refuses again is quarantined anew, through the same claim check when it is too large.
+  const notifier = cliNotifier(config, eventBridge, sqs, config.quarantineBucket === undefined ? undefined : new S3ClaimCheckStore(s3(), config.quarantineBucket));
   const bucket = createTokenBucket({ ratePerSecond: Number(values.rate ?? 10) || 10 });
   let redriven = 0;
   let failed = 0;
@@ -223,7 +295,7 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
     for (let n = 0; n < chunk.length; n++) await bucket.take();
     let response;
     try {
-      response = await notifier({ Records: chunk.map((r) => r.body!.record) }, CLI_CONTEXT);
+      response = await notifier({ Records: chunk.map((r) => r.record) }, CLI_CONTEXT);
     } catch (error) {
       io.stderr(`not redriven: ${(error as Error).message}\n`);
       await release(sqs, queueUrl, valid.slice(i));
@@ -232,13 +304,13 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
     }
     // Everything before the earliest record handed back is published (or quarantined anew).
     const first = response.batchItemFailures[0]?.itemIdentifier;
-    const cut = first === undefined ? chunk.length : chunk.findIndex((r) => r.body!.sequenceNumber === first || (r.body!.record as { dynamodb?: { SequenceNumber?: string } }).dynamodb?.SequenceNumber === first);
+    const cut = first === undefined ? chunk.length : chunk.findIndex((r) => r.sequenceNumber === first || (r.record as { dynamodb?: { SequenceNumber?: string } }).dynamodb?.SequenceNumber === first);
     const doneCount = cut < 0 ? 0 : cut;
     for (const r of chunk.slice(0, doneCount)) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: r.message.ReceiptHandle }));
     await release(sqs, queueUrl, chunk.slice(doneCount));
     redriven += doneCount;
     failed += chunk.length - doneCount;
   }
-  io.stdout(JSON.stringify({ redriven, stays: stays.length, failed }) + '\n');
-  return failed > 0 ? 1 : 0;
+  io.stdout(JSON.stringify({ redriven, stays: stays.length, failed, ...(unreadable > 0 ? { unreadable } : {}) }) + '\n');
+  return failed > 0 || unreadable > 0 ? 1 : 0;
 }

@@ -21,6 +21,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
+import { S3ClaimCheckStore } from '../functions/notifier/claim-check.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { parseOnFailureObject, UnreadableObjectError } from '../functions/redrive/on-failure-record.js';
 import { S3OnFailureStore, type OnFailureStore, type RedriveMark, type StoredObject } from '../functions/redrive/on-failure-store.js';
@@ -153,14 +154,20 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
   const dryRun = values['dry-run'] === true;
   if (!dryRun && config.quarantineQueueUrl === undefined) return usage('QUARANTINE_QUEUE_URL (or --quarantine-queue-url) must be set: invalid records go there');
 
+  let s3Client = options.s3;
+  const s3 = (): S3Client => {
+    if (s3Client === undefined) {
+      const settings = flaggedClientSettings('s3', values, env);
+      // An S3 stand-in at an endpoint serves path-style addresses; AWS itself, virtual-hosted ones.
+      s3Client = new S3Client({ ...settings, ...(settings.endpoint === undefined ? {} : { forcePathStyle: true }) });
+    }
+    return s3Client;
+  };
   let store: OnFailureStore;
   let sourceName: string;
   try {
     if (values.bucket !== undefined) {
-      const settings = flaggedClientSettings('s3', values, env);
-      // An S3 stand-in at an endpoint serves path-style addresses; AWS itself, virtual-hosted ones.
-      const s3 = options.s3 ?? new S3Client({ ...settings, ...(settings.endpoint === undefined ? {} : { forcePathStyle: true }) });
-      store = new S3OnFailureStore(s3, values.bucket);
+      store = new S3OnFailureStore(s3(), values.bucket);
     } else if (values.directory !== undefined) {
       if (!existsSync(values.directory)) return usage(`no directory ${values.directory}`);
       store = new DirectoryOnFailureStore(values.directory);
@@ -194,7 +201,9 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
 
   const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...flaggedClientSettings('eventbridge', values, env), maxAttempts: 1 });
   const sqs = options.sqs ?? new SQSClient(flaggedClientSettings('sqs', values, env));
-  const redrive = createRedriver({ store, handler: cliNotifier(config, eventBridge, sqs), eventBridge, eventBusName: config.eventBusName });
+  // A record whose quarantine message is over 1 MiB is kept in S3 (QUARANTINE_BUCKET), as the stream's notifier keeps it.
+  const claimCheck = config.quarantineBucket === undefined ? undefined : new S3ClaimCheckStore(s3(), config.quarantineBucket);
+  const redrive = createRedriver({ store, handler: cliNotifier(config, eventBridge, sqs, claimCheck), eventBridge, eventBusName: config.eventBusName });
   const build = createNotificationBuilder(config);
   const bucket = createTokenBucket({ ratePerSecond: rate, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
   const now = options.now ?? Date.now;

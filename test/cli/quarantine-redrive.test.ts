@@ -7,15 +7,19 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { quarantineCommand } from '../../cli/quarantine.js';
+import { S3ClaimCheckStore } from '../../functions/notifier/claim-check.js';
+import { quarantine, type QuarantineMessage } from '../../functions/notifier/quarantine.js';
 import { redriveCommand } from '../../cli/redrive.js';
 import { localClientConfig } from '../../local/local-aws.js';
 import { DirectoryOnFailureStore } from '../../local/on-failure-directory.js';
 import { QUARANTINE_QUEUE } from '../../local/pipeline.js';
 import { startLocalServices, type LocalServices } from '../faults/support.js';
-import { insert, nodeImage } from '../support/records.js';
+import { insert, modify, nodeImage } from '../support/records.js';
 import { s3Object } from '../redrive/support.js';
 
 function io() {
@@ -112,9 +116,77 @@ describe('cli quarantine', () => {
     const left = services.quarantined().map((b) => (JSON.parse(b) as { eventID: string }).eventID);
     expect(left).toEqual([stillBad.eventID]);
   });
+
+  it('show prints a claim-checked message whole, from S3; redrive runs its record and deletes the pointer; a pointer whose object is gone stays, and the command says so', async () => {
+    const s3 = new S3Client({ region: 'us-east-1' });
+    const bucket = mockClient(s3);
+    const objects = new Map<string, string>();
+    bucket.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => void objects.set(input.Key, input.Body));
+    bucket.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+      const body = objects.get(input.Key);
+      if (body === undefined) throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+      return { Body: { transformToString: async () => body } };
+    });
+    // A valid change whose two images carry an unwatched attribute that makes its quarantine
+    // message over 1 MiB (JSON escapes each character to 2 or 6 bytes): EventBridge had refused it.
+    const fat = '"\u0001'.repeat(150_000);
+    const record = modify(nodeImage(6, { notes: { S: fat } }), nodeImage(6, { running_vms: { N: '3' }, notes: { S: fat } }));
+    const message: QuarantineMessage = {
+      reason: 'event_rejected',
+      error: 'EventBridge refused the entry: InternalFailure: try again',
+      errorCode: 'InternalFailure',
+      eventID: record.eventID,
+      eventName: record.eventName,
+      sequenceNumber: record.dynamodb.SequenceNumber,
+      record,
+    };
+    const sent = await quarantine(sqs, services.queueUrl, [{ key: 0, message }], { deadline: Date.now() + 30_000, claimCheck: new S3ClaimCheckStore(s3, 'on-failure-bucket') });
+    expect([...sent.quarantined]).toEqual([0]);
+    expect(objects.size).toBe(1);
+    const goneKey = 'quarantine/0000.json';
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: services.queueUrl,
+        MessageBody: JSON.stringify({ reason: 'invalid_record', error: 'not a valid compute node', eventID: 'ev-gone', eventName: 'INSERT', sequenceNumber: '1', claimCheck: { bucket: 'on-failure-bucket', key: goneKey, bytes: 10, sha256: 'ab' } }),
+      }),
+    );
+
+    const shown = io();
+    expect(await quarantineCommand(['show'], shown.io, { env, sqs, s3 })).toBe(1);
+    const byEvent = new Map(lines(shown.out).map((l) => [(l.body as { eventID: string }).eventID, l]));
+    expect((byEvent.get(record.eventID)!.body as { record: unknown }).record).toEqual(record);
+    expect(byEvent.get(record.eventID)!.claimCheck).toMatchObject({ bucket: 'on-failure-bucket' });
+    expect(byEvent.get('ev-gone')!.claimCheckError).toContain(goneKey);
+
+    const real = io();
+    expect(await quarantineCommand(['redrive'], real.io, { env, sqs, eventBridge, s3 })).toBe(1);
+    expect(lines(real.out).at(-1)).toEqual({ redriven: 1, stays: 1, failed: 0, unreadable: 1 });
+    expect(services.delivered.map((e) => e['detail-type'])).toEqual(['compute_node.update']);
+    expect(services.quarantined().map((b) => (JSON.parse(b) as { eventID: string }).eventID)).toEqual(['ev-gone']);
+  });
 });
 
 describe('cli redrive', () => {
+  it('--file with QUARANTINE_BUCKET: a record whose quarantine message is over 1 MiB is claim-checked, and the object is done', async () => {
+    const s3 = new S3Client({ region: 'us-east-1' });
+    const bucket = mockClient(s3);
+    const puts: { Bucket: string; Key: string }[] = [];
+    bucket.on(PutObjectCommand).callsFake((input: { Bucket: string; Key: string }) => void puts.push(input));
+    const dir = mkdtempSync(join(tmpdir(), 'redrive-cli-'));
+    const fat = '"\u0001'.repeat(150_000);
+    const big = modify(nodeImage(12, { vcpus: { S: 'eight' }, notes: { S: fat } }), nodeImage(12, { vcpus: { S: 'nine' }, notes: { S: fat } }));
+    const file = join(dir, 'on-failure.json');
+    writeFileSync(file, s3Object([insert(nodeImage(13)), big]));
+
+    const t = io();
+    expect(await redriveCommand(['--file', file, '--rate', '100', '--checkpoint', join(dir, 'cp.json')], t.io, { env: { ...env, QUARANTINE_BUCKET: 'on-failure-bucket' }, sqs, eventBridge, s3 })).toBe(0);
+    expect(lines(t.out).at(-1)).toMatchObject({ done: 1, notDone: 0 });
+    expect(puts.map((p) => p.Bucket)).toEqual(['on-failure-bucket']);
+    const [pointer] = services.quarantined().map((b) => JSON.parse(b) as { eventID: string; claimCheck?: { key: string } });
+    expect(pointer).toMatchObject({ eventID: big.eventID, claimCheck: { key: puts[0]!.Key } });
+    expect(services.delivered).toHaveLength(1);
+  });
+
   it('--file: publishes the records of a local on-failure file, --dry-run prints the same entries first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'redrive-cli-'));
     const records = [insert(nodeImage(10)), insert(nodeImage(11))];
