@@ -21,7 +21,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
-import { S3ClaimCheckStore } from '../functions/notifier/claim-check.js';
+import { CLAIM_CHECK_PREFIX, S3ClaimCheckStore } from '../functions/notifier/claim-check.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { parseOnFailureObject, UnreadableObjectError } from '../functions/redrive/on-failure-record.js';
 import { S3OnFailureStore, type OnFailureStore, type RedriveMark, type StoredObject } from '../functions/redrive/on-failure-store.js';
@@ -222,6 +222,8 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
         interrupted = true;
         break;
       }
+      // The quarantine keeps its oversized messages in the same bucket: they are not discarded batches.
+      if (object.key.startsWith(CLAIM_CHECK_PREFIX)) continue;
       const at = object.lastModified?.getTime();
       if (at !== undefined && ((since !== undefined && at < since) || (until !== undefined && at > until))) continue;
       await bucket.take();

@@ -231,4 +231,16 @@ describe('cli redrive', () => {
     expect(services.delivered).toHaveLength(2);
     expect(await store.mark('aws/lambda/m/shard/2026/12/01/obj-2')).toBe('done');
   });
+
+  it("leaves the quarantine's claim-checked messages (quarantine/) in the same bucket alone: not redriven, not marked", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redrive-dir-'));
+    const store = new DirectoryOnFailureStore(join(dir, 'bucket'));
+    await store.put('aws/lambda/m/shard/2026/12/01/obj-0', s3Object([insert(nodeImage(30))]));
+    await store.put('quarantine/5f1d.json', JSON.stringify({ reason: 'invalid_record', record: insert(nodeImage(31)) }));
+    const t = io();
+    expect(await redriveCommand(['--directory', join(dir, 'bucket'), '--rate', '100', '--checkpoint', join(dir, 'cp.json')], t.io, { env, sqs, eventBridge })).toBe(0);
+    expect(lines(t.out).at(-1)).toMatchObject({ objects: 1, done: 1, notDone: 0 });
+    expect(await store.mark('quarantine/5f1d.json')).toBeUndefined();
+    expect(services.delivered).toHaveLength(1);
+  });
 });
