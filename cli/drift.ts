@@ -35,8 +35,8 @@ const USAGE = `usage: drift [--table TABLE] [--indexer-table TABLE] [--fields f1
   stack output IndexerTableName): prints each node that is missing, extra, or stale (with the
   fields that differ), and exits 1 when any does. Fields compared: --fields, else
   ${ENV.watchedFields}, else ${DEFAULT_DRIFT_FIELDS.join(',')}. A field read at a resolution is
-  stale only when it differs by that much or more: --resolutions (exact: none), else the
-  reference indexer's (${formatResolutions(DEFAULT_DRIFT_RESOLUTIONS)}).
+  stale only when it differs by that much or more: --resolutions (exact: none), else
+  ${ENV.watchedFieldResolutions}, else the reference indexer's (${formatResolutions(DEFAULT_DRIFT_RESOLUTIONS)}).
   Endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local: npm start prints it).
   Exit status: 0 no drift, 1 drift, 2 usage error, 3 DynamoDB failed.`;
 
@@ -70,7 +70,8 @@ export async function driftCommand(args: string[], io: CliIo, options: DriftComm
   let resolutions;
   try {
     fields = fieldText === undefined || fieldText === '' ? DEFAULT_DRIFT_FIELDS : parseDriftFields(fieldText);
-    resolutions = values.resolutions === undefined ? DEFAULT_DRIFT_RESOLUTIONS : parseDriftResolutions(values.resolutions);
+    const resolutionText = values.resolutions ?? env[ENV.watchedFieldResolutions];
+    resolutions = resolutionText === undefined || resolutionText === '' ? DEFAULT_DRIFT_RESOLUTIONS : parseDriftResolutions(resolutionText);
   } catch (error) {
     if (!(error instanceof DriftFieldsError)) throw error;
     return configError(error.message);

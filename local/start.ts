@@ -197,7 +197,8 @@ async function showQuery(indexer: LocalReferenceIndexer, full: boolean): Promise
 async function showDrift(p: LocalPipeline, indexer: LocalReferenceIndexer): Promise<void> {
   if (indexer.target === undefined) return;
   try {
-    const report = await checkDrift(p.ddb, { tableName: p.tableName, indexerTableName: indexer.tableName });
+    // Within the resolutions the notifier ran with: the read model's promise (docs/field-resolution.md).
+    const report = await checkDrift(p.ddb, { tableName: p.tableName, indexerTableName: indexer.tableName, resolutions: p.notifierConfig.fieldResolutions });
     const shown = report.differences.slice(0, 10);
     for (const d of shown) out(`    ${describeDrift(d)}`);
     if (report.differences.length > shown.length) out(`    … ${report.differences.length - shown.length} more`);

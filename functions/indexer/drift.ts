@@ -12,9 +12,9 @@
  *
  * Only the compared fields count (by default the spec's watched fields and every field the
  * reference indexer reads): a field nobody watches may legitimately lag. A field the consumer
- * reads at a resolution (by default the reference indexer's, REFERENCE_INDEXER_RESOLUTIONS) is
- * stale only when it differs by the resolution or more: within it, the notifier promises no
- * update (docs/field-resolution.md).
+ * reads at a resolution (given with the check; `cli drift` defaults to the notifier's, else the
+ * reference indexer's) is stale only when it differs by the resolution or more: within it, the
+ * notifier promises no update (docs/field-resolution.md).
  */
 import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ComputeNodePayload, HEARTBEAT_ITEM_KEY, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../notifier/contract/index.js';
@@ -45,7 +45,7 @@ export function parseDriftFields(text: string): ComputeNodeField[] {
   return known.filter((f) => names.includes(f)) as ComputeNodeField[];
 }
 
-/** The resolutions compared by default: those the reference indexer declares. */
+/** The resolutions the reference indexer declares: `cli drift`'s default when the notifier's are not given. */
 export const DEFAULT_DRIFT_RESOLUTIONS: FieldResolutions = REFERENCE_INDEXER_RESOLUTIONS;
 
 /** Parses `field=resolution,...` (or `exact`: none); each field an integer payload field, each resolution a whole number ≥ 1. */
@@ -157,7 +157,7 @@ export interface DriftInput {
   readonly indexerTableName: string;
   /** @default DEFAULT_DRIFT_FIELDS */
   readonly fields?: readonly ComputeNodeField[];
-  /** Resolutions of compared fields (the consumer's declaration). @default DEFAULT_DRIFT_RESOLUTIONS */
+  /** Resolutions of compared fields (what the notifier ran with, or the consumer's declaration). @default {} (every field exactly) */
   readonly resolutions?: FieldResolutions;
 }
 
@@ -168,7 +168,7 @@ export interface DriftInput {
  */
 export async function checkDrift(client: DynamoDBClient, input: DriftInput): Promise<DriftReport> {
   const fields = input.fields ?? DEFAULT_DRIFT_FIELDS;
-  const resolutions = Object.fromEntries(Object.entries(input.resolutions ?? DEFAULT_DRIFT_RESOLUTIONS).filter(([f]) => fields.includes(f as ComputeNodeField))) as FieldResolutions;
+  const resolutions = Object.fromEntries(Object.entries(input.resolutions ?? {}).filter(([f]) => fields.includes(f as ComputeNodeField))) as FieldResolutions;
   const compare = createDriftComparer(fields, resolutions);
   const table = new Map<string, Image>();
   const model = new Map<string, Item>();

@@ -145,6 +145,12 @@ describe('cli drift on DynamoDB Local', () => {
     const exact = await drift(['--resolutions', 'exact']);
     expect(exact.out).toContain(`stale    ${uuidOf(20)}  memory_mb_used: read model 4096, table 5000; free_ram_mb: read model 12288, table 11384`);
     expect(exact.code).toBe(1);
+    // Without the flag, the notifier's WATCHED_FIELD_RESOLUTIONS when set: 904 MB apart is past 100.
+    const out: string[] = [];
+    const io = { stdout: (t: string) => void out.push(t), stderr: () => {}, readStdin: async () => '' };
+    const env = { WATCHED_FIELD_RESOLUTIONS: 'memory_mb_used=100' };
+    expect(await driftCommand(['--table', 'nodes', '--indexer-table', 'index'], io, { dynamodb: client, env })).toBe(1);
+    expect(out.join('')).toContain(`stale    ${uuidOf(20)}  memory_mb_used: read model 4096, table 5000 (100 or more apart); free_ram_mb: read model 12288, table 11384`);
     const bad = await drift(['--resolutions', 'free_ram_mb=-1']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/resolution 'free_ram_mb=-1': the resolution of 'free_ram_mb' must be a whole number of at least 1/);
