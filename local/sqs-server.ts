@@ -54,6 +54,15 @@ export interface SqsFaults {
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
+/** Characters SQS refuses in a body: all but #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF (SQS developer guide, quotas-messages). */
+const OUTSIDE_SQS_CHARSET = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+interface BodyProblem {
+  readonly type: string;
+  readonly code: string;
+  readonly message: string;
+}
+
 function queueError(type: string, code: string, message: string): AwsServiceError {
   return new AwsServiceError(`com.amazonaws.sqs#${type}`, message, 400, `${code};Sender`);
 }
@@ -106,16 +115,21 @@ export class LocalSqs {
     return message;
   }
 
-  private bodyProblem(body: unknown): string | undefined {
-    if (typeof body !== 'string' || body === '') return 'The request must contain the parameter MessageBody.';
-    if (Buffer.byteLength(body, 'utf8') > this.maxBytes) return `One or more parameters are invalid. Reason: Message must be shorter than ${this.maxBytes} bytes.`;
+  private bodyProblem(body: unknown): BodyProblem | undefined {
+    const invalid = (message: string) => ({ type: 'InvalidParameterValueException', code: 'InvalidParameterValue', message });
+    if (typeof body !== 'string' || body === '') return invalid('The request must contain the parameter MessageBody.');
+    if (Buffer.byteLength(body, 'utf8') > this.maxBytes) return invalid(`One or more parameters are invalid. Reason: Message must be shorter than ${this.maxBytes} bytes.`);
+    const bad = OUTSIDE_SQS_CHARSET.exec(body);
+    if (bad !== null) {
+      return { type: 'InvalidMessageContents', code: 'InvalidMessageContents', message: `Invalid characters found. Deleted message body contained U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}.` };
+    }
     return undefined;
   }
 
   sendMessage(input: Record<string, unknown>) {
     const q = this.queueOf(input.QueueUrl);
     const problem = this.bodyProblem(input.MessageBody);
-    if (problem !== undefined) throw queueError('InvalidParameterValueException', 'InvalidParameterValue', problem);
+    if (problem !== undefined) throw queueError(problem.type, problem.code, problem.message);
     const m = this.store(q.name, q.messages, input.MessageBody as string);
     if (typeof input.DelaySeconds === 'number') m.invisibleUntil = m.sentAt + input.DelaySeconds * 1000;
     return { MessageId: m.messageId, MD5OfMessageBody: m.md5OfBody };
@@ -140,7 +154,7 @@ export class LocalSqs {
       const id = String(e.Id);
       const problem = this.bodyProblem(e.MessageBody);
       if (problem !== undefined) {
-        Failed.push({ Id: id, SenderFault: true, Code: 'InvalidParameterValue', Message: problem });
+        Failed.push({ Id: id, SenderFault: true, Code: problem.code, Message: problem.message });
         continue;
       }
       const injected = this.faults?.entry?.(q.name, e as Record<string, unknown>);
