@@ -44,6 +44,7 @@ export interface Notification {
   readonly entry: PutEventsRequestEntry;
   /** Entry size as EventBridge counts it. */
   readonly size: number;
+  /** `change.changed_fields`: watched fields whose value changed at their resolution (for a field with one, its bucket). */
   readonly changedFields: readonly string[];
 }
 

@@ -49,7 +49,10 @@ export const ChangeBlock = z.strictObject({
    * null only for a record that carries no `eventSourceARN` (never one from Lambda).
    */
   epoch: z.nullable(z.string().check(z.minLength(1))),
-  /** For an update, the watched fields whose value changed (sorted in payload order); else empty. */
+  /**
+   * For an update, the watched fields whose value changed at their resolution (a field with a
+   * resolution: its bucket changed; docs/field-resolution.md), sorted in payload order; else empty.
+   */
   changed_fields: z.array(z.enum(Object.keys(ComputeNodePayload.fields) as [string, ...string[]])),
   /** `stream` for a notification of a table change, `resync` for one that a resync run's marker write caused. */
   origin: z.enum(['stream', 'resync']),
