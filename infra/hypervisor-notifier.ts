@@ -114,6 +114,8 @@ export interface HypervisorNotifierProps {
    * Payload fields whose change makes a `compute_node.update`. The function watches (WATCHED_FIELDS)
    * the union of these and every field a consumer declares it reads (a route's `readsFields` and
    * `changedFields`, `declareConsumer`), so no consumer keeps a stale value; see `watchedFields`.
+   * These are watched exactly; a field only consumers read may be watched at the finest
+   * resolution they declared (`fieldResolutions`, docs/field-resolution.md).
    * @default SPEC_WATCHED_FIELDS (the spec's nine)
    */
   readonly watchedFields?: readonly string[];
