@@ -52,7 +52,7 @@ export type BuildOutcome =
   | { readonly kind: 'notify'; readonly notification: Notification }
   /** A record of the reserved heartbeat item (contract/heartbeat.ts): never a compute node notification. */
   | { readonly kind: 'heartbeat'; readonly heartbeat: Heartbeat }
-  | { readonly kind: 'suppressed' } // MODIFY with no watched field changed (and no new resync marker)
+  | { readonly kind: 'suppressed' } // MODIFY with no watched field changed at its resolution (and no new resync marker)
   | { readonly kind: 'ignored'; readonly reason: string } // changes to a soft-deleted node
   | { readonly kind: 'invalid'; readonly issues: readonly FieldIssue[] };
 
