@@ -374,7 +374,16 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
     let tried: boolean[] | undefined;
     if (seg.pending.length === 0 && !seg.scanDone) tried = await scanPage(seg);
     if (seg.pending.length > 0) {
-      await writePending(seg, tried ?? seg.pending.map((p) => p.maybeWritten));
+      if (tried === undefined) {
+        // Resumed: the saved state must say "maybe written" before any write is tried, or a stop
+        // that loses this attempt would leave an item written here counted as gone.
+        tried = seg.pending.map((p) => p.maybeWritten);
+        if (tried.includes(false)) {
+          for (const p of seg.pending) p.maybeWritten = true;
+          await checkpoint();
+        }
+      }
+      await writePending(seg, tried);
       if (seg.pending.length > 0) return; // stopped
       await checkpoint();
     }
@@ -416,9 +425,12 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
         deps.onInvalid?.({ segment: seg.segment, key, issues: verdict });
         continue;
       }
+      // The anchor is counted once already; if it was deleted and created again since, the new
+      // item's create record is newer than the run's first marker, so it needs no marker.
+      if (JSON.stringify(item[KEY_ATTRIBUTE]) === anchorKey) continue;
       if (markerOf(item) === state.runId) {
-        // The anchor (counted once already), or a write whose record a lost checkpoint did not keep.
-        if (JSON.stringify(item[KEY_ATTRIBUTE]) !== anchorKey) seg.alreadyMarked++;
+        // A write whose record a lost checkpoint did not keep.
+        seg.alreadyMarked++;
         continue;
       }
       // Saved as maybe written: the writes start right after this checkpoint, with no other in between.

@@ -28,6 +28,12 @@ import { REFERENCE_INDEXER_READ_FIELDS } from '../../functions/indexer/read-fiel
 import type { StreamRecord } from '../../functions/notifier/stream-record.js';
 import { novaTimestamp } from '../../functions/notifier/codec/nova-timestamp.js';
 import { seededRandom } from '../../local/seeded-random.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { STARTED_AT_SKEW_MARGIN_MS } from '../../functions/indexer/resync-sweep.js';
+import type { Lease } from '../../functions/resync/lease.js';
+import { checkResyncState, newResyncState, runResync, totals } from '../../functions/resync/resync.js';
+import type { TokenBucket } from '../../functions/resync/token-bucket.js';
 import { insert, modify, nodeImage, remove, type Image } from '../support/records.js';
 
 /** The fields the simulated notifier watches: the spec's nine and every field the reference indexer reads. */
@@ -50,6 +56,9 @@ export function dataJsonOf(image: Image): string {
 
 export const isLiveImage = (image: Image | undefined): image is Image => image !== undefined && (image.deleted === undefined || image.deleted.N === '0');
 
+/** Whether the notifier would encode this image (not one the fleet made invalid). */
+export const isValidImage = (image: Image): boolean => encode(image).ok;
+
 export const uuidOf = (n: number) => `5eed0000-0000-0000-0000-${n.toString(16).padStart(12, '0')}`;
 
 const streamArn = (label: string) => `arn:aws:dynamodb:us-east-1:123456789012:table/ComputeNodes/stream/${label}`;
@@ -69,6 +78,8 @@ export class SimulatedTable {
   private seq: bigint;
   streamOn = true;
   epochs = 1;
+  /** Records the notifier quarantined (invalid images). */
+  quarantined = 0;
 
   constructor(firstSequence = 10n ** 20n) {
     this.seq = firstSequence;
@@ -100,7 +111,8 @@ export class SimulatedTable {
     const arn = streamArn(this.label);
     const withStream = { ...r, eventID: `${this.label}/${sequence}`, eventSourceARN: arn, dynamodb: { ...r.dynamodb, SequenceNumber: sequence, ApproximateCreationDateTime: this.clockMs / 1000 } };
     const outcome = builder(withStream as StreamRecord);
-    if (outcome.kind === 'invalid') throw new Error(`the simulation made an invalid record: ${JSON.stringify(outcome.issues)}`);
+    // An invalid image (the fleet's `invalidate`) is quarantined by the notifier: no notification.
+    if (outcome.kind === 'invalid') this.quarantined++;
     if (outcome.kind === 'notify') this.notifications.push(envelope(outcome.notification.eventType, outcome.notification.entry.Detail!));
   }
 
@@ -240,10 +252,14 @@ export type FleetOp =
   | { kind: 'softDelete'; node: number }
   | { kind: 'undelete'; node: number }
   | { kind: 'remove'; node: number }
+  /** Makes the item one the notifier rejects (a fraction in an integer field): its records are quarantined. */
+  | { kind: 'invalidate'; node: number }
   /** Disables the stream, or re-enables it with a new epoch whose sequence numbers start lower. */
-  | { kind: 'toggleStream' };
+  | { kind: 'toggleStream' }
+  /** While a run is stopped: deletes, soft-deletes or invalidates the `back`-th node the run marked last. */
+  | { kind: 'hitMarked'; how: 'remove' | 'softDelete' | 'invalidate'; back: number };
 
-export function fleetOp(nodes: number): fc.Arbitrary<FleetOp> {
+export function fleetOp(nodes: number, opts: { invalid?: boolean } = {}): fc.Arbitrary<FleetOp> {
   const node = fc.integer({ min: 1, max: nodes });
   const value = fc.integer({ min: 0, max: 5000 });
   return fc.oneof(
@@ -253,27 +269,57 @@ export function fleetOp(nodes: number): fc.Arbitrary<FleetOp> {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('softDelete' as const), node }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('undelete' as const), node }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), node }) },
+    { weight: opts.invalid ? 1 : 0, arbitrary: fc.record({ kind: fc.constant('invalidate' as const), node }) },
   );
 }
 
 const gapOp = (nodes: number): fc.Arbitrary<FleetOp> => fc.oneof({ weight: 12, arbitrary: fleetOp(nodes) }, { weight: 1, arbitrary: fc.constant({ kind: 'toggleStream' as const }) });
 
+/** The run stops after its `afterWrites`-th marker write; `meanwhile` happens before it resumes. */
+export interface RunStop {
+  readonly afterWrites: number;
+  /** Killed: nothing it knew since its last checkpoint is kept (its final save lost too). */
+  readonly crash: boolean;
+  readonly meanwhile: readonly FleetOp[];
+}
+
 export interface FleetScenario {
   readonly nodes: number;
   /** Phase 1. */
   readonly before: readonly FleetOp[];
-  /** Fleet writes during the run: `during[i]` runs before the scan's i-th item (leftovers after the scan). */
+  /** Fleet writes during the run: one before each of the run's Scan pages and marker writes (leftovers after the run). */
   readonly during: readonly FleetOp[];
+  /** Where the run stops and is resumed (none: it runs through). */
+  readonly stops: readonly RunStop[];
+  readonly totalSegments: number;
+  readonly pageSize: number;
   /** Seed of the deliveries' fates and orders. */
   readonly seed: number;
 }
 
-export function fleetScenario(opts: { nodes?: number; maxBefore?: number; maxDuring?: number } = {}): fc.Arbitrary<FleetScenario> {
+/**
+ * Fleet histories. `interrupted`: the run stops (Ctrl-C, a deadline) or is killed mid-page and
+ * resumed, and while it is stopped the fleet deletes, soft-deletes and invalidates nodes (those
+ * the run marked last, most often); the fleet also writes invalid items during the run.
+ */
+export function fleetScenario(opts: { nodes?: number; maxBefore?: number; maxDuring?: number; interrupted?: boolean } = {}): fc.Arbitrary<FleetScenario> {
   const nodes = opts.nodes ?? 6;
+  const invalid = opts.interrupted === true;
+  const meanwhile = fc.array(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('hitMarked' as const), how: fc.constantFrom('remove' as const, 'softDelete' as const, 'invalidate' as const), back: fc.nat({ max: 3 }) }) },
+      { weight: 1, arbitrary: fleetOp(nodes, { invalid }) },
+    ),
+    { minLength: 1, maxLength: 4 },
+  );
+  const stop = fc.record({ afterWrites: fc.integer({ min: 1, max: nodes + 2 }), crash: fc.boolean(), meanwhile });
   return fc.record({
     nodes: fc.constant(nodes),
     before: fc.array(gapOp(nodes), { maxLength: opts.maxBefore ?? 40 }),
-    during: fc.array(fleetOp(nodes), { maxLength: opts.maxDuring ?? 12 }),
+    during: fc.array(fleetOp(nodes, { invalid }), { maxLength: opts.maxDuring ?? 12 }),
+    stops: invalid ? fc.array(stop, { minLength: 1, maxLength: 3 }) : fc.constant([]),
+    totalSegments: fc.integer({ min: 1, max: 3 }),
+    pageSize: fc.integer({ min: 1, max: 3 }),
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   });
 }
@@ -288,9 +334,16 @@ export interface FleetHistory {
   readonly table: ReadonlyMap<string, Image>;
   /** Every node uuid the history touched. */
   readonly universe: readonly string[];
+  /** The end event's count (the real run's). */
   readonly refreshed: number;
+  /** Distinct nodes the run's notifications are about (what `refreshed` must never be below). */
+  readonly runNotified: number;
+  /** The run's marker writes whose record the notifier quarantined (the item made invalid between the scan and the write). */
+  readonly invalidAtWrite: number;
+  /** The run's own count of items it could not be sure of. */
+  readonly uncertain: number;
   /** What happened, for the generator's coverage checks. */
-  readonly stats: { dropped: number; epochs: number; deletedInGap: number; runWrites: number };
+  readonly stats: { dropped: number; epochs: number; deletedInGap: number; runWrites: number; stops: number; crashes: number; hitWhileStopped: number };
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {
@@ -301,17 +354,72 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return items;
 }
 
-/** Plays a {@link FleetScenario}: the table's history, the run, and the deliveries. */
-export function playFleet(s: FleetScenario, runId = `00000000-0000-4000-8000-${String(s.seed).padStart(12, '0')}`): FleetHistory {
+/** What a refused condition looks like to the run (functions/condition-failure.ts checks the name). */
+const conditionFailure = () => Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+
+/**
+ * DynamoDB as the resync run sees it, over the simulated table: Scan (whole table or one
+ * segment, `Limit`, `ExclusiveStartKey`; keys in a fixed random order, as DynamoDB's hash order;
+ * a key's segment is its rank modulo the segments) and the marker write (UpdateItem with its
+ * condition: the item exists and is not soft-deleted). `before` runs before each request.
+ */
+function runClient(table: SimulatedTable, random: () => number, rank: (uuid: string) => number, before: (what: 'scan' | 'write', uuid?: string) => void, after: (uuid: string, made: boolean) => void) {
+  return {
+    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      const input = command.input;
+      if (command.constructor.name === 'ScanCommand') {
+        before('scan');
+        const total = input.TotalSegments as number | undefined;
+        const segment = input.Segment as number | undefined;
+        const start = (input.ExclusiveStartKey as { uuid: { S: string } } | undefined)?.uuid.S;
+        const from = start === undefined ? -1 : rank(start);
+        const keys = [...table.items.keys()]
+          .filter((u) => rank(u) > from && (total === undefined || rank(u) % total === segment))
+          .sort((a, b) => rank(a) - rank(b));
+        const limit = (input.Limit as number | undefined) ?? Infinity;
+        const page = keys.slice(0, limit);
+        const last = page.at(-1);
+        return { Items: page.map((u) => structuredClone(table.items.get(u)!)), ...(keys.length > limit && last !== undefined ? { LastEvaluatedKey: { uuid: { S: last } } } : {}) };
+      }
+      if (command.constructor.name === 'UpdateItemCommand') {
+        const uuid = (input.Key as { uuid: { S: string } }).uuid.S;
+        before('write', uuid);
+        table.tick(random);
+        const run = (input.ExpressionAttributeValues as Record<string, { S?: string }>)[':run']!.S!;
+        const quarantinedBefore = table.quarantined;
+        const made = table.writeMarker(uuid, run);
+        after(uuid, made && table.quarantined > quarantinedBefore);
+        if (!made) throw conditionFailure();
+        return {};
+      }
+      throw new Error(`the simulated table does not answer ${command.constructor.name}`);
+    },
+  } as unknown as DynamoDBClient;
+}
+
+/** Plays a {@link FleetScenario}: the table's history, the (real) resync run with its stops, and the deliveries. */
+export async function playFleet(s: FleetScenario, runId = `00000000-0000-4000-8000-${String(s.seed).padStart(12, '0')}`): Promise<FleetHistory> {
   const random = seededRandom(s.seed);
   const table = new SimulatedTable();
   let writes = 0;
   let deletedInGap = 0;
+  const marked: string[] = [];
+  let hitWhileStopped = 0;
   const apply = (o: FleetOp, inGap: boolean) => {
     table.tick(random);
     if (o.kind === 'toggleStream') {
       if (table.streamOn) table.disableStream();
       else table.enableStream(1000n + BigInt(Math.floor(random() * 1000)));
+      return;
+    }
+    if (o.kind === 'hitMarked') {
+      const target = marked[marked.length - 1 - (o.back % Math.max(1, marked.length))];
+      if (target === undefined) return;
+      const image = table.items.get(target);
+      if (!isLiveImage(image)) return;
+      hitWhileStopped++;
+      const n = Number(image.id!.N);
+      apply({ kind: o.how, node: n }, false);
       return;
     }
     const uuid = uuidOf(o.node);
@@ -356,6 +464,9 @@ export function playFleet(s: FleetScenario, runId = `00000000-0000-4000-8000-${S
           if (inGap && isLiveImage(image)) deletedInGap++;
         }
         break;
+      case 'invalidate':
+        if (image !== undefined && image.vcpus?.N !== '2.5') table.update(uuid, { vcpus: { N: '2.5' } });
+        break;
     }
   };
 
@@ -368,35 +479,102 @@ export function playFleet(s: FleetScenario, runId = `00000000-0000-4000-8000-${S
   }
   const phase1 = table.notifications.splice(0);
 
-  // Phase 2: one resync run.
-  table.tick(random);
-  const startedAt = table.now();
-  const control: string[] = [runEvent(runId, 'start', startedAt)];
-  // Scan order: DynamoDB's (hash order); any fixed permutation of the keys will do.
-  const scanOrder = shuffle([...table.items.keys()], random);
-  let refreshed = 0;
-  const anchor = scanOrder.find((uuid) => isLiveImage(table.items.get(uuid)));
-  if (anchor !== undefined) {
-    table.tick(random);
-    if (table.writeMarker(anchor, runId)) refreshed++;
-  }
+  // Phase 2: one resync run, the real code (functions/resync/resync.ts) on the simulated table.
+  // It starts a while after the gap (more than the sweep's clock-skew margin).
+  table.clockMs += STARTED_AT_SKEW_MARGIN_MS + 1000;
+  const ranks = new Map<string, number>();
+  const rank = (uuid: string) => {
+    let r = ranks.get(uuid);
+    if (r === undefined) ranks.set(uuid, (r = Math.floor(random() * 2 ** 31)));
+    return r;
+  };
+  for (const uuid of table.items.keys()) rank(uuid);
   let next = 0;
   const fleetWrite = () => {
     if (next < s.during.length) apply(s.during[next++]!, false);
   };
-  // The segmented scan reads every key present from its start to its end; an item created
-  // during the scan may or may not be read: here it is not (the case the sweep must not hurt).
-  for (const uuid of scanOrder) {
-    fleetWrite();
-    if (uuid === anchor) continue;
-    table.tick(random);
-    if (table.writeMarker(uuid, runId)) refreshed++;
+  const control: string[] = [];
+  let killed = false;
+  const eventBridge = {
+    send: async (command: { input: { Entries: { DetailType?: string; Detail?: string }[] } }) => {
+      // A killed run sends nothing more.
+      if (killed) throw Object.assign(new Error('the process was killed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 403 } });
+      for (const e of command.input.Entries) control.push(envelope(e.DetailType!, e.Detail!));
+      return { FailedEntryCount: 0, Entries: command.input.Entries.map(() => ({ EventId: 'x' })) };
+    },
+  } as unknown as EventBridgeClient;
+  const lease: Lease = { acquire: async () => {}, renewIfDue: async () => {}, release: async () => {} };
+  const bucket: TokenBucket = { take: async () => {}, grants: [] };
+  let state = newResyncState('ComputeNodes', s.totalSegments, new Date(table.clockMs), runId);
+  let saved = JSON.stringify(state);
+  let runWrites = 0;
+  let invalidAtWrite = 0;
+  let stopIndex = 0;
+  let controller = new AbortController();
+  const client = runClient(
+    table,
+    random,
+    rank,
+    (what) => {
+      // A killed run reads and writes nothing more.
+      if (killed) throw new Error('the process was killed');
+      fleetWrite();
+      if (what === 'write') runWrites++;
+    },
+    (uuid, quarantined) => {
+      marked.push(uuid);
+      if (quarantined) invalidAtWrite++;
+      const stop = s.stops[stopIndex];
+      if (stop !== undefined && runWrites >= stop.afterWrites && !controller.signal.aborted) {
+        controller.abort();
+        killed = stop.crash;
+      }
+    },
+  );
+  let stops = 0;
+  let crashes = 0;
+  for (let attempt = 0; ; attempt++) {
+    if (attempt > 20) throw new Error('the run does not finish');
+    const result = await runResync(state, {
+      dynamodb: client,
+      eventBridge,
+      eventBusName: 'bus',
+      eventSource: 'openstack.nova',
+      bucket,
+      lease,
+      pageSize: s.pageSize,
+      segmentConcurrency: 2,
+      signal: controller.signal,
+      now: () => table.clockMs,
+      sleep: async (ms) => void (table.clockMs += ms),
+      onPage: (st) => {
+        if (!killed) saved = JSON.stringify(st);
+      },
+    }).catch((error: unknown) => {
+      if (!killed) throw error;
+      return { complete: false };
+    });
+    if (result.complete) break;
+    const stop = s.stops[stopIndex++]!;
+    stops++;
+    if (killed) {
+      crashes++;
+      state = checkResyncState(JSON.parse(saved));
+    }
+    killed = false;
+    controller = new AbortController();
+    for (const o of stop.meanwhile) apply(o, false);
   }
-  const runWrites = next;
   while (next < s.during.length) fleetWrite();
   table.tick(random);
-  control.push(runEvent(runId, 'end', startedAt, refreshed));
   const phase2 = table.notifications.splice(0);
+  const t = totals(state);
+  const runNotified = new Set(
+    phase2
+      .map((body) => JSON.parse(body) as { detail: { change?: { resync_run?: string | null }; payload?: { 'nova_object.data'?: { uuid?: string } } } })
+      .filter((e) => e.detail.change?.resync_run === runId)
+      .map((e) => e.detail.payload?.['nova_object.data']?.uuid),
+  ).size;
 
   // Deliveries: phase-1 notifications dropped (a quarter), delivered before the run (maybe
   // twice), or delivered late; everything of phase 2 at least once, in any order.
@@ -422,7 +600,10 @@ export function playFleet(s: FleetScenario, runId = `00000000-0000-4000-8000-${S
     late: shuffle(late, random),
     table: table.items,
     universe,
-    refreshed,
-    stats: { dropped, epochs: table.epochs, deletedInGap, runWrites: runWrites + (s.during.length - runWrites) },
+    refreshed: t.refreshed,
+    runNotified,
+    invalidAtWrite,
+    uncertain: t.uncertain,
+    stats: { dropped, epochs: table.epochs, deletedInGap, runWrites, stops, crashes, hitWhileStopped },
   };
 }

@@ -61,8 +61,8 @@ async function nodeItems(table: string): Promise<Map<string, Item>> {
 async function feed(table: string, bodies: readonly string[], batch = 10, pausing?: { paused: number; continuations: boolean }) {
   const queue: { messageId: string; body: string }[] = bodies.map((body, i) => ({ messageId: `m${i}`, body }));
   let sent = 0;
-  const continueSweep = async (runId: string) => {
-    queue.push({ messageId: `c${++sent}`, body: sweepContinuationBody(runId) });
+  const continueSweep = async (runId: string, hop: number) => {
+    queue.push({ messageId: `c${++sent}`, body: sweepContinuationBody(runId, hop) });
   };
   const indexer = createIndexer({
     dynamodb: client,
@@ -99,7 +99,7 @@ describe('resync runs on DynamoDB Local', () => {
     await fc.assert(
       fc.asyncProperty(fleetScenario({ nodes: 5, maxBefore: 30, maxDuring: 8 }), async (s) => {
         const table = await createIndexerTable(client, `sweep-${++tables}`);
-        const h = playFleet(s);
+        const h = await playFleet(s);
         await feed(table, h.early);
         sweptNodes += await feed(table, h.late);
         const stored = await nodeItems(table);
@@ -132,7 +132,7 @@ describe('resync runs on DynamoDB Local', () => {
       await fc.assert(
         fc.asyncProperty(fleetScenario({ nodes: 5, maxBefore: 30, maxDuring: 8 }), async (s) => {
           const table = await createIndexerTable(client, `sweep-${++tables}`);
-          const h = playFleet(s);
+          const h = await playFleet(s);
           await feed(table, h.early, 10, pausing);
           await feed(table, h.late, 10, pausing);
           const stored = await nodeItems(table);
