@@ -220,6 +220,38 @@ export class NotifierAlarms extends Construct {
     );
   }
 
+  /**
+   * Alarms and dashboard widgets for a route whose target is in another account
+   * (infra/cross-account-route.ts): its rule's failed deliveries and its delivery dead-letter
+   * queue, both in our account. The target's own queue or function is the other account's to watch.
+   */
+  addCrossAccountRoute(id: string, route: { readonly ruleName: string; readonly deliveryDeadLetterQueue: sqs.IQueue; readonly targetArn: string }): void {
+    const dimensionsMap: Record<string, string> =
+      this.props.eventBusName === 'default' ? { RuleName: route.ruleName } : { EventBusName: this.props.eventBusName, RuleName: route.ruleName };
+    const metric = (metricName: string): cloudwatch.Metric =>
+      new cloudwatch.Metric({ namespace: 'AWS/Events', metricName, dimensionsMap, statistic: 'Sum', period: PERIOD });
+    const failed = metric('FailedInvocations');
+    const undelivered = queueDepth(route.deliveryDeadLetterQueue, 'delivery DLQ', 'deliveryDlq');
+    const failedAlarm = this.alarm(`${id}FailedInvocationsAlarm`, new cloudwatch.MathExpression({
+      expression: 'FILL(failed, 0) + FILL(dlqFailed, 0)',
+      usingMetrics: { failed, dlqFailed: metric('InvocationsFailedToBeSentToDlq') },
+      label: 'failed deliveries',
+      period: PERIOD,
+    }), {
+      threshold: 0,
+      description: `EventBridge failed to deliver notifications of cross-account route ${id} to ${route.targetArn} (FailedInvocations or InvocationsFailedToBeSentToDlq of its rule): check the target's resource policy (the route's TargetPolicy output).`,
+    });
+    const undeliveredAlarm = this.alarm(`${id}DeliveryDeadLetterAlarm`, undelivered, {
+      threshold: 0,
+      treatMissingData: QUEUE_DEPTH_MISSING_DATA,
+      description: `Notifications EventBridge could not deliver to ${route.targetArn} (cross-account route ${id}) are in its delivery dead-letter queue.`,
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: `Route ${id} (cross-account): failed deliveries / dead letters`, left: [failed.with({ label: 'FailedInvocations' }), undelivered], width: 18 }),
+      new cloudwatch.AlarmStatusWidget({ title: `Route ${id} alarms`, alarms: [failedAlarm, undeliveredAlarm], width: 6 }),
+    );
+  }
+
   private alarm(
     id: string,
     metric: cloudwatch.IMetric,
