@@ -81,6 +81,26 @@ describe('the invariant checker', () => {
     expect(check({ delivered: clean.delivered.map((e) => (e === stream ? asResync : e)) }).violations.join('\n')).toMatch(/expected origin stream and resync_run null, delivered resync and run-1/);
   });
 
+  it("flags a resync run whose end event announces fewer nodes than its notifications are about", () => {
+    const runs = new Map<string, Set<string>>();
+    for (const e of clean.delivered) {
+      const d = e.detail as { change: { resync_run?: string | null }; payload: { 'nova_object.data': { uuid: string } } };
+      if (typeof d.change.resync_run === 'string') runs.set(d.change.resync_run, (runs.get(d.change.resync_run) ?? new Set()).add(d.payload['nova_object.data'].uuid));
+    }
+    const [run, nodes] = [...runs].sort((a, b) => b[1].size - a[1].size)[0]!;
+    expect(nodes.size, 'the workload writes resync markers').toBeGreaterThan(0);
+    const end = (refreshed: number): DeliveredEvent => ({
+      ...clean.delivered[0]!,
+      'detail-type': 'hypervisor_notifier.resync_run',
+      detail: { run_id: run, phase: 'end', started_at: '2026-11-26 19:06:02', refreshed },
+    });
+    expect(check({ delivered: [...clean.delivered, end(nodes.size)] }).violations).toEqual([]);
+    expect(check({ delivered: [...clean.delivered, end(nodes.size + 3)] }).violations).toEqual([]);
+    expect(check({ delivered: [...clean.delivered, end(nodes.size - 1)] }).violations.join('\n')).toMatch(
+      new RegExp(`resync run ${run} announced ${nodes.size - 1} nodes refreshed, its notifications are about ${nodes.size}`),
+    );
+  });
+
   it('flags a notification no record should have produced, and wrong changed fields', () => {
     const update = clean.delivered.find((e) => e['detail-type'] === 'compute_node.update')!;
     const wrong = structuredClone(update);

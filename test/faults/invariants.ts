@@ -14,7 +14,9 @@
  *    watched fields equal the table's (unwatched ones may be newer: such updates are
  *    suppressed by design);
  * 4. nothing is stuck: the event source mapping read every record of the stream and finished
- *    every batch.
+ *    every batch;
+ * 5. a resync run's end event (when delivered) announces at least as many nodes as its
+ *    notifications are about (`refreshed` ≥ distinct uuids with that `resync_run`).
  *
  * The oracle (what *should* happen) is independent of the notifier's code: it is computed
  * here from the stream records themselves, read independently of the poller (DynamoDB
@@ -40,6 +42,8 @@ export type Image = Record<string, Attribute>;
 
 /** The attribute a resync run writes (docs/resync-and-indexer.md); the oracle's own copy of the name. */
 export const MARKER = 'resync_run';
+/** The detail type of a resync run's start and end events; the oracle's own copy. */
+export const RESYNC_RUN_EVENT = 'hypervisor_notifier.resync_run';
 
 /** The spec's nine watched fields, in payload order (README, "When a notification is sent"). */
 export const WATCHED_FIELDS = [
@@ -377,7 +381,14 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
 
   // Deliveries, deduplicated by message_id; each id must always carry the same detail.
   const byMessage = new Map<string, { detail: Detail; type: string; text: string; count: number }>();
+  /** Resync runs' end events: run id → the `refreshed` they announce (invariant 5). */
+  const runEnds = new Map<string, number>();
   for (const event of o.delivered) {
+    if (event['detail-type'] === RESYNC_RUN_EVENT) {
+      const d = event.detail as { run_id?: string; phase?: string; refreshed?: number };
+      if (d.phase === 'end' && typeof d.run_id === 'string') runEnds.set(d.run_id, Number(d.refreshed));
+      continue;
+    }
     const detail = event.detail as unknown as Detail;
     const text = JSON.stringify(event.detail);
     const seen = byMessage.get(detail.message_id);
@@ -518,6 +529,7 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
   // 3. The last delivered state per node equals the table's final state.
   const lastDelivered = new Map<string, { seq: bigint; detail: Detail; type: string }>();
   for (const event of o.delivered) {
+    if (event['detail-type'] === RESYNC_RUN_EVENT) continue;
     const d = event.detail as unknown as Detail;
     const uuid = String(d.payload['nova_object.data'].uuid);
     const seq = BigInt(d.change.sequence_number);
@@ -562,6 +574,14 @@ export function checkInvariants(o: Observation, opts: CheckOptions = {}): Invari
       }
       if (inTable !== notified) problem(`node ${uuid}: ${field} is ${inTable} in the table, ${notified} in the last notification (seq ${delivered.seq})`);
     }
+  }
+
+  // 5. A resync run never announces fewer nodes than its notifications are about (a consumer
+  // would sweep while a live node's notification is still on its way).
+  for (const [run, refreshed] of runEnds) {
+    const nodes = new Set<string>();
+    for (const { detail } of byMessage.values()) if (detail.change.resync_run === run) nodes.add(String(detail.payload['nova_object.data'].uuid));
+    if (!(refreshed >= nodes.size)) problem(`resync run ${run} announced ${refreshed} nodes refreshed, its notifications are about ${nodes.size}`);
   }
 
   // 4. Nothing stuck.
