@@ -76,6 +76,10 @@ export const AppContextSchema = z
     alarmTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, 'must be an SNS topic ARN').optional(),
     alarmEmail: z.string().email().optional(),
     iteratorAgeAlarmSeconds: int(1, 86400).default(300),
+    /** Minutes between heartbeat writes (infra/heartbeat.ts); 0 turns the heartbeat and its stalled alarm off. */
+    heartbeatIntervalMinutes: int(0, 60).default(1),
+    /** Minutes without a published heartbeat before the "pipeline stalled" alarm fires (at least twice the interval; default the larger of 5 and that). */
+    heartbeatStalledAfterMinutes: int(2, 1440).optional(),
     /** Compute nodes the deployment expects: synth warns near a default EventBridge quota of the region (docs/capacity.md). */
     expectedComputeNodes: int(1, 1_000_000_000).optional(),
     /** Stream records that become notifications, for that warning (default 1, every report). */

@@ -98,6 +98,13 @@ export class HypervisorNotificationsStack extends Stack {
       ...(c.alarmTopicArn === undefined ? {} : { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', c.alarmTopicArn) }),
       ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
       iteratorAgeThreshold: Duration.seconds(c.iteratorAgeAlarmSeconds),
+      heartbeat:
+        c.heartbeatIntervalMinutes === 0
+          ? false
+          : {
+              interval: Duration.minutes(c.heartbeatIntervalMinutes),
+              ...(c.heartbeatStalledAfterMinutes === undefined ? {} : { stalledAfterMinutes: c.heartbeatStalledAfterMinutes }),
+            },
       ...(c.expectedComputeNodes === undefined ? {} : { expectedComputeNodes: c.expectedComputeNodes }),
       ...(c.expectedNotifiedFraction === undefined ? {} : { expectedNotifiedFraction: c.expectedNotifiedFraction }),
       ...(props.entry === undefined ? {} : { entry: props.entry }),

@@ -16,10 +16,10 @@ export function cdkJsonContext(): Record<string, unknown> {
 
 /**
  * The notifier alone: without the resync function and the reference indexer (tested in
- * consumers.test.ts) and the redrive (redrive.test.ts), so the notifier's tests can count its
- * resources and statements.
+ * consumers.test.ts), the redrive (redrive.test.ts) and the heartbeat (heartbeat.test.ts), so
+ * the notifier's tests can count its resources and statements.
  */
-export const NOTIFIER_ONLY = { resyncFunction: false, referenceIndexer: false, redrive: false };
+export const NOTIFIER_ONLY = { resyncFunction: false, referenceIndexer: false, redrive: false, heartbeatIntervalMinutes: 0 };
 
 /** Skip NodejsFunction bundling (esbuild) in every stack: the asset does not matter to these tests. */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] as string[] };
