@@ -28,8 +28,8 @@ export interface ConsumerAccountsOptions {
 export interface ConsumerAccountsProps extends ConsumerAccountsOptions {
   /** The bus (of this stack's account and region). */
   readonly eventBus: events.IEventBus;
-  /** The registry of the notifications' schemas. */
-  readonly registry: eventschemas.CfnRegistry;
+  /** The registry of the notifications' schemas. @default - none (`schemaRegistry: false`): the bus policy only */
+  readonly registry?: eventschemas.CfnRegistry;
   /** The notifications' `source`: the only source a consumer's rule may select. */
   readonly eventSource: string;
 }
@@ -90,8 +90,8 @@ export function consumerPrincipal(options: ConsumerAccountsOptions, ownAccount: 
 export class ConsumerAccounts extends Construct {
   /** The bus policy statement (rules the consumers own). */
   readonly busPolicy: events.CfnEventBusPolicy;
-  /** The schema registry's policy (read and code bindings). */
-  readonly registryPolicy: eventschemas.CfnRegistryPolicy;
+  /** The schema registry's policy (read and code bindings); undefined without a registry. */
+  readonly registryPolicy: eventschemas.CfnRegistryPolicy | undefined;
 
   constructor(scope: Construct, id: string, props: ConsumerAccountsProps) {
     super(scope, id);
@@ -116,8 +116,13 @@ export class ConsumerAccounts extends Construct {
       },
     });
 
-    const registryName = props.registry.attrRegistryName;
-    this.registryPolicy = new eventschemas.CfnRegistryPolicy(this, 'ReadSchemas', {
+    this.registryPolicy = props.registry === undefined ? undefined : this.readSchemas(props.registry, principal, orgCondition);
+  }
+
+  private readSchemas(registry: eventschemas.CfnRegistry, principal: { AWS: string | string[] }, orgCondition: Record<string, string> | undefined): eventschemas.CfnRegistryPolicy {
+    const stack = Stack.of(this);
+    const registryName = registry.attrRegistryName;
+    return new eventschemas.CfnRegistryPolicy(this, 'ReadSchemas', {
       registryName,
       policy: {
         Version: '2012-10-17',
@@ -128,7 +133,7 @@ export class ConsumerAccounts extends Construct {
             Principal: principal,
             Action: [...CONSUMER_SCHEMA_ACTIONS],
             // The registry and its schemas, as the page says: both ARNs.
-            Resource: [props.registry.attrRegistryArn, stack.formatArn({ service: 'schemas', resource: 'schema', resourceName: `${registryName}/*` })],
+            Resource: [registry.attrRegistryArn, stack.formatArn({ service: 'schemas', resource: 'schema', resourceName: `${registryName}/*` })],
             ...(orgCondition === undefined ? {} : { Condition: { StringEquals: orgCondition } }),
           },
         ],

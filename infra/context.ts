@@ -10,6 +10,7 @@ import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCUR
 import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
 import { AmqpBridgeContextSchema } from './amqp-bridge-context.js';
+import { ConsumerAccountsContextSchema, CrossAccountRoutesContextSchema, OrganizationIdSchema } from './cross-account-context.js';
 
 const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
 
@@ -93,6 +94,12 @@ export const AppContextSchema = z
     resyncWritesPerSecond: z.coerce.number().gt(0).max(40000).default(100),
     /** Add the reference indexer (its route, read-model table and function). */
     referenceIndexer: bool.default(true),
+    /** Routes to targets in other accounts or regions, a JSON array (infra/cross-account-context.ts, docs/cross-account.md). */
+    crossAccountRoutes: CrossAccountRoutesContextSchema.optional(),
+    /** Accounts that may manage their own rules on the bus and read the schema registry (docs/cross-account.md). */
+    consumerAccounts: ConsumerAccountsContextSchema.optional(),
+    /** The same for every account of an AWS Organizations organization (o-…); not with consumerAccounts. */
+    consumerOrganizationId: OrganizationIdSchema.optional(),
     /** The AMQP bridge to an oslo.messaging broker (infra/amqp-bridge-context.ts); unset or null = none. */
     amqpBridge: AmqpBridgeContextSchema.optional(),
   })

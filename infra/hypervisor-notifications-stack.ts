@@ -109,6 +109,9 @@ export class HypervisorNotificationsStack extends Stack {
       ...(c.expectedNotifiedFraction === undefined ? {} : { expectedNotifiedFraction: c.expectedNotifiedFraction }),
       ...(props.entry === undefined ? {} : { entry: props.entry }),
       ...(c.amqpBridge === undefined ? {} : { amqpBridge: amqpBridgeOptionsFromContext(this, c.amqpBridge) }),
+      ...(c.crossAccountRoutes === undefined ? {} : { crossAccountRoutes: c.crossAccountRoutes }),
+      ...(c.consumerAccounts === undefined ? {} : { consumerAccounts: c.consumerAccounts }),
+      ...(c.consumerOrganizationId === undefined ? {} : { consumerOrganizationId: c.consumerOrganizationId }),
     };
     this.notifier = new HypervisorNotifier(this, 'Notifier', notifierProps);
 

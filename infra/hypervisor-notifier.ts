@@ -347,7 +347,7 @@ export class HypervisorNotifier extends Construct {
         ? undefined
         : new ConsumerAccounts(this, 'ConsumerAccounts', {
             eventBus: this.eventBus,
-            registry: this.schemas.registry,
+            ...(this.schemas === undefined ? {} : { registry: this.schemas.registry }),
             eventSource: this.eventSource,
             ...(props.consumerAccounts === undefined ? {} : { consumerAccounts: props.consumerAccounts }),
             ...(props.consumerOrganizationId === undefined ? {} : { consumerOrganizationId: props.consumerOrganizationId }),

@@ -43,4 +43,36 @@ export const DEPLOY_CONFIGURATIONS: readonly DeployConfiguration[] = [
     },
   },
   { name: 'tracing, alarm e-mail and source maps', context: { tracing: true, alarmEmail: 'ops@example.com', sourceMaps: true } },
+  {
+    // Issue 22: a queue, a topic (with its key) and a function of other accounts in the stack's region, a bus in another region.
+    name: 'cross-account routes and consumer accounts',
+    context: {
+      account: '111111111111',
+      region: 'eu-west-1',
+      crossAccountRoutes: [
+        { id: 'Search', targetArn: 'arn:aws:sqs:eu-west-1:222222222222:search-indexer', changedFields: ['running_vms'] },
+        {
+          id: 'Capacity',
+          targetArn: 'arn:aws:sns:eu-west-1:222222222222:capacity',
+          targetKeyArn: 'arn:aws:kms:eu-west-1:222222222222:key/0b6f8a52-1c3d-4e5f-8a9b-0c1d2e3f4a5b',
+        },
+        { id: 'Scheduler', targetArn: 'arn:aws:lambda:eu-west-1:333333333333:function:scheduler:live', detailTypes: ['compute_node.delete'] },
+        { id: 'Replica', targetArn: 'arn:aws:events:us-east-1:222222222222:event-bus/nova-replica' },
+      ],
+      consumerAccounts: ['222222222222', '333333333333'],
+    },
+  },
+  {
+    // Issue 22: an environment-agnostic stack (the queue's region asserted at deploy) and an organization's accounts.
+    name: 'cross-account queue route, environment-agnostic, and a consumer organization',
+    context: {
+      crossAccountRoutes: [{ id: 'Search', targetArn: 'arn:aws:sqs:eu-west-1:222222222222:search-indexer' }],
+      consumerOrganizationId: 'o-a1b2c3d4e5',
+    },
+  },
+  {
+    // What the README says to turn off in the regions lacking a resource (infra/regions.ts): fits every supported region.
+    name: 'no schema registry, no archive, an mq.m5 broker',
+    context: { schemaRegistry: false, archive: false, amqpBridge: { createBroker: true, brokerInstanceType: 'mq.m5.large', vpcId: VPC, subnetIds: SUBNETS.slice(0, 2) } },
+  },
 ];

@@ -9,7 +9,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HypervisorNotifier } from '../../infra/hypervisor-notifier.js';
 import { indexerRoutePattern } from '../../infra/indexer-route-pattern.js';
-import { SKIP_BUNDLING } from './helpers.js';
+import { buildTestApp, NOTIFIER_ONLY, SKIP_BUNDLING } from './helpers.js';
 
 const OURS = { account: '111111111111', region: 'eu-west-1' };
 const QUEUE = 'arn:aws:sqs:eu-west-1:222222222222:search-indexer';
@@ -150,5 +150,26 @@ describe('cross-account route', () => {
     const { notifier } = notifierIn(OURS);
     notifier.addIndexerRoute('Search');
     expect(() => notifier.addCrossAccountRoute('Search', { targetArn: QUEUE })).toThrow(/already exists/);
+  });
+});
+
+describe('cross-account options in cdk.json', () => {
+  it('crossAccountRoutes as -c JSON text and consumerAccounts comma-separated reach the stack', () => {
+    const { stack } = buildTestApp({
+      ...NOTIFIER_ONLY,
+      account: '111111111111',
+      region: 'eu-west-1',
+      crossAccountRoutes: JSON.stringify([{ id: 'Search', targetArn: QUEUE, changedFields: ['running_vms'] }]),
+      consumerAccounts: '222222222222,333333333333',
+    });
+    expect([...stack.notifier.crossAccountRoutes.keys()]).toEqual(['Search']);
+    expect(stack.notifier.crossAccountRoutes.get('Search')!.target.account).toBe('222222222222');
+    expect(stack.notifier.consumerAccounts).toBeDefined();
+  });
+
+  it('a bad route is a context error naming the key and the rule', () => {
+    expect(() => buildTestApp({ crossAccountRoutes: [{ id: 'Search' }] })).toThrow(/crossAccountRoutes\.0\.targetArn/);
+    expect(() => buildTestApp({ crossAccountRoutes: [{ id: 'A', targetArn: QUEUE }, { id: 'A', targetArn: TOPIC }] })).toThrow(/route id 'A' is used twice/);
+    expect(() => buildTestApp({ consumerAccounts: '1234' })).toThrow(/consumerAccounts\.0: must be a 12-digit account id/);
   });
 });
