@@ -18,14 +18,16 @@
  *   published, as `render` does, and changes nothing.
  * Exit status: 0 fine, 1 something could not be done, 2 usage or configuration error.
  */
+import { existsSync } from 'node:fs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
-import { ClaimCheckPointer, readClaimCheck, S3ClaimCheckStore } from '../functions/notifier/claim-check.js';
+import { ClaimCheckPointer, readClaimCheck, S3ClaimCheckStore, type ClaimCheckStore } from '../functions/notifier/claim-check.js';
 import { createNotificationBuilder } from '../functions/notifier/notification-builder.js';
 import { createTokenBucket } from '../functions/resync/token-bucket.js';
+import { DirectoryOnFailureStore } from '../local/on-failure-directory.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, usageError } from './command-args.js';
@@ -34,7 +36,7 @@ import { renderEntry, renderRejection } from './render.js';
 
 const USAGE = `usage: quarantine summary|show|redrive [--queue-url URL] [--max N] [--visibility SECONDS]
                   [--dry-run] [--rate MESSAGES_PER_SECOND] ${NOTIFIER_FLAGS_USAGE}
-                  [--sqs-endpoint URL] [--eventbridge-endpoint URL] [--s3-endpoint URL] [--region REGION]
+                  [--sqs-endpoint URL] [--eventbridge-endpoint URL] [--s3-endpoint URL | --directory DIR] [--region REGION]
   summary  counts the messages by reason, field and rule, with the oldest
   show     prints the messages, one JSON line each
   redrive  runs the recorded records through the current notifier: valid ones are published
@@ -43,7 +45,8 @@ const USAGE = `usage: quarantine summary|show|redrive [--queue-url URL] [--max N
   SQS has no peek: messages are received with a visibility timeout (--visibility, default 60)
   and released at once, so nothing is consumed. At most --max messages (default 1000).
   A message too large for SQS is a pointer to the whole message in S3 (its claimCheck):
-  show and redrive read it from there (s3:GetObject on the bucket's quarantine/ objects).
+  show and redrive read it from there (s3:GetObject on the bucket's quarantine/ objects), or
+  from the local pipeline's bucket stand-in (--directory .local/<run>/on-failure-bucket).
   Environment: QUARANTINE_QUEUE_URL (the stack's QuarantineQueueUrl output), the notifier's
   variables for redrive, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_EVENTBRIDGE,
   AWS_ENDPOINT_URL_S3 (flags win).`;
@@ -117,8 +120,8 @@ async function receiveAll(sqs: SQSClient, queueUrl: string, max: number, visibil
   return out;
 }
 
-/** Follows each pointer to the stored message (one S3 client, made only when a pointer is there). */
-async function resolveAll(received: readonly Received[], s3: () => S3Client): Promise<Resolved[]> {
+/** Follows each pointer to the stored message (the store of the pointer's bucket, made only when a pointer is there). */
+async function resolveAll(received: readonly Received[], storeFor: (bucket: string) => ClaimCheckStore): Promise<Resolved[]> {
   const out: Resolved[] = [];
   for (const r of received) {
     const pointer = r.body?.claimCheck;
@@ -126,7 +129,7 @@ async function resolveAll(received: readonly Received[], s3: () => S3Client): Pr
       out.push({ r, full: r.body });
       continue;
     }
-    const read = await readClaimCheck(r.body, new S3ClaimCheckStore(s3(), pointer.bucket));
+    const read = await readClaimCheck(r.body, storeFor(pointer.bucket));
     if (read.kind === 'message') {
       const full = QuarantineBody.safeParse(read.message);
       out.push(full.success ? { r, full: full.data, pointer } : { r, full: undefined, pointer, claimCheckError: 'the stored message is not a quarantine message' });
@@ -185,6 +188,7 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
     'sqs-endpoint': { type: 'string' },
     'eventbridge-endpoint': { type: 'string' },
     's3-endpoint': { type: 'string' },
+    directory: { type: 'string' },
     region: { type: 'string' },
     ...NOTIFIER_FLAGS,
   });
@@ -205,6 +209,9 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
   }
   const usage = (why: string) => usageError(io, USAGE, why);
   if (sub !== 'summary' && sub !== 'show' && sub !== 'redrive') return usage(`unknown subcommand ${sub ?? '(none)'}`);
+  if (values.directory !== undefined && values['s3-endpoint'] !== undefined) return usage('give --s3-endpoint or --directory, not both');
+  if (values.directory !== undefined && !existsSync(values.directory)) return usage(`no directory ${values.directory}`);
+  const directory = values.directory === undefined ? undefined : new DirectoryOnFailureStore(values.directory);
   const queueUrl = values['queue-url'] ?? values['quarantine-queue-url'] ?? env.QUARANTINE_QUEUE_URL;
   if (queueUrl === undefined || queueUrl === '') return usage('give --queue-url or set QUARANTINE_QUEUE_URL');
   const max = Number(values.max ?? 1000);
@@ -221,7 +228,7 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
   }
   let resolved: Resolved[];
   try {
-    resolved = await resolveAll(received, s3);
+    resolved = await resolveAll(received, (name) => directory?.claimCheck(name) ?? new S3ClaimCheckStore(s3(), name));
   } catch (error) {
     await release(sqs, queueUrl, received);
     io.stderr(`cannot reach S3 for the claim-checked messages: ${(error as Error).message}\n`);
@@ -285,7 +292,8 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
 
   const eventBridge = options.eventBridge ?? new EventBridgeClient({ ...flaggedClientSettings('eventbridge', values, env), maxAttempts: 1 });
   // What EventBridge refuses again is quarantined anew, through the same claim check when it is too large.
-  const notifier = cliNotifier(config, eventBridge, sqs, config.quarantineBucket === undefined ? undefined : new S3ClaimCheckStore(s3(), config.quarantineBucket));
+  const claimCheck = config.quarantineBucket === undefined ? undefined : (directory?.claimCheck(config.quarantineBucket) ?? new S3ClaimCheckStore(s3(), config.quarantineBucket));
+  const notifier = cliNotifier(config, eventBridge, sqs, claimCheck);
   const bucket = createTokenBucket({ ratePerSecond: Number(values.rate ?? 10) || 10 });
   let redriven = 0;
   let failed = 0;

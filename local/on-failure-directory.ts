@@ -3,11 +3,14 @@
  * (the key is the relative path, as Lambda lays keys out), and the redrive's marks as small
  * files under `marks/` (the S3 store uses an object tag instead). No maintained npm S3
  * emulator fits (the known one, s3rver, had its last release in 2021); the redrive only needs
- * list, read and mark, which this does behind the same `OnFailureStore` interface.
+ * list, read and mark, which this does behind the same `OnFailureStore` interface. As on AWS,
+ * the quarantine keeps its oversized messages in the same bucket, under `quarantine/`
+ * (`claimCheck`).
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { ClaimCheckStore } from '../functions/notifier/claim-check.js';
 import type { OnFailureStore, RedriveMark, StoredObject } from '../functions/redrive/on-failure-store.js';
 
 export class DirectoryOnFailureStore implements OnFailureStore {
@@ -27,6 +30,11 @@ export class DirectoryOnFailureStore implements OnFailureStore {
     const path = resolve(root, key);
     if (!path.startsWith(root + sep)) throw new Error(`object key ${key} leaves the store`);
     return path;
+  }
+
+  /** This bucket as the quarantine's claim-check store, named `bucket` in the pointers. */
+  claimCheck(bucket: string): ClaimCheckStore {
+    return { bucket, put: (key, body) => this.put(key, body), get: (key) => this.read(key) };
   }
 
   /** Writes an object (what Lambda's PutObject does). */

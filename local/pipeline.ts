@@ -34,7 +34,8 @@ import { PipelineStats } from './pipeline-stats.js';
 import { JsonlWriter, prepareRunDirectory, type RunFiles } from './run-directory.js';
 import { startSqsServer, type QueueMessage, type SqsServer } from './sqs-server.js';
 import { loadStackTemplate, readTemplateDeployment, type TemplateDeployment, type TemplateRule } from './stack-template.js';
-import { startLocalRedrive, type LocalRedrive } from './redrive-worker.js';
+import { DirectoryOnFailureStore } from './on-failure-directory.js';
+import { LOCAL_ON_FAILURE_BUCKET, startLocalRedrive, type LocalRedrive } from './redrive-worker.js';
 import { StreamPoller } from './stream-poller.js';
 import { IndexerSink, JsonlTarget, type DeliveredEvent } from './targets.js';
 
@@ -205,7 +206,10 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
     });
     const metrics = new CountingMetrics();
     const logger = new Logger({ serviceName: 'hypervisor-notifier', logLevel: opts.logLevel ?? 'ERROR' });
-    const notifier = createNotifier({ config: notifierConfig, eventBridge, sqs: sqsClient, logger, metrics: metrics.asMetrics(), checkEventBus: true });
+    const onFailureDirectory = join(files.directory, 'on-failure-bucket');
+    // As on AWS (QUARANTINE_BUCKET), a quarantine message over 1 MiB is kept whole in the on-failure bucket.
+    const claimCheck = new DirectoryOnFailureStore(onFailureDirectory).claimCheck(LOCAL_ON_FAILURE_BUCKET);
+    const notifier = createNotifier({ config: notifierConfig, eventBridge, sqs: sqsClient, claimCheck, logger, metrics: metrics.asMetrics(), checkEventBus: true });
     const timeoutMs = opts.functionTimeoutMs ?? 60_000;
     const baseHandler: StreamHandler = (event) => {
       const started = Date.now();
@@ -222,7 +226,7 @@ export async function startLocalPipeline(opts: PipelineOptions = {}): Promise<Lo
     };
     const onFailureRecords: OnFailureRecord[] = [];
     const redrive = await startLocalRedrive({
-      directory: join(files.directory, 'on-failure-bucket'),
+      directory: onFailureDirectory,
       notifierConfig,
       busEndpoint: busServer.endpoint,
       sqsEndpoint: sqsServer.endpoint,

@@ -85,7 +85,16 @@ export async function startLocalRedrive(opts: LocalRedriveOptions): Promise<Loca
   const queue = new SQSClient({ ...localClientConfig(server.endpoint), requestHandler: REQUEST_TIMEOUTS });
   const logger = new Logger({ serviceName: REDRIVE_SERVICE_NAME, logLevel: opts.logLevel ?? 'ERROR' });
   const stats = { kept: 0, redrivenObjects: 0, redrivenRecords: 0, retries: 0, unreadable: 0 };
-  const notifier = createNotifier({ config: opts.notifierConfig, eventBridge, sqs: quarantineSqs, logger, metrics: new CountingMetrics().asMetrics(), checkEventBus: false });
+  const notifier = createNotifier({
+    config: opts.notifierConfig,
+    eventBridge,
+    sqs: quarantineSqs,
+    // As on AWS, a quarantine message over 1 MiB is kept whole in the on-failure bucket.
+    claimCheck: store.claimCheck(LOCAL_ON_FAILURE_BUCKET),
+    logger,
+    metrics: new CountingMetrics().asMetrics(),
+    checkEventBus: false,
+  });
   const handle = createRedriveFunction({
     redrive: createRedriver({ store, handler: notifier, eventBridge, eventBusName: opts.notifierConfig.eventBusName }),
     park: (key, reason) => store.setMark(key, 'parked', reason),

@@ -16,6 +16,7 @@ import { burst } from './burst.js';
 import { crashes } from './crashes.js';
 import { fleet } from './fleet.js';
 import { gapAndRepair } from './gap-and-repair.js';
+import { interruptedResync } from './interrupted-resync.js';
 import { missingBus } from './missing-bus.js';
 import { network } from './network.js';
 import { quarantineOutage } from './quarantine-outage.js';
@@ -23,7 +24,7 @@ import { throttling } from './throttling.js';
 import { invocationThrottling } from './invocation-throttling.js';
 import { resolution } from './resolution.js';
 
-const SCENARIOS: readonly SoakScenario[] = [burst, throttling, invocationThrottling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, busOutageRedrive, resolution];
+const SCENARIOS: readonly SoakScenario[] = [burst, throttling, invocationThrottling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, interruptedResync, busOutageRedrive, resolution];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
