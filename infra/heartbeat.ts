@@ -18,7 +18,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { HEARTBEAT_ITEM_KEY, HEARTBEAT_WRITTEN_AT_ATTRIBUTE } from '../functions/notifier/contract/index.js';
+import { HEARTBEAT_ITEM_KEY, HEARTBEAT_WRITTEN_AT_ATTRIBUTE, heartbeatUpdateItem } from '../functions/notifier/contract/index.js';
 import { METRIC, METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { keyStatement } from './secure-resources.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
@@ -111,13 +111,7 @@ export class PipelineHeartbeat extends Construct {
       target: {
         arn: `arn:${stack.partition}:scheduler:::${UPDATE_ITEM_ACTION}`,
         roleArn: this.role.roleArn,
-        input: stack.toJsonString({
-          TableName: props.table.tableName,
-          Key: { [COMPUTE_NODE_TABLE.partitionKey.name]: { S: HEARTBEAT_ITEM_KEY } },
-          UpdateExpression: 'SET #written = :written',
-          ExpressionAttributeNames: { '#written': HEARTBEAT_WRITTEN_AT_ATTRIBUTE },
-          ExpressionAttributeValues: { ':written': { S: '<aws.scheduler.scheduled-time>' } },
-        }),
+        input: stack.toJsonString(heartbeatUpdateItem(props.table.tableName, '<aws.scheduler.scheduled-time>')),
         // A heartbeat is worth its minute only: a late retry would hide the gap it should show.
         retryPolicy: { maximumEventAgeInSeconds: 60, maximumRetryAttempts: 2 },
       },

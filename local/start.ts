@@ -11,6 +11,9 @@ import './quiet-warnings.js';
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { FleetSimulator } from './fleet-simulator.js';
+import { HeartbeatMonitor } from './heartbeat-monitor.js';
+import { startHeartbeatWriter } from './heartbeat-writer.js';
+import { HEARTBEAT_ITEM_KEY } from '../functions/notifier/contract/index.js';
 import { watchLauncher } from './launcher-watch.js';
 import { JavaNotFoundError } from './dynamodb-local.js';
 import { startLocalPipeline, type LocalPipeline } from './pipeline.js';
@@ -111,6 +114,11 @@ function nodeLabel(detail: Record<string, unknown>): string {
   return `${host.padEnd(11)} ${uuid}`;
 }
 
+/** The heartbeats the bus received (the writer's, through the real path): the live line shows the last one's lag. */
+const heartbeats = new HeartbeatMonitor();
+/** How often `npm start` writes a heartbeat (the stack: every minute). */
+const HEARTBEAT_INTERVAL_MS = 5_000;
+
 /** Rule name → its targets' names, to show where a notification went. */
 let targetsOf: (rule: string) => string[] = () => [];
 
@@ -149,7 +157,8 @@ function summary(p: LocalPipeline, label: string): string {
   return (
     `[${label}] writes ${s.writes} · stream records ${s.streamRecords} · notifications: create ${n['compute_node.create']}, ` +
     `update ${n['compute_node.update']}, delete ${n['compute_node.delete']} (${notified === undefined ? '–' : `${(notified * 100).toFixed(1)}%`} of records notified) · suppressed ${p.metrics.total(METRIC.updatesSuppressed)} · ` +
-    `quarantined ${s.quarantined} · given up ${s.onFailure}${p.redrive === undefined ? '' : ` (redriven ${p.redrive.stats.redrivenRecords})`} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})`
+    `quarantined ${s.quarantined} · given up ${s.onFailure}${p.redrive === undefined ? '' : ` (redriven ${p.redrive.stats.redrivenRecords})`} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})` +
+    ` · ${heartbeats.describe(Date.now())}`
   );
 }
 
@@ -254,7 +263,8 @@ async function main(): Promise<number> {
       runDirectory: args.runDir,
       ...(args.amqpUrl === undefined ? {} : { extraRules: [LOCAL_AMQP_BRIDGE_RULE] }),
       onProgress: (step) => out(`  … ${step}`),
-      onEvent: (event, matched) => {
+      onEvent: (event, matched, at) => {
+        if (heartbeats.note(event, at)) return;
         if (!args.quiet) printEvent(event, matched);
       },
       onQuarantined: (m) => {
@@ -340,11 +350,20 @@ async function main(): Promise<number> {
     `  smoke test        AWS_ENDPOINT_URL_DYNAMODB=${p.dynamodb.endpoint} AWS_ENDPOINT_URL_EVENTBRIDGE=${p.busEndpoint} ` +
       `AWS_ENDPOINT_URL_SQS=${p.sqsEndpoint} npm run smoke -- --table ${p.tableName} --bus ${p.busArn} --watched-fields ${p.notifierConfig.watchedFields.join(',')}`,
   );
+  out(`  heartbeat         the reserved item ${HEARTBEAT_ITEM_KEY} written every ${HEARTBEAT_INTERVAL_MS / 1000} s; its lag (write → bus) on each summary line`);
   out(`  fleet             ${args.nodes} nodes, seed ${args.seed}; ${args.duration === undefined ? 'until Ctrl-C' : `for ${args.duration} s (Ctrl-C stops sooner)`}`);
   out('');
 
   startedAt = Date.now();
   fleet.start();
+  const heartbeatWriter = startHeartbeatWriter({
+    client: p.ddb,
+    tableName: p.tableName,
+    intervalMs: HEARTBEAT_INTERVAL_MS,
+    onError: (error) => {
+      if (!shuttingDown) process.stderr.write(`heartbeat: ${error instanceof Error ? error.message : String(error)}\n`);
+    },
+  });
   const ticker = setInterval(() => {
     out(summary(p, `${Math.round((Date.now() - startedAt) / 1000)}s`));
     if (amqpBridge !== undefined) out(amqpSummary(amqpBridge));
@@ -359,6 +378,7 @@ async function main(): Promise<number> {
   stopWatching();
   for (const t of timers) clearTimeout(t);
   out('stopping: fleet, stream poller, bus, quarantine, DynamoDB Local …');
+  heartbeatWriter.stop();
   await fleet.stop();
   // Let the last writes reach the bus (bounded).
   const drainUntil = Date.now() + 2_000;

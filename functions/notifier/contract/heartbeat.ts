@@ -16,6 +16,7 @@
  * - 1: `message_id`, `written_at`, `handled_at`, `epoch`, `sequence_number`, `lag_ms`.
  */
 import * as z from 'zod/mini';
+import { COMPUTE_NODE_TABLE } from '../../../infra/table-definition.js';
 
 /** Partition key (`uuid`) of the reserved heartbeat item; never a UUID in any spelling. */
 export const HEARTBEAT_ITEM_KEY = 'hypervisor_notifier#heartbeat';
@@ -49,3 +50,17 @@ export const HeartbeatDetail = z.strictObject({
   lag_ms: z.nullable(z.number().check(z.int())),
 });
 export type HeartbeatDetail = z.infer<typeof HeartbeatDetail>;
+
+/**
+ * The heartbeat write as DynamoDB `UpdateItem` input: the one request the stack's schedule
+ * sends (`writtenAt` = `<aws.scheduler.scheduled-time>`) and `npm start` sends, so the two cannot differ.
+ */
+export function heartbeatUpdateItem(tableName: string, writtenAt: string) {
+  return {
+    TableName: tableName,
+    Key: { [COMPUTE_NODE_TABLE.partitionKey.name]: { S: HEARTBEAT_ITEM_KEY } },
+    UpdateExpression: 'SET #written = :written',
+    ExpressionAttributeNames: { '#written': HEARTBEAT_WRITTEN_AT_ATTRIBUTE },
+    ExpressionAttributeValues: { ':written': { S: writtenAt } },
+  };
+}
