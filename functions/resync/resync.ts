@@ -231,7 +231,11 @@ export interface ResyncDeps {
   readonly signal?: AbortSignal;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
-  /** After each checkpoint of `state` (write the checkpoint here). */
+  /**
+   * Each checkpoint of `state`: save it before resolving. A page's marker writes start only
+   * once its checkpoint is saved, so the count survives a killed process as far as these saves
+   * are durable (without them, only stops the run sees: deadline, abort, error).
+   */
   readonly onPage?: (state: ResyncState) => void | Promise<void>;
   readonly onInvalid?: (item: InvalidItem) => void;
 }
