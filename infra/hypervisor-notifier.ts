@@ -733,7 +733,7 @@ export class HypervisorNotifier extends Construct {
       acknowledge(
         policy,
         `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.onFailureBucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-        's3:PutObject on the objects of the on-failure bucket only: Lambda names each discarded-batch object itself (aws/lambda/<mapping>/<shard>/<date>/...), so no narrower object ARN exists. No read or delete is granted.',
+        's3:PutObject on the objects of the on-failure bucket only: Lambda names each discarded-batch object itself (aws/lambda/<mapping>/<shard>/<date>/...), and the function writes its claim-checked quarantine messages under quarantine/, so no narrower object ARN exists. No read or delete is granted.',
       );
     }
   }
