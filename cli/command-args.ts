@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { CliIo } from './cli-io.js';
 
 type FlagTable = NonNullable<ParseArgsConfig['options']>;
-const HELP_FLAG = { help: { type: 'boolean' } } as const;
+const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
 
 /** Exit status of a usage or configuration error. */
 export const USAGE_ERROR = 2;
@@ -19,9 +19,21 @@ export function usageError(io: CliIo, usage: string, why?: string): number {
 }
 
 /**
+ * parseArgs' complaint as one line with a pointer to the command's `--help`: without Node's
+ * advice on positionals that start with '-', which is not what a mistyped flag needs.
+ */
+export function flagErrorLine(usage: string, message: string): string {
+  const command = /^usage: (npm run \S+ --|\S+)/.exec(usage)?.[1] ?? 'the command';
+  const complaint = message.split(/\. (To specify|This command)/)[0]!.replace(/\.$/, '');
+  const help = command.startsWith('npm run') ? `${command} --help` : `npm run cli -- ${command} --help`;
+  return `${command.replace(/^npm run | --$/g, '')}: ${complaint}; ${help} shows the usage`;
+}
+
+/**
  * Parses a command's arguments: the flags of `flags` plus `--help` (a command may give its own
  * `help`, e.g. with a short form). Returns parseArgs' result, or an exit status when the
- * command is already done (`--help`: 0; a rejected flag: {@link USAGE_ERROR}).
+ * command is already done (`--help` or `-h`: 0; a rejected flag: {@link USAGE_ERROR}, with one
+ * line naming the flag and pointing to `--help`).
  * Positionals are refused unless `allowPositionals`.
  */
 export function parseCommandArgs<const F extends FlagTable, const P extends boolean = false>(
@@ -35,7 +47,8 @@ export function parseCommandArgs<const F extends FlagTable, const P extends bool
   try {
     parsed = parseArgs({ args, options: { ...HELP_FLAG, ...flags } as typeof HELP_FLAG & F, allowPositionals: (allowPositionals ?? false) as P, strict: true });
   } catch (error) {
-    return usageError(io, usage, (error as Error).message);
+    io.stderr(`${flagErrorLine(usage, (error as Error).message)}\n`);
+    return USAGE_ERROR;
   }
   if ((parsed.values as { help?: boolean }).help) {
     io.stdout(usage + '\n');

@@ -25,6 +25,8 @@ import { formatResolutions } from '../functions/notifier/field-resolution.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
+import { errorLine } from './error-line.js';
+import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
 
 export const DRIFT_TABLE_ENV = 'TABLE_NAME';
 
@@ -38,7 +40,8 @@ const USAGE = `usage: drift [--table TABLE] [--indexer-table TABLE] [--fields f1
   stale only when it differs by that much or more: --resolutions (exact: none), else
   ${ENV.watchedFieldResolutions}, else the reference indexer's (${formatResolutions(DEFAULT_DRIFT_RESOLUTIONS)}).
   Endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local: npm start prints it).
-  Exit status: 0 no drift, 1 drift, 2 usage error, 3 DynamoDB failed.`;
+  Exit status: 0 no drift, 1 drift, 2 usage error, 3 DynamoDB failed.
+  ${LOCAL_FLAG_USAGE}`;
 
 export interface DriftCommandOptions {
   readonly env?: Record<string, string | undefined>;
@@ -63,8 +66,8 @@ export async function driftCommand(args: string[], io: CliIo, options: DriftComm
   };
   const table = values.table ?? env[DRIFT_TABLE_ENV];
   const indexerTable = values['indexer-table'] ?? env[INDEXER_ENV.tableName];
-  if (table === undefined || table === '') return configError(`the compute node table is not set: --table or ${DRIFT_TABLE_ENV}`);
-  if (indexerTable === undefined || indexerTable === '') return configError(`the indexer table is not set: --indexer-table or ${INDEXER_ENV.tableName}`);
+  if (table === undefined || table === '') return configError(`the compute node table is not set: --table or ${DRIFT_TABLE_ENV}, or add --local to use a running npm start`);
+  if (indexerTable === undefined || indexerTable === '') return configError(`the indexer table is not set: --indexer-table or ${INDEXER_ENV.tableName}, or add --local to use a running npm start`);
   const fieldText = values.fields ?? env[ENV.watchedFields];
   let fields;
   let resolutions;
@@ -85,7 +88,7 @@ export async function driftCommand(args: string[], io: CliIo, options: DriftComm
     io.stdout(summarizeDrift(report) + '\n');
     return report.differences.length === 0 ? 0 : 1;
   } catch (error) {
-    io.stderr(`drift check failed: ${(error as Error).name}: ${(error as Error).message}\n`);
+    io.stderr(`drift check failed: ${errorLine(error)}\n`);
     return 3;
   } finally {
     if (options.dynamodb === undefined) client?.destroy();

@@ -31,6 +31,7 @@ import { DirectoryOnFailureStore } from '../local/on-failure-directory.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, usageError } from './command-args.js';
+import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
 import { CLI_CONTEXT, cliNotifier, NOTIFIER_FLAGS, NOTIFIER_FLAGS_USAGE, notifierConfigFrom } from './notifier-setup.js';
 import { renderEntry, renderRejection } from './render.js';
 
@@ -49,7 +50,8 @@ const USAGE = `usage: quarantine summary|show|redrive [--queue-url URL] [--max N
   from the local pipeline's bucket stand-in (--directory .local/<run>/on-failure-bucket).
   Environment: QUARANTINE_QUEUE_URL (the stack's QuarantineQueueUrl output), the notifier's
   variables for redrive, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_EVENTBRIDGE,
-  AWS_ENDPOINT_URL_S3 (flags win).`;
+  AWS_ENDPOINT_URL_S3 (flags win).
+  ${LOCAL_FLAG_USAGE}`;
 
 /** What the command reads of a quarantine message (functions/notifier/quarantine.ts). */
 const QuarantineBody = z.object({
@@ -179,6 +181,10 @@ export function summarize(messages: readonly Received[]) {
 export async function quarantineCommand(args: string[], io: CliIo, options: QuarantineCommandOptions = {}): Promise<number> {
   const env = options.env ?? process.env;
   const [sub, ...rest] = args;
+  if (sub === '--help' || sub === '-h') {
+    io.stdout(USAGE + '\n');
+    return 0;
+  }
   const parsed = parseCommandArgs(rest, io, USAGE, {
     'queue-url': { type: 'string' },
     max: { type: 'string' },
@@ -213,7 +219,10 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
   if (values.directory !== undefined && !existsSync(values.directory)) return usage(`no directory ${values.directory}`);
   const directory = values.directory === undefined ? undefined : new DirectoryOnFailureStore(values.directory);
   const queueUrl = values['queue-url'] ?? values['quarantine-queue-url'] ?? env.QUARANTINE_QUEUE_URL;
-  if (queueUrl === undefined || queueUrl === '') return usage('give --queue-url or set QUARANTINE_QUEUE_URL');
+  if (queueUrl === undefined || queueUrl === '') {
+    io.stderr('quarantine: no queue: give --queue-url or set QUARANTINE_QUEUE_URL, or add --local to use a running npm start\n');
+    return 2;
+  }
   const max = Number(values.max ?? 1000);
   const visibility = Number(values.visibility ?? 60);
   if (!Number.isInteger(max) || max < 1) return usage('--max must be a whole number of at least 1');

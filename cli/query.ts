@@ -15,6 +15,8 @@ import { answerJson, queryNodes } from '../functions/indexer/store.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
+import { errorLine } from './error-line.js';
+import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
 
 const USAGE = `usage: query [--hypervisor-type TYPE] [--host HOST]
              [--min-free-vcpus N] [--min-free-ram-mb N] [--min-free-disk-gb N]
@@ -23,7 +25,8 @@ const USAGE = `usage: query [--hypervisor-type TYPE] [--host HOST]
   Nodes of the reference indexer's read model that match, sorted by the free resource
   (default: the first one with a minimum, else vCPUs; most free first, --order asc for best
   fit first), ${DEFAULT_LIMIT} per page (at most ${MAX_LIMIT}); pass next_page as --page for the next page.
-  Table from --table or ${INDEXER_ENV.tableName}; endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB.`;
+  Table from --table or ${INDEXER_ENV.tableName}; endpoint from --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB.
+  ${LOCAL_FLAG_USAGE}`;
 
 /** The resolution of each free resource in the read model: the indexer's declared one for the field it comes from. */
 const READ_RESOLUTIONS: Partial<Record<SortResource, number>> = Object.fromEntries(
@@ -78,7 +81,7 @@ export async function queryCommand(args: string[], io: CliIo, options: QueryComm
       ...(values.page === undefined ? {} : { page: values.page }),
     };
     table = values.table ?? env[INDEXER_ENV.tableName];
-    if (table === undefined || table === '') throw new QueryError(`the indexer table is not set: --table or ${INDEXER_ENV.tableName}`);
+    if (table === undefined || table === '') throw new QueryError(`the indexer table is not set: --table or ${INDEXER_ENV.tableName}, or add --local to use a running npm start`);
   } catch (error) {
     io.stderr(`${(error as Error).message}\n`);
     return USAGE_ERROR;
@@ -97,7 +100,7 @@ export async function queryCommand(args: string[], io: CliIo, options: QueryComm
       io.stderr(`${error.message}\n`);
       return USAGE_ERROR;
     }
-    io.stderr(`query failed: ${(error as Error).name}: ${(error as Error).message}\n`);
+    io.stderr(`query failed: ${errorLine(error)}\n`);
     return 1;
   } finally {
     if (options.dynamodb === undefined) client?.destroy();

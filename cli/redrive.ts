@@ -31,6 +31,7 @@ import { DirectoryOnFailureStore } from '../local/on-failure-directory.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, usageError } from './command-args.js';
+import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
 import { CLI_CONTEXT, cliNotifier, NOTIFIER_FLAGS, NOTIFIER_FLAGS_USAGE, notifierConfigFrom } from './notifier-setup.js';
 import { renderEntry, renderRejection } from './render.js';
 
@@ -44,7 +45,8 @@ const USAGE = `usage: redrive (--bucket BUCKET [--prefix P] [--since ISO] [--unt
   render does and changes nothing. At most --rate objects a second (default 2). The checkpoint
   (default redrive.checkpoint.json) is written after every object: run again to resume.
   Environment: the notifier's variables (EVENT_BUS_NAME, QUARANTINE_QUEUE_URL, ...),
-  AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SQS (flags win).`;
+  AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SQS (flags win).
+  ${LOCAL_FLAG_USAGE} (the source: its on-failure directory)`;
 
 export interface RedriveCommandOptions {
   readonly env?: Record<string, string | undefined>;
@@ -152,7 +154,10 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
     return 2;
   }
   const dryRun = values['dry-run'] === true;
-  if (!dryRun && config.quarantineQueueUrl === undefined) return usage('QUARANTINE_QUEUE_URL (or --quarantine-queue-url) must be set: invalid records go there');
+  if (!dryRun && config.quarantineQueueUrl === undefined) {
+    io.stderr('redrive: QUARANTINE_QUEUE_URL (or --quarantine-queue-url) must be set: invalid records go there (--dry-run needs none), or add --local to use a running npm start\n');
+    return 2;
+  }
 
   let s3Client = options.s3;
   const s3 = (): S3Client => {
@@ -203,7 +208,8 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
   const sqs = options.sqs ?? new SQSClient(flaggedClientSettings('sqs', values, env));
   // A record whose quarantine message is over 1 MiB is kept in S3 (QUARANTINE_BUCKET), as the stream's notifier keeps it.
   const claimCheck = config.quarantineBucket === undefined ? undefined : new S3ClaimCheckStore(s3(), config.quarantineBucket);
-  const redrive = createRedriver({ store, handler: cliNotifier(config, eventBridge, sqs, claimCheck), eventBridge, eventBusName: config.eventBusName });
+  // A dry run publishes nothing: it needs no notifier, so no quarantine either.
+  const redrive = dryRun ? undefined : createRedriver({ store, handler: cliNotifier(config, eventBridge, sqs, claimCheck), eventBridge, eventBusName: config.eventBusName });
   const build = createNotificationBuilder(config);
   const bucket = createTokenBucket({ ratePerSecond: rate, ...(options.now ? { now: options.now } : {}), ...(options.sleep ? { sleep: options.sleep } : {}) });
   const now = options.now ?? Date.now;
@@ -231,7 +237,7 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
       if (dryRun) {
         await dryRunObject(object.key);
       } else {
-        const outcome = await redrive(object.key, { context: CLI_CONTEXT, force: values.force === true });
+        const outcome = await redrive!(object.key, { context: CLI_CONTEXT, force: values.force === true });
         note(object.key, outcome);
         saveCheckpoint(object.key);
       }

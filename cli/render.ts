@@ -16,7 +16,9 @@ import { notifierConfigFrom } from './notifier-setup.js';
 const USAGE = `usage: render FILE|- [--watched-fields a,b] [--watched-field-resolutions f=n,...] [--publisher-host HOST] [--source SOURCE] [--bus-name BUS]
   Prints each PutEvents entry the notifier would publish for a DynamoDB stream event
   ({"Records": [...]}) or a single stream record. Flags override the environment
-  variables ${Object.values(ENV).join(', ')}.`;
+  variables ${Object.values(ENV).join(', ')}.
+  Ends with a summary line on stderr; exit status 1 when a record was rejected (the sample
+  samples/stream-event.json holds one invalid record on purpose, to show what a rejection says).`;
 
 /** One PutEvents entry as `render` prints it (one JSON line, no newline); `redrive --dry-run` prints the same. */
 export function renderEntry(e: PutEventsRequestEntry): string {
@@ -67,6 +69,7 @@ export async function renderCommand(args: string[], io: CliIo, env: Record<strin
   const records = typeof input === 'object' && input !== null && Array.isArray((input as { Records?: unknown }).Records) ? (input as { Records: unknown[] }).Records : [input];
 
   let rejected = 0;
+  const counted = { notify: 0, suppressed: 0, ignored: 0 };
   for (const raw of records) {
     let outcome;
     try {
@@ -76,11 +79,15 @@ export async function renderCommand(args: string[], io: CliIo, env: Record<strin
       io.stderr(`configuration error: ${error.message}\n`);
       return 2;
     }
-    if (outcome.kind === 'notify') io.stdout(renderEntry(outcome.notification.entry) + '\n');
-    else if (outcome.kind === 'invalid') {
+    if (outcome.kind === 'notify') {
+      counted.notify++;
+      io.stdout(renderEntry(outcome.notification.entry) + '\n');
+    } else if (outcome.kind === 'invalid') {
       rejected++;
       io.stderr(renderRejection(raw, outcome.issues) + '\n');
-    }
+    } else if (outcome.kind === 'suppressed' || outcome.kind === 'ignored') counted[outcome.kind]++;
   }
+  // On stderr, so stdout stays the entries alone (pipeable into test-pattern).
+  io.stderr(`render: ${records.length} records in, ${counted.notify} notifications out, ${counted.suppressed} suppressed, ${counted.ignored} ignored, ${rejected} rejected\n`);
   return rejected > 0 ? 1 : 0;
 }

@@ -10,8 +10,9 @@
  * Exit status: 0 complete, 1 stopped by an error, interrupted (resumable) or refused because
  * another run holds the lease, 2 usage or configuration error.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ENV } from '../functions/notifier/config.js';
 import { DEFAULT_STATE_TABLE_NAME, RESYNC_ENV, loadResyncConfig, type ResyncConfig } from '../functions/resync/config.js';
@@ -22,6 +23,9 @@ import { createTokenBucket } from '../functions/resync/token-bucket.js';
 import { flaggedClientSettings, isLoopbackEndpoint, type ClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { envWithFlags, parseCommandArgs } from './command-args.js';
+import { errorLine } from './error-line.js';
+import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
+import { defaultCheckpointFile } from './resync-checkpoint.js';
 
 const USAGE = `usage: resync --table TABLE [--lease-table TABLE] [--bus-name BUS] [--source SOURCE]
               [--segments N] [--rate WRITES_PER_SECOND] [--page-size N] [--concurrency N]
@@ -33,11 +37,13 @@ const USAGE = `usage: resync --table TABLE [--lease-table TABLE] [--bus-name BUS
   is bracketed by hypervisor_notifier.resync_run start/end events on the bus. One run at a
   time: a lease in the state table (--lease-table, default ${DEFAULT_STATE_TABLE_NAME}; on
   AWS the stack's ResyncStateTableName output; created automatically in DynamoDB Local).
-  The checkpoint (default resync-TABLE.checkpoint.json) is written after every page; run
-  again to resume, --restart to start a new run.
+  The checkpoint (default .local/resync/TABLE.STREAM_LABEL.checkpoint.json: one per table and
+  stream, so a new table or stream starts a new run) is written after every page; run again
+  to resume, --restart to start a new run.
   Environment: ${RESYNC_ENV.tableName}, ${RESYNC_ENV.stateTableName}, ${ENV.eventBusName}, ${ENV.eventSource},
   ${RESYNC_ENV.totalSegments}, ${RESYNC_ENV.writesPerSecond}, ${RESYNC_ENV.leaseSeconds}, AWS_ENDPOINT_URL_DYNAMODB,
-  AWS_ENDPOINT_URL_EVENTBRIDGE (flags win).`;
+  AWS_ENDPOINT_URL_EVENTBRIDGE (flags win).
+  ${LOCAL_FLAG_USAGE}`;
 
 export interface ResyncCommandOptions {
   readonly env?: Record<string, string | undefined>;
@@ -94,7 +100,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     dynamodb ??= new DynamoDBClient(dynamodbSettings);
     eventBridge ??= new EventBridgeClient({ ...flaggedClientSettings('eventbridge', values, env), maxAttempts: 1 });
   } catch (error) {
-    io.stderr(`${(error as Error).message}\n`);
+    io.stderr(`resync: ${(error as Error).message}\n`);
     return 2;
   }
   const closeClients = () => {
@@ -102,12 +108,24 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     if (options.eventBridge === undefined) eventBridge.destroy();
   };
 
-  const checkpointFile = values.checkpoint ?? `resync-${config.tableName.replace(/[^A-Za-z0-9._-]/g, '_')}.checkpoint.json`;
   const refuse = (why: string) => {
     io.stderr(`${why}\n`);
     closeClients();
     return 2;
   };
+  let checkpointFile = values.checkpoint;
+  let streamLabel: string | undefined;
+  if (checkpointFile === undefined) {
+    // The table's current stream keys the checkpoint: a run against another table or stream (a new npm start) is a new run.
+    try {
+      streamLabel = (await dynamodb.send(new DescribeTableCommand({ TableName: config.tableName })))?.Table?.LatestStreamLabel;
+    } catch (error) {
+      io.stderr(`resync: cannot read table ${config.tableName}: ${errorLine(error)}\n`);
+      closeClients();
+      return 1;
+    }
+    checkpointFile = defaultCheckpointFile(config.tableName, streamLabel);
+  }
   const now = options.now ?? Date.now;
   let state: ResyncState;
   if (!values.restart && existsSync(checkpointFile)) {
@@ -123,7 +141,10 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
       return refuse(`${checkpointFile} was started with ${state.totalSegments} segments; resume with the same number or --restart`);
     }
     if (state.endPublished) {
-      io.stderr(`${checkpointFile}: run ${state.runId} is complete; --restart starts a new run\n`);
+      io.stderr(
+        `resync skipped: run ${state.runId} on table ${state.tableName}${streamLabel === undefined ? '' : ` (stream ${streamLabel})`} is already complete ` +
+          `(checkpoint ${checkpointFile}); nothing was written. --restart starts a new run\n`,
+      );
     } else {
       const t = totals(state);
       io.stderr(`resuming run ${state.runId} from ${checkpointFile}: ${t.segmentsDone}/${t.totalSegments} segments done, ${t.refreshed} refreshed so far\n`);
@@ -133,6 +154,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
   }
 
   const save = () => {
+    mkdirSync(dirname(checkpointFile), { recursive: true });
     const tmp = `${checkpointFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(state, null, 1) + '\n');
     renameSync(tmp, checkpointFile);
@@ -148,6 +170,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     );
   };
 
+  const skipped = state.endPublished;
   let complete = state.endPublished;
   let failure: Error | undefined;
   if (!complete) {
@@ -188,9 +211,9 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
     }
   }
   closeClients();
-  progress(true);
+  if (!skipped) progress(true);
   const t = totals(state);
-  io.stdout(JSON.stringify({ complete, checkpoint: checkpointFile, ...t, ...(failure ? { error: `${failure.name}: ${failure.message}` } : {}) }) + '\n');
+  io.stdout(JSON.stringify({ complete, ...(skipped ? { skipped } : {}), checkpoint: checkpointFile, ...t, ...(failure ? { error: `${failure.name}: ${failure.message}` } : {}) }) + '\n');
   if (failure !== undefined) {
     io.stderr(`resync stopped: ${failure.message}\nrun the same command again to resume run ${state.runId} from ${checkpointFile}\n`);
     return 1;

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { eventEnvelopeProblems } from '../local/event-pattern/event-envelope.js';
 import { compilePattern, InvalidPatternError } from '../local/event-pattern/index.js';
+import { eventFromInput } from './event-input.js';
 
 export interface TestPatternIo {
   /** Receives whole lines, newline included (wire to process.stdout.write). */
@@ -14,7 +15,12 @@ export interface TestPatternIo {
   readStdin?: () => Promise<string>;
 }
 
-const USAGE = 'usage: test-pattern PATTERN_FILE EVENT_FILE   (either file may be "-" for standard input, not both)\n';
+const USAGE = `usage: test-pattern PATTERN_FILE EVENT_FILE   (either file may be "-" for standard input, not both)
+  Prints true or false, like TestEventPattern. The event may be an event as EventBridge
+  delivers it, a render output line, or a line of .local/events.jsonl, e.g.
+    npm run --silent cli -- test-pattern samples/pattern.json samples/event.json
+    head -n 1 .local/events.jsonl | npm run --silent cli -- test-pattern samples/pattern.json -
+`;
 
 /** Exit status for anything that prevents an answer (usage, unreadable file, bad JSON, invalid pattern). */
 const EXIT_ERROR = 2;
@@ -27,6 +33,15 @@ async function readProcessStdin(): Promise<string> {
 
 class InputError extends Error {}
 
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function readJson(role: string, file: string, readStdin: () => Promise<string>): Promise<unknown> {
   const label = file === '-' ? `${role} (standard input)` : `${role} ${file}`;
   let text: string;
@@ -38,6 +53,10 @@ async function readJson(role: string, file: string, readStdin: () => Promise<str
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length > 1 && isJson(lines[0]!)) {
+      throw new InputError(`${label} holds ${lines.length} JSON lines; give one, e.g. head -n 1 ${file === '-' ? 'FILE' : file} | npm run --silent cli -- test-pattern PATTERN_FILE -`);
+    }
     throw new InputError(`${label} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
@@ -68,7 +87,8 @@ export async function testPatternCommand(
   try {
     const pattern = await readJson('PATTERN_FILE', patternFile, readStdin);
     const compiled = compilePattern(pattern);
-    const event = await readJson('EVENT_FILE', eventFile, readStdin);
+    const { event, from } = eventFromInput(await readJson('EVENT_FILE', eventFile, readStdin));
+    if (from !== undefined) io.stderr(`test-pattern: EVENT_FILE is ${from}\n`);
     const problems = eventEnvelopeProblems(event);
     if (problems.length > 0) {
       io.stderr(`test-pattern: EVENT_FILE is not an EventBridge event:\n${problems.map((p) => `  ${p}\n`).join('')}`);

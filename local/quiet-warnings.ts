@@ -1,8 +1,8 @@
 /**
- * Imported first by `start.ts`: the AWS SDK warns at load time that its releases after
- * January 2027 need Node 22. That is not news at every start; other warnings still print.
+ * Imported first by every entry point (npm start, the CLI, smoke): the AWS SDK's own switch
+ * for its NodeVersionSupport warning (its releases after January 2027 need Node 22; the
+ * supported versions are stated once, in package.json's engines and the README). That is
+ * not news at every command; every other warning still prints. A user who wants it sets
+ * AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false.
  */
-process.removeAllListeners('warning');
-process.on('warning', (w) => {
-  if (w.name !== 'NodeVersionSupportWarning' && !w.message.includes('NodeVersionSupportWarning')) process.stderr.write(`${w.name}: ${w.message}\n`);
-});
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -26,6 +26,9 @@ import type { QueueMessage } from './sqs-server.js';
 import type { OnFailureRecord } from './batch-delivery.js';
 import { displayUrl } from '../functions/amqp-bridge/broker-publisher.js';
 import { LOCAL_AMQP_BRIDGE_RULE, startLocalAmqpBridge, templateBridgeTarget, type LocalAmqpBridge } from './amqp-bridge-feed.js';
+import { formatResolutions } from '../functions/notifier/field-resolution.js';
+import { LOCAL_AWS } from './local-aws.js';
+import { removePipelineInfo, writePipelineInfo } from './pipeline-info.js';
 
 const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL] [--invocations-per-second N]
   --duration  stop after this many seconds (default: run until Ctrl-C)
@@ -180,6 +183,21 @@ function amqpSummary(b: LocalAmqpBridge): string {
   );
 }
 
+/** Commands to try against the running pipeline, from another terminal (each as printed: --local finds it). */
+export const TRY_NEXT = [
+  ['npm run --silent cli -- query --local --hypervisor-type QEMU --min-free-vcpus 4', "the nodes with room, from the reference indexer's read model"],
+  ['npm run --silent cli -- drift --local', 'how that read model differs from the table'],
+  ['npm run --silent cli -- quarantine summary --local', "what the notifier refused (the simulator's deliberate bad writes)"],
+  ['npm run --silent cli -- resync --local', 'refresh every node through the stream'],
+  ['npm run smoke -- --local', 'the deployment check, hop by hop'],
+] as const;
+
+function printTryNext(heading: string): void {
+  out(heading);
+  const width = Math.max(...TRY_NEXT.map(([c]) => c.length));
+  for (const [command, what] of TRY_NEXT) out(`    ${command.padEnd(width)}   # ${what}`);
+}
+
 /** What a Searchlight user would ask the indexer: QEMU nodes with room for a 4-vCPU instance. */
 const SAMPLE_QUERY: NodeQuery = { hypervisorType: 'QEMU', minFreeVcpus: 4n, limit: 5 };
 
@@ -319,6 +337,25 @@ async function main(): Promise<number> {
     },
   });
 
+  // What the CLI's --local reads: gone when this process ends, however it ends.
+  const infoPath = writePipelineInfo(p.files.directory, {
+    pid: process.pid,
+    region: LOCAL_AWS.region,
+    dynamodbEndpoint: p.dynamodb.endpoint,
+    eventbridgeEndpoint: p.busEndpoint,
+    sqsEndpoint: p.sqsEndpoint,
+    tableName: p.tableName,
+    streamArn: p.streamArn,
+    ...(refIndexer.target === undefined ? {} : { indexerTableName: refIndexer.tableName }),
+    busArn: p.busArn,
+    eventSource: p.notifierConfig.eventSource,
+    watchedFields: p.notifierConfig.watchedFields.join(','),
+    watchedFieldResolutions: formatResolutions(p.notifierConfig.fieldResolutions),
+    quarantineQueueUrl: p.quarantineQueueUrl,
+    ...(p.redrive === undefined ? {} : { onFailureDirectory: p.redrive.store.location }),
+  });
+  process.once('exit', () => removePipelineInfo(p.files.directory));
+
   const rules = p.deployment.rules.map((r) => `${r.name} → ${r.targets.map((t) => t.name).join(', ')}`);
   const cfg = p.notifierConfig;
   const m = p.mapping;
@@ -344,14 +381,14 @@ async function main(): Promise<number> {
   }
   out(`  files             ${rel(p.files.events)} (deliveries), ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
   if (p.redrive !== undefined) {
-    out(`  redrive           given-up batches kept in ${rel(p.redrive.store.location)} (Lambda's S3 format) and redriven automatically; by hand: npm run --silent cli -- redrive --directory ${rel(p.redrive.store.location)}`);
+    out(`  redrive           given-up batches kept in ${rel(p.redrive.store.location)} (Lambda's S3 format) and redriven automatically; by hand: npm run --silent cli -- redrive --local`);
   }
-  out(
-    `  smoke test        AWS_ENDPOINT_URL_DYNAMODB=${p.dynamodb.endpoint} AWS_ENDPOINT_URL_EVENTBRIDGE=${p.busEndpoint} ` +
-      `AWS_ENDPOINT_URL_SQS=${p.sqsEndpoint} npm run smoke -- --table ${p.tableName} --bus ${p.busArn} --watched-fields ${p.notifierConfig.watchedFields.join(',')}`,
-  );
+  out(`  CLI               ${rel(infoPath)} tells the CLI where all this is: add --local to any command, from another terminal`);
+  out(`  smoke test        npm run smoke -- --local`);
   out(`  heartbeat         the reserved item ${HEARTBEAT_ITEM_KEY} written every ${HEARTBEAT_INTERVAL_MS / 1000} s; its lag (write → bus) on each summary line`);
   out(`  fleet             ${args.nodes} nodes, seed ${args.seed}; ${args.duration === undefined ? 'until Ctrl-C' : `for ${args.duration} s (Ctrl-C stops sooner)`}`);
+  out('');
+  printTryNext('try, from another terminal in this directory while this runs:');
   out('');
 
   startedAt = Date.now();
@@ -394,6 +431,8 @@ async function main(): Promise<number> {
     clearTimeout(timer);
     out(invocationsSummary(p));
   }
+  // From here on --local says the pipeline is gone rather than reaching half of it.
+  removePipelineInfo(p.files.directory);
   await refIndexer.stop();
   await amqpBridge?.stop();
   await showQuery(refIndexer, true);
@@ -402,6 +441,8 @@ async function main(): Promise<number> {
   out(summary(p, 'final'));
   if (amqpBridge !== undefined) out(amqpSummary(amqpBridge));
   out(`stopped. Files: ${rel(p.files.events)}, ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
+  printTryNext('next: run npm start again and, from another terminal while it runs, try:');
+  out(`    head -n 1 ${rel(p.files.events)} | npm run --silent cli -- test-pattern samples/pattern.json -   # works now: does the sample rule match a delivered event?`);
   return 0;
 }
 

@@ -3,7 +3,10 @@
  * and lets its clean-up remove the test node, the rule and the queue; a second Ctrl-C exits
  * at once.
  */
+import '../local/quiet-warnings.js';
 import { processIo } from '../cli/cli-io.js';
+import { errorLine } from '../cli/error-line.js';
+import { resolveLocal } from '../cli/local-pipeline.js';
 import { smokeCommand } from './smoke-command.js';
 
 const abort = new AbortController();
@@ -22,4 +25,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-process.exitCode = await smokeCommand(process.argv.slice(2), processIo, process.env, { signal: abort.signal });
+try {
+  // --local: the table, bus and endpoints of a running npm start (.local/pipeline.json).
+  const { args, env } = resolveLocal('smoke', process.argv.slice(2), process.env);
+  if (env !== process.env) Object.assign(process.env, env);
+  process.exitCode = await smokeCommand(args, processIo, process.env, { signal: abort.signal });
+} catch (error) {
+  // No stack trace reaches a user: one line, and a non-zero exit.
+  process.stderr.write(`smoke: ${errorLine(error)}\n`);
+  process.exitCode = (error as Error | undefined)?.name === 'NoLocalPipelineError' ? 2 : 1;
+}

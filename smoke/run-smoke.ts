@@ -126,7 +126,8 @@ export async function runSmoke(target: SmokeTarget, clients: SmokeClients, opts:
       if (!mappings.some((m) => m.State === 'Enabled')) return fail(end, '1', `the event source mapping is not Enabled: ${states.join('; ')}`, hops);
       end('1', 'pass', `${streamArn}; mapping ${states.join('; ')}`);
     } else {
-      end('1', 'pass', `${streamArn}; event source mapping not checked (no function or Lambda endpoint: the local pipeline polls the stream itself)`);
+      // The stream passed; the mapping was not looked at, so the hop must not read as a pass.
+      end('1', 'skipped', `stream ${streamArn} passed; event source mapping not checked (no function or Lambda endpoint: the local pipeline polls the stream itself)`);
     }
 
     // ----- 2: bus -----

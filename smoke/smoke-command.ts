@@ -13,6 +13,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { clientSettings } from '../cli/aws-endpoints.js';
 import type { CliIo } from '../cli/cli-io.js';
 import { parseCommandArgs, usageError } from '../cli/command-args.js';
+import { errorLine } from '../cli/error-line.js';
+import { LOCAL_FLAG_USAGE } from '../cli/local-pipeline.js';
 import { runSmoke, type HopResult, type SmokeTarget } from './run-smoke.js';
 import { targetFromFlags, targetFromStack } from './stack-outputs.js';
 
@@ -26,7 +28,8 @@ const USAGE = `usage: npm run smoke -- [STACK_NAME] [--region R] [--timeout SECO
   --timeout: how long to wait for the notifications (default 60); --quiet: how long to keep
   listening after the delete arrived, for a notification of the unwatched change (default 5).
   Without a stack (the local pipeline), give --table and --bus, and the endpoints as
-  AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SQS.`;
+  AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SQS; or just
+  ${LOCAL_FLAG_USAGE}`;
 
 /** The hops as a table: hop, check, result, write→delivery latency. */
 export function formatTable(hops: readonly HopResult[]): string {
@@ -97,7 +100,7 @@ export async function smokeCommand(args: string[], io: CliIo, env: Record<string
         target = await targetFromStack(client(new CloudFormationClient(settings('CLOUDFORMATION'))), stackName);
       }
     } catch (error) {
-      io.stderr(`smoke: ${error instanceof Error ? error.message : String(error)}\n`);
+      io.stderr(`smoke: ${errorLine(error)}\n`);
       return values.table === undefined ? 1 : 2;
     }
     const ddbSettings = settings('DYNAMODB');
@@ -128,7 +131,8 @@ export async function smokeCommand(args: string[], io: CliIo, env: Record<string
       io.stdout(`\nFAILED: hop ${notRun.hop} (${notRun.name}) did not run\n`);
       return 1;
     }
-    io.stdout('\nall hops passed\n');
+    const skipped = hops.filter((h) => h.status === 'skipped').map((h) => h.hop);
+    io.stdout(`\nall hops passed${skipped.length === 0 ? '' : ` (not checked: hop ${skipped.join(', hop ')}, see above)`}\n`);
     return 0;
   } finally {
     for (const d of destroyers) d();

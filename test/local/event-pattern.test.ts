@@ -426,8 +426,14 @@ describe('testPatternCommand', () => {
     expect(result.err).toContain('cannot read PATTERN_FILE');
   });
 
-  it('returns 2 for an event that is not as delivered (a PutEvents entry)', async () => {
+  it('tests a PutEvents entry (a render line) as the event EventBridge would deliver, and says so', async () => {
     const result = await run([file('running.json'), file('put-events-entry.json')]);
+    expect(result).toMatchObject({ code: 0, out: 'true\n' });
+    expect(result.err).toContain('PutEvents entry');
+  });
+
+  it('returns 2 for a PutEvents entry whose Detail is not JSON: the event it would be is not as delivered', async () => {
+    const result = await run([file('running.json'), '-'], JSON.stringify({ Source: 'aws.ec2', DetailType: 'x', Detail: 'not json' }));
     expect(result.code).toBe(2);
     expect(result.err).toContain('detail-type');
     expect(result.err).toContain('PutEvents entry');
