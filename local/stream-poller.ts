@@ -112,13 +112,18 @@ export class StreamPoller {
     this.discovery = this.discoverLoop();
   }
 
-  /** Stops polling; waits for the batch in flight on each shard to finish. */
+  /** Stops polling (a disabled mapping); waits for the batch in flight on each shard to finish. `start()` resumes. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     for (const wake of this.wakers) wake();
     await this.discovery;
     await Promise.all([...this.shards.values()].flatMap((s) => [s.worker, s.follower]));
+    // A later start() reads on from each shard's checkpoint, as a re-enabled mapping does.
+    for (const s of this.shards.values()) {
+      delete s.worker;
+      delete s.follower;
+    }
   }
 
   /** Sleeps, but wakes at once on stop(). */

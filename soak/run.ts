@@ -10,6 +10,7 @@ import '../local/quiet-warnings.js';
 import { parseArgs } from 'node:util';
 import { describeReport } from '../test/faults/invariants.js';
 import type { SoakOutcome, SoakScenario } from './scenario.js';
+import { amqpBroker } from './amqp-broker.js';
 import { badInput } from './bad-input.js';
 import { busOutageRedrive } from './bus-outage-redrive.js';
 import { burst } from './burst.js';
@@ -23,8 +24,9 @@ import { quarantineOutage } from './quarantine-outage.js';
 import { throttling } from './throttling.js';
 import { invocationThrottling } from './invocation-throttling.js';
 import { resolution } from './resolution.js';
+import { stalledMapping } from './stalled-mapping.js';
 
-const SCENARIOS: readonly SoakScenario[] = [burst, throttling, invocationThrottling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, interruptedResync, busOutageRedrive, resolution];
+const SCENARIOS: readonly SoakScenario[] = [burst, throttling, invocationThrottling, network, crashes, quarantineOutage, badInput, missingBus, fleet, gapAndRepair, interruptedResync, busOutageRedrive, resolution, stalledMapping, amqpBroker];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
