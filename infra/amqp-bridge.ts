@@ -29,6 +29,8 @@ import { Construct } from 'constructs';
 import { AMQP_BRIDGE_ENV, BrokerUrl, DEFAULT_EXCHANGE, DEFAULT_TOPICS } from '../functions/amqp-bridge/config.js';
 import { BundledFunction } from './bundled-function.js';
 import type { IndexerRouteFilter } from './indexer-route-pattern.js';
+import { requireRegionOffers } from './region-check.js';
+import { mqInstanceGap } from './regions.js';
 import { acknowledge } from './secure-resources.js';
 import { fileURLToPath } from 'node:url';
 
@@ -177,6 +179,8 @@ export class AmqpBridge extends Construct {
       });
       brokerGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(5671), 'AMQPS from the AMQP bridge function');
       const mode = o.deploymentMode ?? 'SINGLE_INSTANCE';
+      const instanceGap = mqInstanceGap(o.instanceType ?? 'mq.m7g.medium');
+      if (instanceGap !== undefined) requireRegionOffers(this, instanceGap);
       const subnetIds = props.vpc.selectSubnets(subnets).subnetIds;
       this.broker = new amazonmq.CfnBroker(this, 'Broker', {
         brokerName: `${Stack.of(this).stackName}-amqp`.slice(0, 50),

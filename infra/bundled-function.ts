@@ -42,6 +42,11 @@ export interface BundledFunctionProps {
   readonly tracing?: boolean;
   /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
   readonly sourceMaps?: boolean;
+  /**
+   * Let Lambda invoke the function in a loop through its own queue (RecursiveLoop: Allow; give
+   * it only to a function that bounds its own chain). @default false (Lambda stops a loop after about 16 invocations)
+   */
+  readonly allowRecursiveLoop?: boolean;
   /** Attach the function to a VPC (subnets and security groups). @default - not in a VPC */
   readonly network?: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups' | 'allowPublicSubnet'>;
 }
@@ -72,6 +77,7 @@ export class BundledFunction extends Construct {
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       ...(props.tracing === true ? { tracing: lambda.Tracing.ACTIVE } : {}),
       ...(props.network ?? {}),
+      ...(props.allowRecursiveLoop === true ? { recursiveLoop: lambda.RecursiveLoop.ALLOW } : {}),
       environment: { ...props.environment, ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}), ...opted.environment },
       bundling: { ...opted.bundling, forceDockerBundling: false },
     });

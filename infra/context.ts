@@ -45,7 +45,11 @@ export const AppContextSchema = z
     existingEventBus: optionalText,
     /** Name of the new bus. */
     eventBusName: optionalText,
+    /** Archive the notifications for replay (not every region has EventBridge archives: infra/regions.ts). */
+    archive: bool.default(true),
     archiveRetentionDays: int(0, 36500).default(90),
+    /** Publish the schemas in an EventBridge schema registry (not every region has one: infra/regions.ts). */
+    schemaRegistry: bool.default(true),
 
     eventSource: z.string().min(1).default(DEFAULT_EVENT_SOURCE),
     watchedFields: list.default([...SPEC_WATCHED_FIELDS]),

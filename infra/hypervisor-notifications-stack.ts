@@ -77,7 +77,9 @@ export class HypervisorNotificationsStack extends Stack {
       timeToLiveAttribute: c.timeToLiveAttribute,
       ...(eventBus === undefined ? {} : { eventBus }),
       ...(c.eventBusName === undefined ? {} : { eventBusName: c.eventBusName }),
+      archive: c.archive,
       archiveRetention: Duration.days(c.archiveRetentionDays),
+      schemaRegistry: c.schemaRegistry,
       eventSource: c.eventSource,
       watchedFields: c.watchedFields,
       publisherHostFallback: c.publisherHostFallback,
@@ -120,8 +122,8 @@ export class HypervisorNotificationsStack extends Stack {
     new CfnOutput(this, 'TableStreamArn', { value: n.table.tableStreamArn ?? '', description: 'Stream read by the notifier' });
     new CfnOutput(this, 'EventBusArn', { value: n.eventBus.eventBusArn, description: 'Bus the notifications are put on' });
     new CfnOutput(this, 'EventSource', { value: n.eventSource, description: 'source of every notification' });
-    new CfnOutput(this, 'SchemaRegistryName', { value: n.schemas.registry.attrRegistryName, description: 'EventBridge schema registry of the Detail schemas' });
-    new CfnOutput(this, 'ArchiveName', { value: n.archive.archiveName, description: 'Archive to replay notifications from' });
+    if (n.schemas !== undefined) new CfnOutput(this, 'SchemaRegistryName', { value: n.schemas.registry.attrRegistryName, description: 'EventBridge schema registry of the Detail schemas' });
+    if (n.archive !== undefined) new CfnOutput(this, 'ArchiveName', { value: n.archive.archiveName, description: 'Archive to replay notifications from' });
     new CfnOutput(this, 'QuarantineQueueUrl', { value: n.quarantineQueue.queueUrl, description: 'Records the notifier rejected' });
     new CfnOutput(this, 'OnFailureBucketName', { value: n.onFailureBucket.bucketName, description: 'Full records of batches Lambda discarded' });
     if (n.redrive !== undefined) new CfnOutput(this, 'RedriveQueueUrl', { value: n.redrive.queue.queueUrl, description: 'On-failure objects waiting to be redriven' });
@@ -171,6 +173,7 @@ export class HypervisorNotificationsStack extends Stack {
         logRetention: c.logRetentionDays as RetentionDays,
         tracing: c.tracing,
         sourceMaps: c.sourceMaps,
+        ...(n.alarmTopic === undefined ? {} : { alarmTopic: n.alarmTopic }),
       });
       new CfnOutput(this, 'IndexerTableName', { value: this.referenceIndexer.table.tableName, description: 'Read model of the reference indexer (cli query --table)' });
       new CfnOutput(this, 'IndexerFunctionName', { value: this.referenceIndexer.bundled.function.functionName, description: 'Reference indexer function' });

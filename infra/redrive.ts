@@ -168,6 +168,13 @@ export class NotifierRedrive extends Construct {
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       ...(props.tracing === undefined ? {} : { tracing: props.tracing }),
       ...(props.sourceMaps === undefined ? {} : { sourceMaps: props.sourceMaps }),
+      // A message about to outlive the queue's retention is sent again by the function to its
+      // own queue: a loop on purpose, one hop per ~14 days, bounded by the on-failure bucket's
+      // retention (the object expires: "gone", the lost-object alarm). With a long retention
+      // the chain passes the ~16 invocations after which Lambda would stop it and the object
+      // would wait unseen (Lambda developer guide, "Use Lambda recursive loop detection to
+      // prevent infinite loops", https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+      allowRecursiveLoop: true,
     });
     const b = this.bundled;
     // One object per invocation: each gets the whole timeout, and one slow object delays no other.

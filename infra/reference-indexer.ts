@@ -9,12 +9,16 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALL_INDEXES, ATTR, NODE_PARTITION_KEY } from '../functions/indexer/indexer-table.js';
-import { INDEXER_ENV } from '../functions/indexer/indexer.js';
+import { DEFAULT_MAX_SWEEP_CONTINUATIONS, INDEXER_ENV, SWEEP_CHAIN_STOPPED_MESSAGE } from '../functions/indexer/indexer.js';
+import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { REFERENCE_INDEXER_READ_FIELDS, REFERENCE_INDEXER_RESOLUTIONS } from '../functions/indexer/read-fields.js';
 import type { FieldRead } from './consumer-reads.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
@@ -49,6 +53,14 @@ export interface ReferenceIndexerProps {
   readonly tracing?: boolean;
   /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
   readonly sourceMaps?: boolean;
+  /**
+   * Continuations one resync sweep may chain through the queue before the indexer stops it and
+   * raises `sweepChainAlarm` (the function may loop: Lambda's own detection would stop it after
+   * about 16). @default DEFAULT_MAX_SWEEP_CONTINUATIONS (1,000)
+   */
+  readonly maxSweepContinuations?: number;
+  /** Where the sweep-chain alarm sends ALARM and OK. @default - nowhere */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 export class ReferenceIndexer extends Construct {
@@ -66,9 +78,15 @@ export class ReferenceIndexer extends Construct {
   readonly table: dynamodb.Table;
   readonly bundled: BundledFunction;
   readonly eventSourceMapping: lambda.EventSourceMapping;
+  /** A resync sweep stopped at `maxSweepContinuations`: resume it (docs/resync-and-indexer.md). */
+  readonly sweepChainAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ReferenceIndexerProps) {
     super(scope, id);
+    const maxSweepContinuations = props.maxSweepContinuations ?? DEFAULT_MAX_SWEEP_CONTINUATIONS;
+    if (!Number.isInteger(maxSweepContinuations) || maxSweepContinuations < 1) {
+      throw new Error(`referenceIndexer maxSweepContinuations must be a whole number from 1, got ${maxSweepContinuations}`);
+    }
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: NODE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -92,7 +110,15 @@ export class ReferenceIndexer extends Construct {
       entry: props.entry ?? INDEXER_ENTRY,
       description: 'Reference indexer: applies compute node notifications to a queryable read model (DynamoDB)',
       roleDescription: 'Reference indexer: consume its route queue, write the read model',
-      environment: { [INDEXER_ENV.tableName]: this.table.tableName, [INDEXER_ENV.queueUrl]: props.queue.queueUrl },
+      environment: {
+        [INDEXER_ENV.tableName]: this.table.tableName,
+        [INDEXER_ENV.queueUrl]: props.queue.queueUrl,
+        [INDEXER_ENV.maxSweepContinuations]: String(maxSweepContinuations),
+      },
+      // A long sweep goes on in messages the function sends its own queue: a loop on purpose,
+      // bounded by maxSweepContinuations (Lambda developer guide, "Use Lambda recursive loop
+      // detection to prevent infinite loops", https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html).
+      allowRecursiveLoop: true,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -156,6 +182,28 @@ export class ReferenceIndexer extends Construct {
         'Serverless-LambdaTracing',
         'Tracing is opt-in (the `tracing` prop): one conditional PutItem per message; outcomes are logged per batch.',
       );
+    }
+
+    // The bound replaces Lambda's loop detection, so reaching it must reach someone: the
+    // function logs one JSON line per stopped chain, counted by a metric filter.
+    const stoppedChains = new logs.MetricFilter(this, 'SweepChainStopped', {
+      logGroup: b.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', SWEEP_CHAIN_STOPPED_MESSAGE),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'IndexerSweepChainsStopped',
+      metricValue: '1',
+    }).metric({ statistic: 'Sum', period: Duration.minutes(5) });
+    this.sweepChainAlarm = new cloudwatch.Alarm(this, 'SweepChainAlarm', {
+      metric: stoppedChains,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: `A resync sweep of the reference indexer stopped after ${maxSweepContinuations} continuations: its position is saved; resume it with a continuation message (docs/resync-and-indexer.md, "Long sweeps").`,
+    });
+    if (props.alarmTopic !== undefined) {
+      this.sweepChainAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+      this.sweepChainAlarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
     }
   }
 }

@@ -77,3 +77,17 @@ export const MQ_M7G_GAP: RegionGap = {
   remedy: 'set amqpBridge.brokerInstanceType to one the region offers (e.g. mq.m5.large)',
   missingIn: ['ca-west-1', 'eu-south-1'],
 };
+
+/** Amazon MQ's m5 broker instances (the other type of every region lacking m7g). */
+export const MQ_M5_GAP: RegionGap = {
+  resource: 'an Amazon MQ broker of an mq.m5 instance type',
+  remedy: 'set amqpBridge.brokerInstanceType to one the region offers (e.g. mq.m7g.medium)',
+  missingIn: ['ap-east-2', 'ap-southeast-6'],
+};
+
+/** The gap of an Amazon MQ instance type's family, if some supported region lacks it. */
+export function mqInstanceGap(instanceType: string): RegionGap | undefined {
+  if (instanceType.startsWith('mq.m7g.')) return MQ_M7G_GAP;
+  if (instanceType.startsWith('mq.m5.')) return MQ_M5_GAP;
+  return undefined;
+}

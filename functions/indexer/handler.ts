@@ -7,7 +7,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ConfigurationError } from '../notifier/errors.js';
 import { setUpTracing } from '../notifier/trace-header.js';
-import { createIndexer, INDEXER_ENV, type IndexerContext } from './indexer.js';
+import { createIndexer, DEFAULT_MAX_SWEEP_CONTINUATIONS, INDEXER_ENV, type IndexerContext } from './indexer.js';
 import { sweepContinuationBody } from './notification.js';
 
 const tableName = process.env[INDEXER_ENV.tableName];
@@ -29,10 +29,15 @@ const queueUrl = process.env[INDEXER_ENV.queueUrl] ?? '';
 if (queueUrl === '') {
   logger.warn(`${INDEXER_ENV.queueUrl} is not set: a resync sweep longer than an invocation goes on only by redeliveries of its message, each one of the queue's receives`);
 }
-const continueSweep = async (runId: string) => {
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: sweepContinuationBody(runId) }));
+const continueSweep = async (runId: string, hop: number) => {
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: sweepContinuationBody(runId, hop) }));
 };
-const indexer = createIndexer({ dynamodb, tableName, logger, concurrency, ...(queueUrl === '' ? {} : { continueSweep }) });
+const boundText = process.env[INDEXER_ENV.maxSweepContinuations];
+const maxSweepContinuations = boundText === undefined || boundText === '' ? DEFAULT_MAX_SWEEP_CONTINUATIONS : Number(boundText);
+if (!Number.isInteger(maxSweepContinuations) || maxSweepContinuations < 1) {
+  throw new ConfigurationError(`${INDEXER_ENV.maxSweepContinuations}: must be a whole number from 1, got ${boundText}`);
+}
+const indexer = createIndexer({ dynamodb, tableName, logger, concurrency, maxSweepContinuations, ...(queueUrl === '' ? {} : { continueSweep }) });
 
 export const handler = async (event: Parameters<typeof indexer>[0], context: IndexerContext) => {
   const { batchItemFailures } = await indexer(event, context);

@@ -16,7 +16,23 @@ import { readMessage, UnreadableNotificationError } from './notification.js';
 import { noteResyncNotification, noteRunEvent, resumeSweep, SweepPausedError, type SweepOptions } from './run-store.js';
 import { writeNotification } from './store.js';
 
-export const INDEXER_ENV = { tableName: 'INDEXER_TABLE_NAME', concurrency: 'INDEXER_WRITE_CONCURRENCY', queueUrl: 'INDEXER_QUEUE_URL' } as const;
+export const INDEXER_ENV = {
+  tableName: 'INDEXER_TABLE_NAME',
+  concurrency: 'INDEXER_WRITE_CONCURRENCY',
+  queueUrl: 'INDEXER_QUEUE_URL',
+  maxSweepContinuations: 'INDEXER_MAX_SWEEP_CONTINUATIONS',
+} as const;
+
+/**
+ * Continuations one sweep may chain before the indexer stops it (the function is allowed to
+ * loop through its queue, so this bound replaces Lambda's recursive loop detection, which
+ * would stop the chain after about 16: docs/resync-and-indexer.md). 1,000 pieces of about 20 s
+ * each sweep millions of nodes.
+ */
+export const DEFAULT_MAX_SWEEP_CONTINUATIONS = 1000;
+
+/** Logged (level error) when a sweep's chain reaches the bound; the stack's alarm counts these lines. */
+export const SWEEP_CHAIN_STOPPED_MESSAGE = 'resync sweep stopped: its chain of continuations reached the bound';
 
 export interface IndexerDeps {
   readonly dynamodb: DynamoDBClient;
@@ -32,7 +48,9 @@ export interface IndexerDeps {
    * never nears the queue's `maxReceiveCount`, and it goes on at once rather than after the
    * paused message's visibility timeout. @default none: the paused message is failed and comes again
    */
-  readonly continueSweep?: (runId: string) => Promise<void>;
+  readonly continueSweep?: (runId: string, hop: number) => Promise<void>;
+  /** Continuations a sweep may chain (each carries its hop); past it the sweep stops, logged. @default DEFAULT_MAX_SWEEP_CONTINUATIONS */
+  readonly maxSweepContinuations?: number;
 }
 
 /** What the indexer needs of Lambda's context: the time left, so a long sweep stops in time. */
@@ -58,12 +76,13 @@ export interface IndexerStats {
 
 export function createIndexer(deps: IndexerDeps) {
   const concurrency = deps.concurrency ?? 16;
+  const maxContinuations = deps.maxSweepContinuations ?? DEFAULT_MAX_SWEEP_CONTINUATIONS;
 
   /** After a pause: true when a continuation message carries the rest of the sweep (else this message must come again). */
-  async function continued(pause: SweepPausedError): Promise<boolean> {
+  async function continued(pause: SweepPausedError, hop: number): Promise<boolean> {
     if (deps.continueSweep === undefined) return false;
     try {
-      await deps.continueSweep(pause.runId);
+      await deps.continueSweep(pause.runId, hop);
       return true;
     } catch (error) {
       deps.logger.warn('could not queue the continuation of a paused sweep; this message will come again instead', { runId: pause.runId, error: error as Error });
@@ -81,6 +100,8 @@ export function createIndexer(deps: IndexerDeps) {
     const failures: string[] = [];
     await forEachConcurrently(event.Records ?? [], concurrency, async (record) => {
       let outcome: ApplyOutcome | 'runEvents' | undefined;
+      // The hop of the continuation this message would send: one past its own (a sweep begun by any other message starts a chain).
+      let hop = 1;
       try {
         const message = readMessage(record.body);
         let swept: number | undefined;
@@ -89,6 +110,7 @@ export function createIndexer(deps: IndexerDeps) {
           swept = (await noteRunEvent(deps.dynamodb, deps.tableName, message, sweep)).swept;
         } else if (message.kind === 'sweep') {
           outcome = 'runEvents';
+          hop = message.hop + 1;
           swept = (await resumeSweep(deps.dynamodb, deps.tableName, message.runId, sweep)).swept;
         } else {
           outcome = await writeNotification(deps.dynamodb, deps.tableName, message);
@@ -104,7 +126,13 @@ export function createIndexer(deps: IndexerDeps) {
           // if that cannot be sent, in this message delivered again.
           stats.sweepsPaused++;
           stats.swept += error.swept;
-          const byContinuation = await continued(error);
+          if (deps.continueSweep !== undefined && hop > maxContinuations) {
+            // Done with this message: the sweep keeps its saved position, and an operator (alarmed) resumes it.
+            if (outcome !== undefined) stats[outcome]++;
+            deps.logger.error(SWEEP_CHAIN_STOPPED_MESSAGE, { runId: error.runId, continuations: hop - 1, bound: maxContinuations, messageId: record.messageId });
+            return;
+          }
+          const byContinuation = await continued(error, hop);
           deps.logger.info('resync sweep paused before the deadline', { runId: error.runId, swept: error.swept, messageId: record.messageId, resumedBy: byContinuation ? 'continuation message' : 'redelivery' });
           // Done with this message when the continuation carries the rest; else it comes again and is counted then.
           if (!byContinuation) failures.push(record.messageId);

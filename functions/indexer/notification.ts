@@ -25,11 +25,17 @@ export const SWEEP_CONTINUATION_DETAIL_TYPE = 'hypervisor_indexer.sweep';
 export interface SweepContinuation {
   readonly kind: 'sweep';
   readonly runId: string;
+  /**
+   * Its place in the chain of continuations the indexer sent itself (1 = the first); the
+   * indexer stops the chain at its bound (indexer.ts). 0 when absent: one sent by hand starts
+   * a new chain.
+   */
+  readonly hop: number;
 }
 
 /** The body of a {@link SweepContinuation} message, shaped like the events the queue carries. */
-export function sweepContinuationBody(runId: string): string {
-  return JSON.stringify({ 'detail-type': SWEEP_CONTINUATION_DETAIL_TYPE, detail: { run_id: runId } });
+export function sweepContinuationBody(runId: string, hop: number): string {
+  return JSON.stringify({ 'detail-type': SWEEP_CONTINUATION_DETAIL_TYPE, detail: { run_id: runId, hop } });
 }
 
 /** A resync run's start or end, as its control event says. */
@@ -150,7 +156,11 @@ export function readMessage(body: string): IndexerNotification | ResyncRunEvent 
   if (root['detail-type'] === SWEEP_CONTINUATION_DETAIL_TYPE) {
     const runId = text(detail, 'run_id', `${SWEEP_CONTINUATION_DETAIL_TYPE} detail.`);
     if (runId === '') fail(`${SWEEP_CONTINUATION_DETAIL_TYPE} detail.run_id is empty`);
-    return { kind: 'sweep', runId };
+    const hop = detail.hop === undefined ? 0n : detail.hop instanceof JsonNumber ? detail.hop.toBigInt() : undefined;
+    if (hop === undefined || hop < 0n || hop > BigInt(Number.MAX_SAFE_INTEGER)) {
+      fail(`${SWEEP_CONTINUATION_DETAIL_TYPE} detail.hop must be a whole number from 0, got ${detail.hop instanceof JsonNumber ? detail.hop.text : JSON.stringify(detail.hop)}`);
+    }
+    return { kind: 'sweep', runId, hop: Number(hop) };
   }
 
   const messageId = text(detail, 'message_id', '');

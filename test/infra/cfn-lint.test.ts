@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ARCHIVE_GAP, MQ_M7G_GAP, SCHEMA_REGISTRY_GAP, SUPPORTED_REGIONS, type RegionGap } from '../../infra/regions.js';
+import { ARCHIVE_GAP, mqInstanceGap, SCHEMA_REGISTRY_GAP, SUPPORTED_REGIONS, type RegionGap } from '../../infra/regions.js';
 import { DEPLOY_CONFIGURATIONS, type DeployConfiguration } from './configurations.js';
 import { buildTestApp } from './helpers.js';
 
@@ -40,11 +40,13 @@ const required = process.env.CI === 'true';
 
 /** The supported regions where a configuration has every resource it needs. */
 function regionsFor(c: DeployConfiguration): string[] {
+  // A stack for one region is deployed there only.
+  if (typeof c.context.region === 'string') return SUPPORTED_REGIONS.filter((r) => r === c.context.region);
   const bridge = c.context.amqpBridge as { createBroker?: boolean; brokerInstanceType?: string } | undefined;
   const gaps: RegionGap[] = [
     ...(c.context.schemaRegistry === false ? [] : [SCHEMA_REGISTRY_GAP]),
     ...(c.context.archive === false ? [] : [ARCHIVE_GAP]),
-    ...(bridge?.createBroker === true && (bridge.brokerInstanceType ?? 'mq.m7g').startsWith('mq.m7g') ? [MQ_M7G_GAP] : []),
+    ...(bridge?.createBroker === true ? [mqInstanceGap(bridge.brokerInstanceType ?? 'mq.m7g.medium')].filter((g) => g !== undefined) : []),
   ];
   return SUPPORTED_REGIONS.filter((r) => !gaps.some((g) => g.missingIn.includes(r)));
 }
