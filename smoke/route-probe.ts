@@ -1,6 +1,6 @@
 /**
  * The smoke test's own route: a temporary SQS queue and a temporary rule on the bus that
- * delivers every notification of the test node (and nothing else) to it, made the way an
+ * delivers every notification of the test node (and, when asked, the heartbeats) to it, made the way an
  * indexer route is (the queue allows only `sqs:SendMessage` from this rule). Every resource
  * is recorded as soon as it exists, so `remove()` deletes exactly what was made, whatever
  * step failed.
@@ -14,6 +14,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { HEARTBEAT_DETAIL_TYPE } from '../functions/notifier/contract/index.js';
 
 export interface ProbeSettings {
   /** Names the rule and the queue (`hypervisor-smoke-<runId>`). */
@@ -22,6 +23,8 @@ export interface ProbeSettings {
   readonly source: string;
   /** The test node's `publisher_id` (`nova-compute:<its host>`), unique to the run. */
   readonly publisherId: string;
+  /** Also deliver the heartbeats (`hypervisor_notifier.heartbeat`, same source). @default false */
+  readonly heartbeats?: boolean;
 }
 
 /** An event as the rule's target receives it, with when SQS got it. */
@@ -58,7 +61,11 @@ export class RouteProbe {
         Description: 'npm run smoke: the notifications of its test node (removed when the check ends)',
         // publisher_id names the test node's host, unique to this run (a pattern on the payload's
         // uuid would need the key `nova_object.data`, whose dot is best kept out of a pattern).
-        EventPattern: JSON.stringify({ source: [s.source], detail: { publisher_id: [s.publisherId] } }),
+        EventPattern: JSON.stringify(
+          s.heartbeats === true
+            ? { source: [s.source], $or: [{ detail: { publisher_id: [s.publisherId] } }, { 'detail-type': [HEARTBEAT_DETAIL_TYPE] }] }
+            : { source: [s.source], detail: { publisher_id: [s.publisherId] } },
+        ),
       }),
     );
     this.ruleMade = true;

@@ -9,6 +9,8 @@
  * 4. a temporary rule and queue (route-probe.ts) receive its compute_node.create, update and
  *    delete, each `detail` equal to what `render` gives for the same record apart from
  *    `message_id` and `timestamp`, and nothing for the unwatched change;
+ * 4e. a `hypervisor_notifier.heartbeat` arrives on the same rule and queue (the heartbeat item,
+ *    written on a schedule, came through the whole pipeline: infra/heartbeat.ts);
  * 5. the test node, the rule and the queue are gone afterwards, whatever failed, and on Ctrl-C.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -16,6 +18,7 @@ import { DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand
 import { DescribeEventBusCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ListEventSourceMappingsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { HEARTBEAT_DETAIL_TYPE, HeartbeatDetail } from '../functions/notifier/contract/index.js';
 import { renderExpected, type WriteRecord } from './expected-detail.js';
 import { RouteProbe, type ProbeDelivery } from './route-probe.js';
 import { newTestNode, type Image, type TestNode } from './test-node.js';
@@ -49,6 +52,11 @@ export interface SmokeOptions {
   readonly deliveryTimeoutMs?: number;
   /** How long to keep listening after the delete arrived, for a notification of the unwatched change. @default 5000 */
   readonly quietMs?: number;
+  /**
+   * How long to wait for a heartbeat (hop 4e) once the notifications are judged; 0 skips the hop.
+   * @default 90000 (the stack writes one a minute)
+   */
+  readonly heartbeatTimeoutMs?: number;
   /** Aborting (Ctrl-C) stops the check; the clean-up still runs. */
   readonly signal?: AbortSignal;
   /** Called as each hop ends (for progress). */
@@ -94,6 +102,7 @@ export async function runSmoke(target: SmokeTarget, clients: SmokeClients, opts:
     { hop: '4b', name: 'compute_node.update delivered, detail = render', status: 'not run', detail: '' },
     { hop: '4c', name: 'nothing delivered for the unwatched change', status: 'not run', detail: '' },
     { hop: '4d', name: 'compute_node.delete delivered, detail = render', status: 'not run', detail: '' },
+    { hop: '4e', name: 'a heartbeat came through the pipeline', status: 'not run', detail: '' },
     { hop: '5', name: 'clean-up: test node, rule and queue gone', status: 'not run', detail: '' },
   ];
   const byHop = (id: string) => hops.find((h) => h.hop === id)!;
@@ -106,7 +115,14 @@ export async function runSmoke(target: SmokeTarget, clients: SmokeClients, opts:
   };
 
   const node = newTestNode(target.watchedFields, target.ttlAttribute ?? 'expires_at');
-  const probe = new RouteProbe(clients.events, clients.sqs, { runId: node.runId, busName: target.bus, source: target.source, publisherId: `nova-compute:${node.created.host!.S}` });
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 90_000;
+  const probe = new RouteProbe(clients.events, clients.sqs, {
+    runId: node.runId,
+    busName: target.bus,
+    source: target.source,
+    publisherId: `nova-compute:${node.created.host!.S}`,
+    heartbeats: heartbeatTimeoutMs > 0,
+  });
   let nodeWritten = false;
   let current = '1';
   try {
@@ -153,6 +169,11 @@ export async function runSmoke(target: SmokeTarget, clients: SmokeClients, opts:
     current = '4a';
     const delivered = await collect(probe, opts.deliveryTimeoutMs ?? 60_000, opts.quietMs ?? 5_000, signal);
     await judgeDeliveries(delivered, writes, node, target, streamArn, end);
+
+    // ----- 4e: a heartbeat, on the same rule (only once the notifications made it: else it proves nothing new) -----
+    current = '4e';
+    if (heartbeatTimeoutMs === 0) end('4e', 'skipped', 'not checked (--heartbeat 0)');
+    else if (!hops.some((h) => h.hop.startsWith('4') && h.status === 'FAIL')) await judgeHeartbeat(probe, delivered, heartbeatTimeoutMs, signal, end);
   } catch (error) {
     const why = signal?.aborted ? 'interrupted (Ctrl-C)' : message(error);
     end(current, 'FAIL', why);
@@ -286,6 +307,40 @@ async function judgeDeliveries(
     else end('4c', 'pass', `${node.unwatchedField} changed, nothing arrived`);
   }
   await check('4d', 'compute_node.delete', ofType('compute_node.delete'), writes.remove, note);
+}
+
+/** Hop 4e: the first heartbeat the probe received during the check (waiting up to `timeoutMs` more), valid per the contract. */
+async function judgeHeartbeat(
+  probe: RouteProbe,
+  delivered: ProbeDelivery[],
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  end: (id: string, status: HopStatus, detail: string, latencyMs?: number) => void,
+): Promise<void> {
+  const isBeat = (d: ProbeDelivery) => d.event['detail-type'] === HEARTBEAT_DETAIL_TYPE;
+  let beat = delivered.find(isBeat);
+  const deadline = Date.now() + timeoutMs;
+  while (beat === undefined && Date.now() < deadline) {
+    signal?.throwIfAborted();
+    beat = (await probe.receive(1)).find(isBeat);
+    if (beat === undefined) await sleep(200, signal);
+  }
+  if (beat === undefined) {
+    return end(
+      '4e',
+      'FAIL',
+      `no ${HEARTBEAT_DETAIL_TYPE} arrived in ${Math.round(timeoutMs / 1000)} s: the pipeline is stalled or the heartbeat is off or failing (heartbeatIntervalMinutes, the schedule and its role; locally: is npm start running?)`,
+    );
+  }
+  const parsed = HeartbeatDetail.safeParse(beat.event.detail);
+  if (!parsed.success) return end('4e', 'FAIL', `the heartbeat's detail does not match the contract: ${parsed.error.message}`);
+  const written = parsed.data.written_at === null ? undefined : Date.parse(parsed.data.written_at);
+  end(
+    '4e',
+    'pass',
+    `written ${parsed.data.written_at ?? '(no time)'}, handled ${parsed.data.handled_at}, epoch ${parsed.data.epoch ?? 'null'}, sequence ${parsed.data.sequence_number}`,
+    written === undefined ? undefined : beat.deliveredAt - written,
+  );
 }
 
 /** Undefined when the delivered event is what render gives, apart from message_id and timestamp; else what differs. */

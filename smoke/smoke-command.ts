@@ -20,13 +20,14 @@ import { targetFromFlags, targetFromStack } from './stack-outputs.js';
 
 export const DEFAULT_STACK_NAME = 'HypervisorNotifications';
 
-const USAGE = `usage: npm run smoke -- [STACK_NAME] [--region R] [--timeout SECONDS] [--quiet SECONDS]
+const USAGE = `usage: npm run smoke -- [STACK_NAME] [--region R] [--timeout SECONDS] [--quiet SECONDS] [--heartbeat SECONDS]
        npm run smoke -- --table TABLE --bus BUS [--source S] [--stream-arn A] [--function F] [--watched-fields a,b]
   Checks a deployment end to end: stream and event source mapping, bus, a test node written,
   updated and deleted, its notifications on a temporary rule and queue (compared with render),
   clean-up. STACK_NAME defaults to ${DEFAULT_STACK_NAME}; its outputs name what is checked.
   --timeout: how long to wait for the notifications (default 60); --quiet: how long to keep
-  listening after the delete arrived, for a notification of the unwatched change (default 5).
+  listening after the delete arrived, for a notification of the unwatched change (default 5);
+  --heartbeat: how long to wait for a heartbeat to come through (default 90; 0: not checked).
   Without a stack (the local pipeline), give --table and --bus, and the endpoints as
   AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SQS; or just
   ${LOCAL_FLAG_USAGE}`;
@@ -54,6 +55,7 @@ export async function smokeCommand(args: string[], io: CliIo, env: Record<string
       region: { type: 'string' },
       timeout: { type: 'string' },
       quiet: { type: 'string' },
+      heartbeat: { type: 'string' },
       table: { type: 'string' },
       bus: { type: 'string' },
       source: { type: 'string' },
@@ -74,9 +76,12 @@ export async function smokeCommand(args: string[], io: CliIo, env: Record<string
   };
   let timeoutMs: number;
   let quietMs: number;
+  let heartbeatTimeoutMs: number;
   try {
     timeoutMs = seconds('timeout', values.timeout, 60);
     quietMs = seconds('quiet', values.quiet, 5);
+    // 0 is allowed here: it turns the heartbeat hop off.
+    heartbeatTimeoutMs = values.heartbeat === '0' ? 0 : seconds('heartbeat', values.heartbeat, 90);
   } catch (error) {
     io.stderr(`${(error as Error).message}\n`);
     return 2;
@@ -116,6 +121,7 @@ export async function smokeCommand(args: string[], io: CliIo, env: Record<string
     const hops = await runSmoke(target, clients, {
       deliveryTimeoutMs: timeoutMs,
       quietMs,
+      heartbeatTimeoutMs,
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       onHop: (h) => io.stdout(`  ${h.hop.padEnd(3)} ${h.status.padEnd(7)} ${h.name}\n`),
     });

@@ -9,9 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import { startHeartbeatWriter, type HeartbeatWriter } from '../../local/heartbeat-writer.js';
 import { smokeCommand } from '../../smoke/smoke-command.js';
 
 let pipeline: LocalPipeline | undefined;
+/** The stand-in for the stack's heartbeat schedule, as `npm start` runs it (every second here). */
+let heartbeat: HeartbeatWriter | undefined;
 let runDir: string;
 const p = () => pipeline!;
 
@@ -25,9 +28,11 @@ beforeAll(async () => {
     pollIntervalMs: 100,
     redrive: false,
   });
+  heartbeat = startHeartbeatWriter({ client: pipeline.ddb, tableName: pipeline.tableName, intervalMs: 1_000 });
 }, 120_000);
 
 afterAll(async () => {
+  heartbeat?.stop();
   await pipeline?.stop();
   rmSync(runDir, { recursive: true, force: true });
 });
@@ -71,7 +76,8 @@ describe('npm run smoke on the local pipeline', () => {
   it('passes every hop, prints the table with latencies, exits 0 and leaves nothing behind', async () => {
     const { status, out } = await smoke();
     expect(out).toMatch(/hop\s+check\s+result\s+write→delivery/);
-    for (const hop of ['2', '3', '4a', '4b', '4c', '4d', '5']) expect(out).toMatch(new RegExp(`^${hop}\\s+.*\\spass\\b`, 'm'));
+    for (const hop of ['2', '3', '4a', '4b', '4c', '4d', '4e', '5']) expect(out).toMatch(new RegExp(`^${hop}\\s+.*\\spass\\b`, 'm'));
+    expect(out).toMatch(/^4e: written \d{4}-\d\d-\d\dT[\d:.]+Z, handled .*, sequence \d+$/m);
     // The local pipeline has no Lambda: hop 1 checked the stream, not the event source mapping, and says so.
     expect(out).toMatch(/^1\s+.*\sskipped\b/m);
     for (const hop of ['4a', '4b', '4d']) expect(out).toMatch(new RegExp(`^${hop}\\s+.*\\spass\\s+\\d+ ms$`, 'm'));
@@ -97,6 +103,19 @@ describe('npm run smoke on the local pipeline', () => {
     expect(out).toMatch(/^3\s+.*\snot run\b/m);
     expect(out).toMatch(/^5: nothing was created$/m);
     await expectNothingLeft(out);
+  });
+
+  it('fails hop 4e when no heartbeat comes through (none written), after the notifications passed; --heartbeat 0 skips it', async () => {
+    heartbeat?.stop();
+    const { status, out } = await smoke(['--heartbeat', '3']);
+    expect(status).toBe(1);
+    for (const hop of ['4a', '4b', '4d']) expect(out).toMatch(new RegExp(`^${hop}\\s+.*\\spass\\b`, 'm'));
+    expect(out).toMatch(/FAILED at hop 4e \(a heartbeat came through the pipeline\): no hypervisor_notifier\.heartbeat arrived in 3 s/);
+    await expectNothingLeft(out);
+    const skipped = await smoke(['--heartbeat', '0']);
+    expect(skipped.status).toBe(0);
+    expect(skipped.out).toContain('all hops passed (not checked: hop 1, hop 4e, see above)');
+    heartbeat = startHeartbeatWriter({ client: p().ddb, tableName: p().tableName, intervalMs: 1_000 });
   });
 
   it('on Ctrl-C after the writes, stops waiting, says so and removes the node, the rule and the queue', async () => {
