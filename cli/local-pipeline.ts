@@ -14,8 +14,11 @@ import { readPipelineInfo, type PipelineInfo } from '../local/pipeline-info.js';
 /** The flag, as users type it. */
 export const LOCAL_FLAG = '--local';
 
+/** The variable naming npm start's run directory when it is not the default (npm start -- --run-dir DIR). */
+export const LOCAL_RUN_DIR_ENV = 'LOCAL_RUN_DIR';
+
 /** One line for each command's usage. */
-export const LOCAL_FLAG_USAGE = `--local: use the pipeline a running \`npm start\` serves (${DEFAULT_RUN_DIRECTORY}/pipeline.json): no endpoint, table, queue or bus to set`;
+export const LOCAL_FLAG_USAGE = `--local: use the pipeline a running \`npm start\` serves (${DEFAULT_RUN_DIRECTORY}/pipeline.json, or ${LOCAL_RUN_DIR_ENV}/pipeline.json): no endpoint, table, queue or bus to set`;
 
 /** Whether the arguments ask for `--local` (before a `--`, which ends the flags). */
 export function hasLocalFlag(args: readonly string[]): boolean {
@@ -69,7 +72,7 @@ export function resolveLocal(
   command: string,
   args: readonly string[],
   env: Record<string, string | undefined>,
-  runDirectory: string = DEFAULT_RUN_DIRECTORY,
+  runDirectory: string = env[LOCAL_RUN_DIR_ENV] || DEFAULT_RUN_DIRECTORY,
 ): { args: string[]; env: Record<string, string | undefined> } {
   if (!hasLocalFlag(args)) return { args: [...args], env };
   const end = args.indexOf('--');

@@ -213,7 +213,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
   closeClients();
   if (!skipped) progress(true);
   const t = totals(state);
-  io.stdout(JSON.stringify({ complete, ...(skipped ? { skipped } : {}), checkpoint: checkpointFile, ...t, ...(failure ? { error: `${failure.name}: ${failure.message}` } : {}) }) + '\n');
+  io.stdout(JSON.stringify({ complete, ...(skipped ? { alreadyComplete: true } : {}), checkpoint: checkpointFile, ...t, ...(failure ? { error: `${failure.name}: ${failure.message}` } : {}) }) + '\n');
   if (failure !== undefined) {
     io.stderr(`resync stopped: ${failure.message}\nrun the same command again to resume run ${state.runId} from ${checkpointFile}\n`);
     return 1;

@@ -217,11 +217,34 @@ export async function loadStackTemplate(opts: LoadTemplateOptions = {}): Promise
 
   function synthesize(buildApp: typeof import('../infra/build-app.js').buildApp): LoadedTemplate {
     const { app, stack } = buildApp({ context: { ...context, 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true }, outdir });
-    const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
+    const template = withoutReportPath(() => app.synth()).getStackByName(stack.stackName).template as CfnTemplate;
     if (opts.cacheFile !== undefined) {
       const cache: TemplateCache = { key, stackName: stack.stackName, template };
       writeFileSync(opts.cacheFile, JSON.stringify(cache));
     }
     return { template, stackName: stack.stackName, source: `synthesized in-process from infra/ (${stack.stackName})` };
+  }
+}
+
+/**
+ * Runs a synthesis, passing on what it prints on stderr except the line that names the copy
+ * of its validation report: that copy lives in the temporary output directory, removed as
+ * soon as the template is read, so the path would point nowhere.
+ */
+function withoutReportPath<T>(synth: () => T): T {
+  const original = console.error;
+  console.error = (...args: unknown[]) => {
+    const text = args.map(String).join(' ');
+    const kept = text
+      .split('\n')
+      .filter((line) => !line.startsWith('A copy of this report can be found in:'))
+      .join('\n')
+      .trimEnd();
+    if (kept !== '') original(kept);
+  };
+  try {
+    return synth();
+  } finally {
+    console.error = original;
   }
 }

@@ -27,6 +27,7 @@ import type { OnFailureRecord } from './batch-delivery.js';
 import { displayUrl } from '../functions/amqp-bridge/broker-publisher.js';
 import { LOCAL_AMQP_BRIDGE_RULE, startLocalAmqpBridge, templateBridgeTarget, type LocalAmqpBridge } from './amqp-bridge-feed.js';
 import { formatResolutions } from '../functions/notifier/field-resolution.js';
+import { HEARTBEAT_DETAIL_TYPE, RESYNC_RUN_DETAIL_TYPE } from '../functions/notifier/contract/index.js';
 import { LOCAL_AWS } from './local-aws.js';
 import { removePipelineInfo, writePipelineInfo } from './pipeline-info.js';
 
@@ -125,12 +126,29 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
 /** Rule name → its targets' names, to show where a notification went. */
 let targetsOf: (rule: string) => string[] = () => [];
 
-function printEvent(event: DeliveredEvent, matched: readonly string[]): void {
-  const change = (event.detail.change ?? {}) as { changed_fields?: string[]; cause?: string; sequence_number?: string };
+/** The event's own words: a node's change, a resync run's start or end, a heartbeat. */
+function describeEvent(event: DeliveredEvent): string {
+  const d = event.detail;
+  if (event['detail-type'] === RESYNC_RUN_DETAIL_TYPE) {
+    const run = `run ${String(d.run_id ?? '?').slice(0, 8)}`;
+    return d.phase === 'end' ? `resync  ${run} ended: ${String(d.refreshed ?? '?')} nodes refreshed` : `resync  ${run} started`;
+  }
+  if (event['detail-type'] === HEARTBEAT_DETAIL_TYPE) return `heartbeat  lag ${typeof d.lag_ms === 'number' ? `${d.lag_ms} ms (write → notifier)` : 'unknown (no written time)'}`;
+  const change = (d.change ?? {}) as { changed_fields?: string[]; cause?: string; origin?: string; resync_run?: string | null };
   const type = event['detail-type'].replace('compute_node.', '');
-  const what = type === 'update' ? `changed: ${(change.changed_fields ?? []).join(', ')}` : `cause: ${change.cause ?? '?'}`;
+  // A resync's update is the node's whole state again, not a change: say which run sent it.
+  const what =
+    change.origin === 'resync'
+      ? `resync (run ${String(change.resync_run ?? '?').slice(0, 8)}): full state`
+      : type === 'update'
+        ? `changed: ${(change.changed_fields ?? []).join(', ')}`
+        : `cause: ${change.cause ?? '?'}`;
+  return `${type.padEnd(6)}  ${nodeLabel(d)}  ${what}`;
+}
+
+function printEvent(event: DeliveredEvent, matched: readonly string[]): void {
   const routes = matched.length > 0 ? `  → ${matched.flatMap(targetsOf).join(', ')}` : '';
-  out(`${clock()}  ${type.padEnd(6)}  ${nodeLabel(event.detail)}  ${what}${routes}`);
+  out(`${clock()}  ${describeEvent(event)}${routes}`);
 }
 
 function printQuarantined(message: QueueMessage): void {
@@ -162,6 +180,17 @@ function summary(p: LocalPipeline, label: string): string {
     `update ${n['compute_node.update']}, delete ${n['compute_node.delete']} (${notified === undefined ? '–' : `${(notified * 100).toFixed(1)}%`} of records notified) · suppressed ${p.metrics.total(METRIC.updatesSuppressed)} · ` +
     `quarantined ${s.quarantined} · given up ${s.onFailure}${p.redrive === undefined ? '' : ` (redriven ${p.redrive.stats.redrivenRecords})`} · routed ${s.routed} · latency write→bus p50 ${ms(lat.p50)}, p99 ${ms(lat.p99)} (n=${lat.samples})` +
     ` · ${heartbeats.describe(Date.now())}`
+  );
+}
+
+/** Why there is a quarantine (and perhaps drift) at all: the simulator's invalid writes are on purpose. */
+function badWritesStory(p: LocalPipeline, fleet: FleetSimulator): string {
+  const invalid = fleet.stats.byKind.invalid;
+  const stillInvalid = invalid - fleet.stats.byKind.repair;
+  return (
+    `[bad writes] the simulator wrote ${invalid} invalid record(s) on purpose (a fraction in vcpus, about 1 report in 100), to show the quarantine: ` +
+    `quarantined ${p.stats.quarantined}, nothing published for them` +
+    (stillInvalid > 0 ? `; ${stillInvalid} node(s) still invalid at the stop (the next report repairs one), which drift counts as invalid` : '; each repaired by its next report')
   );
 }
 
@@ -439,6 +468,7 @@ async function main(): Promise<number> {
   await showDrift(p, refIndexer);
   await p.stop();
   out(summary(p, 'final'));
+  out(badWritesStory(p, fleet));
   if (amqpBridge !== undefined) out(amqpSummary(amqpBridge));
   out(`stopped. Files: ${rel(p.files.events)}, ${rel(p.files.quarantine)}, ${rel(p.files.onFailure)}`);
   printTryNext('next: run npm start again and, from another terminal while it runs, try:');
