@@ -10,7 +10,7 @@ import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCUR
 import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
 import { AmqpBridgeContextSchema } from './amqp-bridge-context.js';
-import { ConsumerAccountsContextSchema, CrossAccountRoutesContextSchema, OrganizationIdSchema } from './cross-account-context.js';
+import { ConsumerAccountsContextSchema, CrossAccountRoutesContextSchema, GlobalEndpointContextSchema, OrganizationIdSchema } from './cross-account-context.js';
 
 const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
 
@@ -104,6 +104,8 @@ export const AppContextSchema = z
     consumerAccounts: ConsumerAccountsContextSchema.optional(),
     /** The same for every account of an AWS Organizations organization (o-…); not with consumerAccounts. */
     consumerOrganizationId: OrganizationIdSchema.optional(),
+    /** An EventBridge global endpoint: {"secondaryRegion": "...", "healthCheckArn"?: "..."} (needs eventBusName; docs/cross-account.md). */
+    globalEndpoint: GlobalEndpointContextSchema.optional(),
     /** The AMQP bridge to an oslo.messaging broker (infra/amqp-bridge-context.ts); unset or null = none. */
     amqpBridge: AmqpBridgeContextSchema.optional(),
   })

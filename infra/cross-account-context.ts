@@ -3,7 +3,8 @@
  * (routes to targets in other accounts or regions, infra/cross-account-route.ts), and
  * `consumerAccounts` / `consumerOrganizationId` (accounts that manage their own rules on the bus,
  * infra/consumer-accounts.ts). With `-c`, a list is its JSON text (routes) or comma-separated
- * (accounts).
+ * (accounts); and `globalEndpoint` (an EventBridge global endpoint, infra/global-endpoint.ts), a
+ * JSON object.
  *
  * @example
  * ```sh
@@ -52,3 +53,13 @@ export const ConsumerAccountsContextSchema = strings.pipe(z.array(z.string().reg
 
 /** An AWS Organizations id (`o-` and 10 to 32 lowercase letters or digits). */
 export const OrganizationIdSchema = z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must be an AWS Organizations id (o-xxxxxxxxxx)');
+
+/** The `globalEndpoint` key: the secondary region and, optionally, a health check of your own (infra/global-endpoint.ts). */
+export const GlobalEndpointContextSchema = z.preprocess(
+  jsonText,
+  z.strictObject({
+    secondaryRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region name (e.g. us-east-1)'),
+    healthCheckArn: z.string().regex(/^arn:aws([a-z]|-)*:route53:::healthcheck\/[-a-z0-9]+$/, 'must be a Route 53 health check ARN').optional(),
+    endpointName: z.string().regex(/^[.\-_A-Za-z0-9]{1,64}$/, 'must be 1-64 of A-Za-z0-9._-').optional(),
+  }),
+);

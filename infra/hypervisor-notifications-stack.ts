@@ -114,6 +114,7 @@ export class HypervisorNotificationsStack extends Stack {
       ...(c.crossAccountRoutes === undefined ? {} : { crossAccountRoutes: c.crossAccountRoutes }),
       ...(c.consumerAccounts === undefined ? {} : { consumerAccounts: c.consumerAccounts }),
       ...(c.consumerOrganizationId === undefined ? {} : { consumerOrganizationId: c.consumerOrganizationId }),
+      ...(c.globalEndpoint === undefined ? {} : { globalEndpoint: c.globalEndpoint }),
     };
     this.notifier = new HypervisorNotifier(this, 'Notifier', notifierProps);
 

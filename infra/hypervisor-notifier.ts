@@ -48,6 +48,7 @@ import { CapacityCheck } from './capacity-check.js';
 import { IndexerRoute, type IndexerRouteOptions } from './indexer-route.js';
 import { CrossAccountRoute, type CrossAccountRouteOptions } from './cross-account-route.js';
 import { ConsumerAccounts } from './consumer-accounts.js';
+import { GlobalEndpoint, type GlobalEndpointOptions } from './global-endpoint.js';
 import { checkReads, type FieldRead } from './consumer-reads.js';
 import { finestResolutions, formatResolutions, type FieldResolutions } from '../functions/notifier/field-resolution.js';
 import { NotifierRedrive, ON_FAILURE_PREFIX } from './redrive.js';
@@ -134,6 +135,14 @@ export interface HypervisorNotifierProps {
    * @default - none
    */
   readonly consumerAccounts?: readonly string[];
+  /**
+   * An EventBridge global endpoint (infra/global-endpoint.ts): the notifier puts events through it
+   * (SigV4a), with event replication to the bus of the same name in `secondaryRegion`, which a
+   * second instance of this stack must hold (docs/cross-account.md). Needs a bus name known at
+   * synth (`eventBusName`). Consumers must deduplicate on `message_id` during a failover.
+   * @default - none: events go to the bus's regional endpoint
+   */
+  readonly globalEndpoint?: GlobalEndpointOptions;
   /** The same for every account of this AWS Organizations organization (`o-…`, `aws:PrincipalOrgID`). @default - none */
   readonly consumerOrganizationId?: string;
 
@@ -289,6 +298,8 @@ export class HypervisorNotifier extends Construct {
   readonly schemas: NotificationSchemas | undefined;
   /** The bus and registry policies of `consumerAccounts` / `consumerOrganizationId` (undefined without them). */
   readonly consumerAccounts: ConsumerAccounts | undefined;
+  /** The global endpoint the notifier publishes through (undefined without `globalEndpoint`). */
+  readonly globalEndpoint: GlobalEndpoint | undefined;
   readonly function: nodejs.NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
@@ -349,6 +360,7 @@ export class HypervisorNotifier extends Construct {
     // ----- bus, archive, schemas -----
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'EventBus', props.eventBusName === undefined ? {} : { eventBusName: props.eventBusName });
     this.eventSource = props.eventSource ?? DEFAULT_EVENT_SOURCE;
+    this.globalEndpoint = props.globalEndpoint === undefined ? undefined : new GlobalEndpoint(this, 'GlobalEndpoint', { ...props.globalEndpoint, eventBus: this.eventBus });
     this.archive = undefined;
     if (props.archive ?? true) {
       requireRegionOffers(this, ARCHIVE_GAP);
@@ -465,12 +477,15 @@ export class HypervisorNotifier extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         ...(props.tracing === true ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
         ...opted.environment,
+        // The notifier only: the redrive keeps publishing to the regional bus (and loads no SigV4a signer).
+        ...(this.globalEndpoint === undefined ? {} : { [ENV.globalEndpointId]: this.globalEndpoint.endpointId }),
       },
       // ESM, minified; source maps and the tracer only when opted in; the AWS SDK bundled (bundling-options.ts).
       bundling: { ...opted.bundling, forceDockerBundling: false },
     });
 
     this.grantNotifierPermissions(streamArn);
+    this.globalEndpoint?.grantPutEvents(this.role);
 
     // ----- event source mapping -----
     this.eventSourceMapping = this.function.addEventSourceMapping('StreamMapping', {

@@ -34,6 +34,8 @@ export interface BatchDeps {
   readonly now?: () => number;
   /** Called for a PutEvents error the records are not to blame for (access, a missing bus, a per-entry setup code). */
   readonly onSetupError?: (error: unknown) => void;
+  /** PutEvents through this global endpoint (config `globalEndpointId`). @default - the regional endpoint */
+  readonly endpointId?: string;
 }
 
 export interface BatchStats {
@@ -122,6 +124,7 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     ...retryOpts,
     concurrency: deps.concurrency,
     ...(deps.onSetupError ? { onSetupError: deps.onSetupError } : {}),
+    ...(deps.endpointId === undefined ? {} : { endpointId: deps.endpointId }),
   });
 
   for (let key = 0; key < records.length; key++) {

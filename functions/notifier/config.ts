@@ -24,6 +24,7 @@ export const ENV = {
   quarantineQueueUrl: 'QUARANTINE_QUEUE_URL',
   quarantineBucket: 'QUARANTINE_BUCKET',
   putEventsConcurrency: 'PUT_EVENTS_CONCURRENCY',
+  globalEndpointId: 'GLOBAL_ENDPOINT_ID',
 } as const;
 
 export const DEFAULT_EVENT_SOURCE = 'openstack.nova';
@@ -87,6 +88,10 @@ const ConfigSchema = z.object({
     z.coerce.number().check(z.int('must be a whole number'), z.gte(1, 'must be at least 1'), z.lte(64, 'must be at most 64')),
     DEFAULT_PUT_EVENTS_CONCURRENCY,
   ),
+  // PutEvents' EndpointId: "^[A-Za-z0-9\-]+[\.][A-Za-z0-9\-]+$", 1-50 characters (EventBridge API reference, PutEvents).
+  [ENV.globalEndpointId]: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9-]+\.[A-Za-z0-9-]+$/, 'must be an EventBridge endpoint id (<id>.<suffix>, as the endpoint\'s EndpointId attribute)'), z.maxLength(50, 'must be at most 50 characters')),
+  ),
 });
 
 export interface NotifierConfig {
@@ -100,6 +105,11 @@ export interface NotifierConfig {
   /** Where a quarantine message over SQS's 1 MiB is kept whole (claim-check.ts); without it such a record is reported to Lambda. */
   readonly quarantineBucket: string | undefined;
   readonly putEventsConcurrency: number;
+  /**
+   * The EventBridge global endpoint to put events through (PutEvents `EndpointId`, signed with
+   * SigV4a); unset, events go to the bus's regional endpoint as always.
+   */
+  readonly globalEndpointId?: string;
 }
 
 /** Reads and validates the configuration; a bad value is a ConfigurationError naming the variable. */
@@ -124,5 +134,6 @@ export function loadConfig(env: Record<string, string | undefined>): NotifierCon
     quarantineQueueUrl: c[ENV.quarantineQueueUrl],
     quarantineBucket: c[ENV.quarantineBucket],
     putEventsConcurrency: c[ENV.putEventsConcurrency],
+    ...(c[ENV.globalEndpointId] === undefined ? {} : { globalEndpointId: c[ENV.globalEndpointId] }),
   };
 }

@@ -56,6 +56,8 @@ export interface PublishOptions extends Omit<RetryOptions, 'deadline'> {
    * or per entry (once per answer, for its first such entry).
    */
   readonly onSetupError?: (error: unknown) => void;
+  /** PutEvents through this global endpoint (`EndpointId`; the client must be able to sign SigV4a). @default - the regional endpoint */
+  readonly endpointId?: string;
 }
 
 export interface EventPublisher {
@@ -83,6 +85,7 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new RangeError(`concurrency must be a whole number of at least 1, not ${opts.concurrency}`);
   const result: PublishResult = { published: new Set(), rejected: new Map(), unsent: new Map(), retries: 0, requests: 0 };
   const wait = opts.sleep ?? sleep;
+  const endpoint = opts.endpointId === undefined ? {} : { EndpointId: opts.endpointId };
   const now = opts.now ?? Date.now;
   const queued: OutgoingEntry[][] = [];
   let inFlight = 0;
@@ -176,7 +179,7 @@ export function createEventPublisher(client: EventBridgeClient, opts: PublishOpt
       const retry: OutgoingEntry[] = [];
       try {
         result.requests++;
-        const response = await client.send(new PutEventsCommand({ Entries: pending.map((e) => e.entry) }));
+        const response = await client.send(new PutEventsCommand({ ...endpoint, Entries: pending.map((e) => e.entry) }));
         const answers = response.Entries ?? [];
         if (answers.length !== pending.length) {
           // A response that does not account for each entry proves nothing about any of them.

@@ -15,6 +15,9 @@ import { createNotifier } from './notifier.js';
 import { setUpTracing } from './trace-header.js';
 
 const config = loadConfig(process.env);
+// SigV4a, which PutEvents through a global endpoint needs, only when one is configured: the
+// signer is loaded at start-up then, and never otherwise (it adds to every cold start).
+if (config.globalEndpointId !== undefined) await import('@aws-sdk/signature-v4a');
 const logger = new Logger({ serviceName: 'hypervisor-notifier' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'hypervisor-notifier' });
 logger.info('notifier configured', { config });

@@ -75,6 +75,7 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     quarantineQueueUrl: queueUrl,
     claimCheck: deps.claimCheck,
     concurrency: config.putEventsConcurrency,
+    ...(config.globalEndpointId === undefined ? {} : { endpointId: config.globalEndpointId }),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.now ? { now: deps.now } : {}),

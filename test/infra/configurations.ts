@@ -71,6 +71,11 @@ export const DEPLOY_CONFIGURATIONS: readonly DeployConfiguration[] = [
     },
   },
   {
+    // Issue 22: an EventBridge global endpoint (the construct's health check, event replication to us-east-1).
+    name: 'global endpoint',
+    context: { account: '111111111111', region: 'eu-west-1', eventBusName: 'nova-notifications', globalEndpoint: { secondaryRegion: 'us-east-1' } },
+  },
+  {
     // What the README says to set in the regions lacking a resource (infra/regions.ts): with the
     // other configurations, every supported region is linted with a broker.
     name: 'no schema registry, no archive, an mq.m5 broker',
