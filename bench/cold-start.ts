@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { ESM_REQUIRE_BANNER, TRACING_ONLY_MODULES } from '../infra/bundling-options.js';
+import { ESM_REQUIRE_BANNER, GLOBAL_ENDPOINT_ONLY_MODULES, TRACING_ONLY_MODULES } from '../infra/bundling-options.js';
 import { median, round } from './harness.js';
 import { CREATES_ONLY, streamEvent } from './record-mix.js';
 
@@ -68,8 +68,8 @@ export async function bundleHandler(opts: { externalSdk: boolean; sourceMaps: bo
     // As infra/hypervisor-notifier.ts bundles it.
     banner: { js: ESM_REQUIRE_BANNER },
     sourcemap: opts.sourceMaps,
-    // As deployed without tracing (the default): the tracer is left out of the bundle.
-    external: [...(opts.externalSdk ? ['@aws-sdk/*'] : []), ...TRACING_ONLY_MODULES],
+    // As deployed without tracing and without a global endpoint (the default): the tracer and the SigV4a signer are left out.
+    external: [...(opts.externalSdk ? ['@aws-sdk/*'] : []), ...TRACING_ONLY_MODULES, ...GLOBAL_ENDPOINT_ONLY_MODULES],
     outfile: opts.outfile,
     write: false,
     metafile: true,

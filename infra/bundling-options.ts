@@ -12,6 +12,10 @@
  *   Off, they are left out (a quarter of the notifier's bundle): the handlers import the
  *   Tracer dynamically and only when POWERTOOLS_TRACE_ENABLED is set
  *   (functions/notifier/trace-header.ts), so the import is never reached.
+ * - `globalEndpoint` (the notifier's): the SigV4a signer (`@aws-sdk/signature-v4a`) is bundled
+ *   only when the notifier publishes through a global endpoint. Off, it is left out, as the
+ *   tracer is: the handler imports it only when GLOBAL_ENDPOINT_ID is set
+ *   (functions/notifier/handler.ts). Bundled in, it would add 38 KB to every cold start's parse.
  */
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 
@@ -21,9 +25,14 @@ export const ESM_REQUIRE_BANNER = "import { createRequire as __bundleCreateRequi
 /** Modules only a traced function loads. */
 export const TRACING_ONLY_MODULES = ['@aws-lambda-powertools/tracer'] as const;
 
+/** Modules only a notifier publishing through a global endpoint loads. */
+export const GLOBAL_ENDPOINT_ONLY_MODULES = ['@aws-sdk/signature-v4a'] as const;
+
 export interface BundleChoices {
   readonly sourceMaps: boolean;
   readonly tracing: boolean;
+  /** The notifier publishes through a global endpoint (bundles the SigV4a signer). @default false */
+  readonly globalEndpoint?: boolean;
 }
 
 /** The environment variables and bundling options of every function, with its opt-ins. */
@@ -33,7 +42,7 @@ export function bundlingOptions(choices: BundleChoices): {
 } {
   // Everything else is bundled, AWS SDK v3 included: the pinned, tested version, tree-shaken
   // into one file, which starts faster than resolving the runtime's full SDK.
-  const externalModules = choices.tracing ? [] : [...TRACING_ONLY_MODULES];
+  const externalModules = [...(choices.tracing ? [] : TRACING_ONLY_MODULES), ...(choices.globalEndpoint === true ? [] : GLOBAL_ENDPOINT_ONLY_MODULES)];
   // ESM, preferring the SDK's and Powertools' ESM builds so esbuild can tree-shake them.
   const common = { format: nodejs.OutputFormat.ESM, mainFields: ['module', 'main'], banner: ESM_REQUIRE_BANNER, minify: true, externalModules };
   return choices.sourceMaps

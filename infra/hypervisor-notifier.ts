@@ -454,7 +454,7 @@ export class HypervisorNotifier extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Notifier: read the compute node stream, publish notifications, quarantine and discard records',
     });
-    const opted = bundlingOptions({ sourceMaps: props.sourceMaps === true, tracing: props.tracing === true });
+    const opted = bundlingOptions({ sourceMaps: props.sourceMaps === true, tracing: props.tracing === true, globalEndpoint: props.globalEndpoint !== undefined });
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry ?? NOTIFIER_ENTRY,
       handler: 'handler',

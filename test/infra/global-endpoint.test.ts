@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { HypervisorNotifier, type HypervisorNotifierProps } from '../../infra/hypervisor-notifier.js';
+import { build } from 'esbuild';
+import { bundlingOptions } from '../../infra/bundling-options.js';
+import { HypervisorNotifier, NOTIFIER_ENTRY, type HypervisorNotifierProps } from '../../infra/hypervisor-notifier.js';
 import { buildTestApp, SKIP_BUNDLING } from './helpers.js';
 
 type Json = Record<string, any>;
@@ -114,4 +116,33 @@ describe('global endpoint', () => {
     expect(stack.notifier.globalEndpoint?.secondaryBusArn).toBeDefined();
     expect(() => buildTestApp({ eventBusName: 'b', globalEndpoint: { secondaryRegion: 'x' } })).toThrow(/globalEndpoint\.secondaryRegion: must be a region name/);
   });
+});
+
+describe('the SigV4a signer is in the notifier bundle only with a global endpoint', () => {
+  /** The notifier bundled with the construct's externals for the choice (as NodejsFunction's esbuild would). */
+  async function bundle(globalEndpoint: boolean): Promise<string> {
+    const { bundling } = bundlingOptions({ sourceMaps: false, tracing: false, globalEndpoint });
+    const out = await build({
+      entryPoints: [NOTIFIER_ENTRY],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      mainFields: [...(bundling.mainFields ?? [])],
+      external: [...(bundling.externalModules ?? [])],
+      write: false,
+      logLevel: 'silent',
+    });
+    return out.outputFiles[0]!.text;
+  }
+
+  it('off: left out (only the import the handler never reaches); on: bundled', async () => {
+    const off = await bundle(false);
+    expect(off).toContain('"@aws-sdk/signature-v4a"');
+    expect(off).not.toContain('AWS4-ECDSA-P256-SHA256');
+    const on = await bundle(true);
+    expect(on).toContain('AWS4-ECDSA-P256-SHA256');
+    expect(on.length - off.length).toBeGreaterThan(10_000);
+  }, 120_000);
 });
