@@ -22,6 +22,7 @@ import {
   summarizeDrift,
 } from '../functions/indexer/drift.js';
 import { formatResolutions } from '../functions/notifier/field-resolution.js';
+import { describeLastHeartbeat, readLastHeartbeat } from '../functions/indexer/heartbeat-store.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
@@ -86,6 +87,8 @@ export async function driftCommand(args: string[], io: CliIo, options: DriftComm
     const report = await checkDrift(client, { tableName: table, indexerTableName: indexerTable, fields, resolutions });
     for (const d of report.differences) io.stdout(describeDrift(d) + '\n');
     io.stdout(summarizeDrift(report) + '\n');
+    // Whether the read model is being fed at all (a quiet fleet still has its heartbeat).
+    io.stdout(`drift: ${describeLastHeartbeat(await readLastHeartbeat(client, indexerTable))}\n`);
     return report.differences.length === 0 ? 0 : 1;
   } catch (error) {
     io.stderr(`drift check failed: ${errorLine(error)}\n`);

@@ -12,6 +12,7 @@ import { SORT_RESOURCES, type SortResource } from '../functions/indexer/indexer-
 import { DEFAULT_LIMIT, describeQuery, MAX_LIMIT, QueryError, parseMinimum, type NodeQuery } from '../functions/indexer/query-plan.js';
 import { REFERENCE_INDEXER_RESOLUTIONS } from '../functions/indexer/read-fields.js';
 import { answerJson, queryNodes } from '../functions/indexer/store.js';
+import { describeLastHeartbeat, readLastHeartbeat } from '../functions/indexer/heartbeat-store.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, USAGE_ERROR } from './command-args.js';
@@ -94,6 +95,8 @@ export async function queryCommand(args: string[], io: CliIo, options: QueryComm
     io.stderr(`query: ${describeQuery(query, READ_RESOLUTIONS)}\n`);
     const answer = await queryNodes(client, table, query);
     io.stdout(answerJson(answer) + '\n');
+    // Whether the view is being fed at all: a quiet fleet still has its heartbeat.
+    io.stderr(`query: ${describeLastHeartbeat(await readLastHeartbeat(client, table))}\n`);
     return 0;
   } catch (error) {
     if (error instanceof QueryError) {

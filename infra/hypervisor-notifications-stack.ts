@@ -32,6 +32,8 @@ export const REFERENCE_INDEXER_ROUTE: { readonly id: string; readonly options: I
     description: 'Reference indexer: every compute node notification (create, update, delete; stream and resync) and resync runs\' start/end',
     // The indexer sweeps the nodes a resync run did not refresh once it has seen the run's end.
     resyncRunEvents: true,
+    // It records the last heartbeat it applied; `cli query` and `cli drift` print it.
+    heartbeats: true,
     // What functions/indexer/notification.ts reads: the notifier watches these, so the read model is
     // never stale beyond the resolution it declares (free RAM within 1 GB, docs/field-resolution.md).
     readsFields: ReferenceIndexer.READS,

@@ -12,6 +12,7 @@
  */
 import { CAUSES, ComputeNodePayload, EVENT_TYPES, type EventType } from '../functions/notifier/contract/index.js';
 import { RESYNC_RUN_DETAIL_TYPE } from '../functions/notifier/contract/resync-run-event.js';
+import { HEARTBEAT_DETAIL_TYPE } from '../functions/notifier/contract/heartbeat.js';
 
 export type ChangeCause = (typeof CAUSES)[number];
 export type ChangeOrigin = 'stream' | 'resync';
@@ -49,6 +50,13 @@ export interface IndexerRouteFilter {
    * @default false
    */
   readonly resyncRunEvents?: boolean;
+  /**
+   * Also deliver the heartbeats (detail-type `hypervisor_notifier.heartbeat`, one a minute:
+   * functions/notifier/contract/heartbeat.ts), so the consumer can tell "quiet" from "not fed".
+   * No change block either, so not with `changedFields`, `causes` or `origins`.
+   * @default false
+   */
+  readonly heartbeats?: boolean;
 }
 
 export interface IndexerRoutePatternInput extends IndexerRouteFilter {
@@ -99,13 +107,20 @@ export function indexerRoutePattern(input: IndexerRoutePatternInput): IndexerRou
   if (input.resyncRunEvents === true && (changedFields !== undefined || input.causes !== undefined || input.origins !== undefined)) {
     throw new IndexerRouteError('resyncRunEvents cannot be combined with changedFields, causes or origins: the control events carry no change block, so the pattern would never match them');
   }
+  if (input.heartbeats === true && (changedFields !== undefined || input.causes !== undefined || input.origins !== undefined)) {
+    throw new IndexerRouteError('heartbeats cannot be combined with changedFields, causes or origins: the heartbeats carry no change block, so the pattern would never match them');
+  }
   const change: Record<string, string[]> = {};
   if (changedFields !== undefined) change.changed_fields = changedFields;
   if (input.causes !== undefined) change.cause = nonEmptyUnique('causes', input.causes, CAUSES);
   if (input.origins !== undefined) change.origin = nonEmptyUnique('origins', input.origins, ['stream', 'resync']);
   return {
     source: [input.source],
-    'detail-type': input.resyncRunEvents === true ? [...detailTypes, RESYNC_RUN_DETAIL_TYPE] : detailTypes,
+    'detail-type': [
+      ...detailTypes,
+      ...(input.resyncRunEvents === true ? [RESYNC_RUN_DETAIL_TYPE] : []),
+      ...(input.heartbeats === true ? [HEARTBEAT_DETAIL_TYPE] : []),
+    ],
     ...(Object.keys(change).length > 0 ? { detail: { change } } : {}),
   };
 }

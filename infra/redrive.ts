@@ -35,6 +35,7 @@ import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { CLAIM_CHECK_PREFIX } from '../functions/notifier/claim-check.js';
 import { DEFAULT_BASE_DELAY_SECONDS, DEFAULT_MAX_ATTEMPTS, MAX_QUEUE_RETENTION_SECONDS, MAX_VISIBILITY_SECONDS, REDRIVE_ENV, REDRIVE_SERVICE_NAME } from '../functions/redrive/config.js';
 import { REDRIVE_METRIC } from '../functions/redrive/redrive-function.js';
+import { ownBucketNotificationsLogs } from './bucket-notifications-logs.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
 import { acknowledge, keyStatement, secureQueue } from './secure-resources.js';
 
@@ -227,6 +228,7 @@ export class NotifierRedrive extends Construct {
       acknowledge(b.function, 'Serverless-LambdaTracing', 'Tracing is opt-in (the `tracing` prop): the function makes a few S3, SQS and PutEvents calls per object, whose outcomes are logged and counted.');
     }
     this.addBucketNotificationAcknowledgements();
+    ownBucketNotificationsLogs(this, props.logRetention ?? logs.RetentionDays.ONE_MONTH);
 
     // ----- alarms -----
     const period = staleMinutes <= 24 * 60 ? Duration.minutes(5) : Duration.hours(1);

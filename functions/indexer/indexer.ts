@@ -13,6 +13,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { forEachConcurrently } from '../notifier/retry-policy.js';
 import type { ApplyOutcome } from './apply.js';
 import { readMessage, UnreadableNotificationError } from './notification.js';
+import { noteHeartbeat } from './heartbeat-store.js';
 import { noteResyncNotification, noteRunEvent, resumeSweep, SweepPausedError, type SweepOptions } from './run-store.js';
 import { writeNotification } from './store.js';
 
@@ -108,6 +109,10 @@ export function createIndexer(deps: IndexerDeps) {
         if (message.kind === 'resync_run') {
           outcome = 'runEvents';
           swept = (await noteRunEvent(deps.dynamodb, deps.tableName, message, sweep)).swept;
+        } else if (message.kind === 'heartbeat') {
+          // Counted with the control messages: it changes no node, only the last heartbeat applied.
+          outcome = 'runEvents';
+          await noteHeartbeat(deps.dynamodb, deps.tableName, message);
         } else if (message.kind === 'sweep') {
           outcome = 'runEvents';
           hop = message.hop + 1;

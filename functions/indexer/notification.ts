@@ -13,6 +13,7 @@ import { parseExactJson, stringifyExactJson, JsonNumber, ExactJsonError, type Ex
 import { orderKey, OrderKeyError } from './order-key.js';
 import { timestampKey, TimestampError } from './timestamp-key.js';
 import { RESYNC_RUN_DETAIL_TYPE } from '../notifier/contract/resync-run-event.js';
+import { HEARTBEAT_DETAIL_TYPE } from '../notifier/contract/heartbeat.js';
 
 export type Origin = 'stream' | 'resync';
 
@@ -47,6 +48,17 @@ export interface ResyncRunEvent {
   readonly startedAt: string;
   /** End only: successful marker writes (the anchor counted once). */
   readonly refreshed?: number;
+}
+
+/** A heartbeat that came through the pipeline (functions/notifier/contract/heartbeat.ts), for a route that opts in. */
+export interface HeartbeatMessage {
+  readonly kind: 'heartbeat';
+  /** When it was written (ISO), or null. */
+  readonly writtenAt: string | null;
+  /** When the notifier handled it (ISO). */
+  readonly handledAt: string;
+  readonly epoch: string | null;
+  readonly sequenceNumber: string;
 }
 
 export type EventType = 'compute_node.create' | 'compute_node.update' | 'compute_node.delete';
@@ -135,13 +147,14 @@ function sortableTime(value: string, what: string): string {
 export function readNotification(body: string): IndexerNotification {
   const m = readMessage(body);
   if (m.kind !== 'notification') {
-    fail(`the message is a ${m.kind === 'sweep' ? `${SWEEP_CONTINUATION_DETAIL_TYPE} control message` : `${RESYNC_RUN_DETAIL_TYPE} control event`}, not a compute node notification`);
+    const what = m.kind === 'sweep' ? `${SWEEP_CONTINUATION_DETAIL_TYPE} control message` : m.kind === 'heartbeat' ? `${HEARTBEAT_DETAIL_TYPE} event` : `${RESYNC_RUN_DETAIL_TYPE} control event`;
+    fail(`the message is a ${what}, not a compute node notification`);
   }
   return m;
 }
 
 /** Parses an SQS message body: an EventBridge event with `detail`, or a bare Detail. */
-export function readMessage(body: string): IndexerNotification | ResyncRunEvent | SweepContinuation {
+export function readMessage(body: string): IndexerNotification | ResyncRunEvent | SweepContinuation | HeartbeatMessage {
   let root: ExactJson;
   try {
     root = parseExactJson(body);
@@ -153,6 +166,16 @@ export function readMessage(body: string): IndexerNotification | ResyncRunEvent 
   const detail = 'detail' in root ? root.detail : root;
   if (!isObject(detail)) fail('the event has no detail object');
   if (root['detail-type'] === RESYNC_RUN_DETAIL_TYPE || (!('detail' in root) && 'run_id' in detail && 'phase' in detail)) return readRunEvent(detail);
+  if (root['detail-type'] === HEARTBEAT_DETAIL_TYPE) {
+    const where = `${HEARTBEAT_DETAIL_TYPE} detail.`;
+    return {
+      kind: 'heartbeat',
+      writtenAt: nullableText(detail, 'written_at', where),
+      handledAt: text(detail, 'handled_at', where),
+      epoch: nullableText(detail, 'epoch', where),
+      sequenceNumber: text(detail, 'sequence_number', where),
+    };
+  }
   if (root['detail-type'] === SWEEP_CONTINUATION_DETAIL_TYPE) {
     const runId = text(detail, 'run_id', `${SWEEP_CONTINUATION_DETAIL_TYPE} detail.`);
     if (runId === '') fail(`${SWEEP_CONTINUATION_DETAIL_TYPE} detail.run_id is empty`);

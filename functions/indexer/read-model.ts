@@ -4,7 +4,7 @@
  * The property tests check the DynamoDB store against it and it against the table.
  */
 import { applyToModel, isLive, type ApplyOutcome, type Item } from './apply.js';
-import type { IndexerNotification, ResyncRunEvent, SweepContinuation } from './notification.js';
+import type { HeartbeatMessage, IndexerNotification, ResyncRunEvent, SweepContinuation } from './notification.js';
 import { isSwept, stampedItem, sweepThreshold, sweptItem, type RunProgress } from './resync-sweep.js';
 
 interface RunState {
@@ -43,9 +43,11 @@ export class ReadModel {
   }
 
   /** Applies a notification or a run's control event; sweeps when the run becomes ready. */
-  apply(m: IndexerNotification | ResyncRunEvent | SweepContinuation): MessageOutcome {
+  apply(m: IndexerNotification | ResyncRunEvent | SweepContinuation | HeartbeatMessage): MessageOutcome {
     // The model sweeps at once, so it never pauses and never needs a continuation.
     if (m.kind === 'sweep') return 'run_noted';
+    // A heartbeat changes no node (the real indexer records it apart, heartbeat-store.ts).
+    if (m.kind === 'heartbeat') return 'run_noted';
     if (m.kind === 'resync_run') {
       const r = this.run(m.runId);
       if (r.startedAt === undefined || m.phase === 'end') r.startedAt = m.startedAt;

@@ -135,7 +135,7 @@ describe('resync function', () => {
 describe('reference indexer', () => {
   it('has its route: every notification of the source and the resync runs\' control events, delivered to its queue', () => {
     const [ruleId, rule] = byPath('AWS::Events::Rule', 'RouteReferenceIndexer');
-    expect(rule.Properties.EventPattern).toEqual(indexerRoutePattern({ source: 'openstack.nova', resyncRunEvents: true }));
+    expect(rule.Properties.EventPattern).toEqual(indexerRoutePattern({ source: 'openstack.nova', resyncRunEvents: true, heartbeats: true }));
     expect(rule.Properties.EventPattern['detail-type']).toContain('hypervisor_notifier.resync_run');
     const queueId = ofType('AWS::SQS::Queue').find(([id]) => id.includes('RouteReferenceIndexerQueue'))![0];
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: getAtt(queueId, 'Arn') })]);
