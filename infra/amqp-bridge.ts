@@ -77,7 +77,14 @@ export interface AmqpBridgeOptions extends IndexerRouteFilter {
    * @default - a new group allowing outbound traffic to the broker's port and to the Secrets Manager endpoint only
    */
   readonly securityGroup?: ec2.ISecurityGroup;
-  /** Create an interface VPC endpoint for Secrets Manager (see the file comment). @default true */
+  /**
+   * Create an interface VPC endpoint for Secrets Manager with private DNS (see the file
+   * comment). Not checked at synth (the VPC is imported by id, no lookup): its private DNS needs
+   * the VPC's `enableDnsSupport` and `enableDnsHostnames` (EC2 API reference, CreateVpcEndpoint,
+   * PrivateDnsEnabled, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html),
+   * and a VPC that already has a Secrets Manager endpoint with private DNS refuses a second
+   * one: in either case the deploy fails; set false there. @default true
+   */
   readonly secretsManagerEndpoint?: boolean;
   /** Exchange (Nova's `control_exchange`). @default 'nova' */
   readonly exchange?: string;
