@@ -63,6 +63,8 @@ export interface LocalAmqpBridgeOptions {
   readonly topics?: readonly string[];
   /** @default 50 (the construct's default) */
   readonly maxReceiveCount?: number;
+  /** Durable exchange and queues (oslo's `amqp_durable_queues`); the broker's other clients must declare the same. @default false (oslo's default) */
+  readonly durable?: boolean;
   /** @default 250 */
   readonly intervalMs?: number;
   readonly onPublished?: (n: OsloNotification) => void;
@@ -74,7 +76,7 @@ export function startLocalAmqpBridge(pipeline: LocalPipeline, opts: LocalAmqpBri
   const exchange = opts.exchange ?? DEFAULT_EXCHANGE;
   const topics = opts.topics ?? DEFAULT_TOPICS;
   const maxReceiveCount = opts.maxReceiveCount ?? 50;
-  const publisher = new BrokerPublisher({ url: opts.url, exchange, durable: false, quorumQueues: false, connectTimeoutMs: 2_000 });
+  const publisher = new BrokerPublisher({ url: opts.url, exchange, durable: opts.durable ?? false, quorumQueues: false, connectTimeoutMs: 2_000 });
   const stats: LocalAmqpBridgeStats = { published: {}, waiting: 0, failedAttempts: 0, deadLettered: 0, lastError: undefined };
   const silent = { info: () => {}, error: () => {} };
   const bridge = createBridge({

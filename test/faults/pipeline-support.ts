@@ -16,6 +16,7 @@ import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetSha
 import type { InvokeOutcome } from '../../local/batch-delivery.js';
 import { toLambdaImage, type LambdaStreamRecord } from '../../local/lambda-stream-record.js';
 import { QUARANTINE_QUEUE, startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import type { TemplateRule } from '../../local/stack-template.js';
 import type { DeliveredEvent } from '../../local/targets.js';
 import type { Image, ImageProblems, Observation } from './invariants.js';
 import { LambdaRuntime, waitUntil, type WorkloadWriter } from './support.js';
@@ -48,6 +49,8 @@ export interface FaultPipelineOptions {
   readonly redrive?: false | { readonly baseDelaySeconds?: number; readonly maxDelaySeconds?: number };
   /** The notifier's environment as the template's function would set it (e.g. `WATCHED_FIELDS`). @default {} */
   readonly notifierEnvironment?: Record<string, string>;
+  /** Rules on the local bus (the AMQP bridge's route). @default none */
+  readonly extraRules?: readonly TemplateRule[];
 }
 
 /** Starts the pipeline with the notifier in a {@link LambdaRuntime}; `stop()` stops everything. */
@@ -70,6 +73,7 @@ export async function startFaultPipeline(opts: FaultPipelineOptions = {}): Promi
       pollIntervalMs: 100,
       functionTimeoutMs: timeoutMs,
       redrive: opts.redrive ?? false,
+      ...(opts.extraRules === undefined ? {} : { extraRules: opts.extraRules }),
       wrapHandler: (base) => (event) => (runtime === undefined ? base(event) : runtime.handler(event)),
       onEvent: (e) => void delivered.push(e),
       onInvoke: (_, outcome) => {
