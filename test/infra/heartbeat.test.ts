@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
-import { HEARTBEAT_ITEM_KEY, HEARTBEAT_WRITTEN_AT_ATTRIBUTE } from '../../functions/notifier/contract/index.js';
+import { HEARTBEAT_ITEM_KEY, HEARTBEAT_WRITTEN_AT_ATTRIBUTE, heartbeatJsonSchema } from '../../functions/notifier/contract/index.js';
 import { buildTestApp, NOTIFIER_ONLY, onlyLogicalId } from './helpers.js';
 
 const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:123456789012:table/compute-nodes/stream/2026-01-01T00:00:00.000';
@@ -91,6 +91,13 @@ describe('the heartbeat on a table the stack creates (default: every minute)', (
 
   it('the lag metric on the dashboard', () => {
     expect(dashboardBody(template)).toContain('HeartbeatLag');
+  });
+
+  it('the heartbeat event\'s JSON Schema in the registry, generated from the contract', () => {
+    const found = Object.values(template.findResources('AWS::EventSchemas::Schema')).filter((r) => r.Properties.SchemaName === 'hypervisor_notifier.heartbeat@1');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.Properties.Content).toBe(JSON.stringify(heartbeatJsonSchema().jsonSchema));
+    expect(JSON.parse(found[0]!.Properties.Content as string).required).toEqual(['message_id', 'written_at', 'handled_at', 'epoch', 'sequence_number', 'lag_ms']);
   });
 });
 

@@ -247,7 +247,8 @@ describe('event bus, archive and schema registry', () => {
     const expected = detailJsonSchemas();
     expect(expected.map((s) => s.detailType).sort()).toEqual(['compute_node.create', 'compute_node.delete', 'compute_node.update']);
     const schemas = ofType('AWS::EventSchemas::Schema').map(([, r]) => r.Properties);
-    expect(schemas).toHaveLength(expected.length + 1);
+    // The Nova detail types, the resync run event and the heartbeat (test/infra/heartbeat.test.ts).
+    expect(schemas).toHaveLength(expected.length + 2);
     for (const s of expected) {
       const found = schemas.filter((p) => p.SchemaName === s.schemaName);
       expect(found, s.schemaName).toHaveLength(1);

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { CHANGE_BLOCK_VERSION, DETAIL_SCHEMAS, EVENT_TYPES, NOTIFICATIONS, type EventType } from './notifications.js';
 import { novaFieldJsonSchemas } from './nova-fields.js';
 import { RESYNC_RUN_DETAIL_TYPE, RESYNC_RUN_EVENT_VERSION, ResyncRunDetail } from './resync-run-event.js';
+import { HEARTBEAT_DETAIL_TYPE, HEARTBEAT_EVENT_VERSION, HeartbeatDetail } from './heartbeat.js';
 
 export interface DetailJsonSchema {
   readonly detailType: EventType;
@@ -63,5 +64,15 @@ export function resyncRunJsonSchema(): ControlEventJsonSchema {
     version: RESYNC_RUN_EVENT_VERSION,
     schemaName: `${RESYNC_RUN_DETAIL_TYPE}@${RESYNC_RUN_EVENT_VERSION}`,
     jsonSchema: { title: `${RESYNC_RUN_DETAIL_TYPE} (version ${RESYNC_RUN_EVENT_VERSION})`, ...toJsonSchema(ResyncRunDetail) },
+  };
+}
+
+/** JSON Schema of the `hypervisor_notifier.heartbeat` detail (contract/heartbeat.ts). */
+export function heartbeatJsonSchema(): ControlEventJsonSchema {
+  return {
+    detailType: HEARTBEAT_DETAIL_TYPE,
+    version: HEARTBEAT_EVENT_VERSION,
+    schemaName: `${HEARTBEAT_DETAIL_TYPE}@${HEARTBEAT_EVENT_VERSION}`,
+    jsonSchema: { title: `${HEARTBEAT_DETAIL_TYPE} (version ${HEARTBEAT_EVENT_VERSION})`, ...toJsonSchema(HeartbeatDetail) },
   };
 }
