@@ -91,9 +91,9 @@ export async function queryCommand(args: string[], io: CliIo, options: QueryComm
   let client = options.dynamodb;
   try {
     client ??= new DynamoDBClient(flaggedClientSettings('dynamodb', values, env));
-    // The read model's free RAM is as fresh as the indexer's declared resolution: say so with the answer.
-    io.stderr(`query: ${describeQuery(query, READ_RESOLUTIONS)}\n`);
     const answer = await queryNodes(client, table, query);
+    // The read model's free RAM is as fresh as the indexer's declared resolution: say so with the answer (a failure is one line alone).
+    io.stderr(`query: ${describeQuery(query, READ_RESOLUTIONS)}\n`);
     io.stdout(answerJson(answer) + '\n');
     // Whether the view is being fed at all: a quiet fleet still has its heartbeat.
     io.stderr(`query: ${describeLastHeartbeat(await readLastHeartbeat(client, table))}\n`);

@@ -6,6 +6,9 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
+import { formatResolutions } from '../functions/notifier/field-resolution.js';
+import { LOCAL_AWS } from './local-aws.js';
+import type { LocalPipeline } from './pipeline.js';
 
 /** The file's name inside the run directory. */
 export const PIPELINE_INFO_FILE = 'pipeline.json';
@@ -33,6 +36,26 @@ export const PipelineInfo = z.object({
   onFailureDirectory: z.optional(z.string()),
 });
 export type PipelineInfo = z.infer<typeof PipelineInfo>;
+
+/** What a running pipeline tells the CLI (`indexerTableName`: the reference indexer's, when it runs). */
+export function describePipeline(p: LocalPipeline, indexerTableName: string | undefined, pid: number = process.pid): PipelineInfo {
+  return {
+    pid,
+    region: LOCAL_AWS.region,
+    dynamodbEndpoint: p.dynamodb.endpoint,
+    eventbridgeEndpoint: p.busEndpoint,
+    sqsEndpoint: p.sqsEndpoint,
+    tableName: p.tableName,
+    streamArn: p.streamArn,
+    ...(indexerTableName === undefined ? {} : { indexerTableName }),
+    busArn: p.busArn,
+    eventSource: p.notifierConfig.eventSource,
+    watchedFields: p.notifierConfig.watchedFields.join(','),
+    watchedFieldResolutions: formatResolutions(p.notifierConfig.fieldResolutions),
+    quarantineQueueUrl: p.quarantineQueueUrl,
+    ...(p.redrive === undefined ? {} : { onFailureDirectory: p.redrive.store.location }),
+  };
+}
 
 /** Writes the file (atomically: a reader never sees half of it); returns its path. */
 export function writePipelineInfo(runDirectory: string, info: PipelineInfo): string {

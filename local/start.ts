@@ -26,10 +26,9 @@ import type { QueueMessage } from './sqs-server.js';
 import type { OnFailureRecord } from './batch-delivery.js';
 import { displayUrl } from '../functions/amqp-bridge/broker-publisher.js';
 import { LOCAL_AMQP_BRIDGE_RULE, startLocalAmqpBridge, templateBridgeTarget, type LocalAmqpBridge } from './amqp-bridge-feed.js';
-import { formatResolutions } from '../functions/notifier/field-resolution.js';
 import { HEARTBEAT_DETAIL_TYPE, RESYNC_RUN_DETAIL_TYPE } from '../functions/notifier/contract/index.js';
-import { LOCAL_AWS } from './local-aws.js';
-import { removePipelineInfo, writePipelineInfo } from './pipeline-info.js';
+import { describePipeline, removePipelineInfo, writePipelineInfo } from './pipeline-info.js';
+import { TRY_NEXT } from './try-next.js';
 
 const USAGE = `usage: npm start -- [--duration SECONDS] [--nodes N] [--seed S] [--run-dir DIR] [--quiet] [--amqp-url URL] [--invocations-per-second N]
   --duration  stop after this many seconds (default: run until Ctrl-C)
@@ -212,15 +211,6 @@ function amqpSummary(b: LocalAmqpBridge): string {
   );
 }
 
-/** Commands to try against the running pipeline, from another terminal (each as printed: --local finds it). */
-export const TRY_NEXT = [
-  ['npm run --silent cli -- query --local --hypervisor-type QEMU --min-free-vcpus 4', "the nodes with room, from the reference indexer's read model"],
-  ['npm run --silent cli -- drift --local', 'how that read model differs from the table'],
-  ['npm run --silent cli -- quarantine summary --local', "what the notifier refused (the simulator's deliberate bad writes)"],
-  ['npm run --silent cli -- resync --local', 'refresh every node through the stream'],
-  ['npm run smoke -- --local', 'the deployment check, hop by hop'],
-] as const;
-
 function printTryNext(heading: string): void {
   out(heading);
   const width = Math.max(...TRY_NEXT.map(([c]) => c.length));
@@ -367,22 +357,7 @@ async function main(): Promise<number> {
   });
 
   // What the CLI's --local reads: gone when this process ends, however it ends.
-  const infoPath = writePipelineInfo(p.files.directory, {
-    pid: process.pid,
-    region: LOCAL_AWS.region,
-    dynamodbEndpoint: p.dynamodb.endpoint,
-    eventbridgeEndpoint: p.busEndpoint,
-    sqsEndpoint: p.sqsEndpoint,
-    tableName: p.tableName,
-    streamArn: p.streamArn,
-    ...(refIndexer.target === undefined ? {} : { indexerTableName: refIndexer.tableName }),
-    busArn: p.busArn,
-    eventSource: p.notifierConfig.eventSource,
-    watchedFields: p.notifierConfig.watchedFields.join(','),
-    watchedFieldResolutions: formatResolutions(p.notifierConfig.fieldResolutions),
-    quarantineQueueUrl: p.quarantineQueueUrl,
-    ...(p.redrive === undefined ? {} : { onFailureDirectory: p.redrive.store.location }),
-  });
+  const infoPath = writePipelineInfo(p.files.directory, describePipeline(p, refIndexer.target === undefined ? undefined : refIndexer.tableName));
   process.once('exit', () => removePipelineInfo(p.files.directory));
 
   const rules = p.deployment.rules.map((r) => `${r.name} → ${r.targets.map((t) => t.name).join(', ')}`);
