@@ -31,7 +31,7 @@ import { BundledFunction } from './bundled-function.js';
 import type { IndexerRouteFilter } from './indexer-route-pattern.js';
 import { requireRegionOffers } from './region-check.js';
 import { mqInstanceGap } from './regions.js';
-import { acknowledge } from './secure-resources.js';
+import { acknowledge, keyStatement } from './secure-resources.js';
 import { fileURLToPath } from 'node:url';
 
 // Resolved here, not from bundled-function.ts's PROJECT_ROOT: that module imports
@@ -262,9 +262,12 @@ export class AmqpBridge extends Construct {
     });
     const b = this.bundled;
     b.allow('ConsumeRouteQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], [props.queue.queueArn]);
-    if (props.queue.encryptionMasterKey !== undefined) b.allow('DecryptRouteQueue', ['kms:Decrypt'], [props.queue.encryptionMasterKey.keyArn]);
+    // Through SQS only (kms:ViaService), as every role of the stack uses a key.
+    if (props.queue.encryptionMasterKey !== undefined) b.role.addToPrincipalPolicy(keyStatement('DecryptRouteQueue', this, props.queue.encryptionMasterKey, ['kms:Decrypt'], ['sqs']));
     b.allow('ReadBrokerCredentials', ['secretsmanager:GetSecretValue'], [this.credentialsSecret.secretArn]);
-    if (this.credentialsSecret.encryptionKey !== undefined) b.allow('DecryptBrokerCredentials', ['kms:Decrypt'], [this.credentialsSecret.encryptionKey.keyArn]);
+    if (this.credentialsSecret.encryptionKey !== undefined) {
+      b.role.addToPrincipalPolicy(keyStatement('DecryptBrokerCredentials', this, this.credentialsSecret.encryptionKey, ['kms:Decrypt'], ['secretsmanager']));
+    }
 
     this.eventSourceMapping = b.function.addEventSourceMapping('RouteQueue', {
       eventSourceArn: props.queue.queueArn,

@@ -25,7 +25,6 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -179,13 +178,18 @@ export class NotifierRedrive extends Construct {
     });
     const b = this.bundled;
     // One object per invocation: each gets the whole timeout, and one slow object delays no other.
-    b.function.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }));
+    // The mapping and its grant by hand: CDK's SqsEventSource would also grant the queue's key
+    // for any use (kms:Decrypt, no kms:ViaService); the key statement below allows it through SQS only.
+    const mapping = b.function.addEventSourceMapping('Queue', { eventSourceArn: this.queue.queueArn, batchSize: 1, reportBatchItemFailures: true });
+    // Lambda checks the role's access to the queue when it creates the mapping.
+    mapping.node.addDependency(b.role);
+    b.allow('ConsumeQueue', ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], [this.queue.queueArn]);
     b.allow('ReadAndMarkOnFailureObjects', ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging'], [props.onFailureBucket.arnForObjects(`${ON_FAILURE_PREFIX}*`)]);
     b.allow('PublishNotifications', ['events:PutEvents', 'events:DescribeEventBus'], [props.eventBus.eventBusArn]);
     b.allow('QuarantineRecords', ['sqs:SendMessage'], [props.quarantineQueue.queueArn]);
     // A quarantine message over 1 MiB is kept whole in the bucket (the notifier's claim check), under its own prefix only.
     b.allow('ClaimCheckQuarantineMessages', ['s3:PutObject'], [props.onFailureBucket.arnForObjects(`${CLAIM_CHECK_PREFIX}*`)]);
-    // Re-send a message about to outlive the queue's retention (with its key); ChangeMessageVisibility comes with the event source's grant.
+    // Re-send a message about to outlive the queue's retention (with its key).
     b.allow('ResendMessages', ['sqs:SendMessage'], [this.queue.queueArn]);
     // Decrypt the objects and encrypt claim-checked ones (SSE-KMS); encrypt quarantine messages (SQS needs GenerateDataKey and Decrypt).
     const uses = new Map<kms.IKey, { actions: Set<string>; services: Set<string> }>();

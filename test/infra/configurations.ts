@@ -22,6 +22,7 @@ export const DEPLOY_CONFIGURATIONS: readonly DeployConfiguration[] = [
       amqpBridge: {
         endpoint: 'amqps://b-1234abcd-0000-0000-0000-000000000000.mq.eu-west-1.amazonaws.com:5671',
         credentialsSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:nova-mq-AbCdEf',
+        credentialsSecretKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1b6f8a52-1c3d-4e5f-8a9b-0c1d2e3f4a5b',
         vpcId: VPC,
         subnetIds: SUBNETS.slice(0, 2),
       },
