@@ -210,6 +210,7 @@ export const interruptedResync: SoakScenario = {
         // The rest arrives. A run that announced exactly the nodes it notified sweeps now; one that
         // announced more (a write a kill left uncertain, an item marked as it turned invalid) never
         // sweeps, which is safe, and the next run repairs what it left: run one, the fleet quiet.
+        indexer.holdBack = () => false;
         await indexer.feed(true);
         const late = progressOf(await runItem());
         const problems: string[] = [];
@@ -221,7 +222,7 @@ export const interruptedResync: SoakScenario = {
           const exit = await resyncCommand(followUpArgs, { stdout: (t) => void lines.push(t), stderr: () => {}, readStdin: async () => '' }, { env: {} });
           if (exit !== 0) throw new Error(`the follow-up resync exited ${exit}: ${lines.join('')}`);
           await waitForQuiet(f);
-          await indexer.feed();
+          await indexer.feed(true);
           followUp = lines.join('').trim();
         }
         rmSync(dir, { recursive: true, force: true });
