@@ -4,10 +4,11 @@
  * so numbers and booleans are coerced. An unknown key is an error, so a typo cannot silently
  * fall back to a default.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCURRENCY } from '../functions/notifier/config.js';
-import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
+import { ComputeNodePayload, SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
 import { COMPUTE_NODE_TABLE } from './table-definition.js';
 import { AmqpBridgeContextSchema } from './amqp-bridge-context.js';
 import { ConsumerAccountsContextSchema, CrossAccountRoutesContextSchema, GlobalEndpointContextSchema, OrganizationIdSchema } from './cross-account-context.js';
@@ -52,7 +53,13 @@ export const AppContextSchema = z
     schemaRegistry: bool.default(true),
 
     eventSource: z.string().min(1).default(DEFAULT_EVENT_SOURCE),
-    watchedFields: list.default([...SPEC_WATCHED_FIELDS]),
+    // Checked here, so a bad name is reported as this key (not later, as the function's WATCHED_FIELDS).
+    watchedFields: list
+      .superRefine((names, ctx) => {
+        const known = Object.keys(ComputeNodePayload.fields);
+        for (const name of names.filter((n) => !known.includes(n))) ctx.addIssue({ code: 'custom', message: `unknown field '${name}' (a watched field must be one of: ${known.join(', ')})` });
+      })
+      .default([...SPEC_WATCHED_FIELDS]),
     publisherHostFallback: z.string().min(1).default(DEFAULT_PUBLISHER_HOST),
     putEventsConcurrency: int(1, 64).default(DEFAULT_PUT_EVENTS_CONCURRENCY),
 
@@ -135,7 +142,29 @@ function isCdkKey(key: string): boolean {
   return key.startsWith('@') || key.includes(':') || key === 'cli-telemetry' || key === 'acknowledged-issue-numbers';
 }
 
-/** Thrown for invalid `cdk.json` context; the message lists every problem. */
+/** Where a context value came from: cdk.json when it holds that very value, else `-c` (the CLI merges the two). */
+function contextSource(key: string, value: unknown): 'cdk.json' | '-c' {
+  try {
+    const file = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: Record<string, unknown> };
+    return file.context !== undefined && key in file.context && JSON.stringify(file.context[key]) === JSON.stringify(value) ? 'cdk.json' : '-c';
+  } catch {
+    return '-c';
+  }
+}
+
+/** A value as the user wrote it: `-c key=value` as typed, a cdk.json value as JSON. */
+function asWritten(key: string, value: unknown): string {
+  return contextSource(key, value) === '-c'
+    ? `-c ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`
+    : `cdk.json "${key}": ${JSON.stringify(value)}`;
+}
+
+/** zod's message in the user's words: a value that is no number says so, not "received NaN". */
+function rule(issue: z.core.$ZodIssue): string {
+  return issue.code === 'invalid_type' && issue.expected === 'number' ? 'must be a number' : issue.message;
+}
+
+/** Thrown for invalid context (cdk.json or -c); the message lists every problem, each with the key as written. */
 export class AppContextError extends Error {
   override readonly name = 'AppContextError';
 }
@@ -146,9 +175,13 @@ export function parseAppContext(context: Record<string, unknown>): AppContext {
   const parsed = AppContextSchema.safeParse(ours);
   if (!parsed.success) {
     const detail = parsed.error.issues
-      .map((i) => (i.code === 'unrecognized_keys' ? `unknown context key(s) ${i.keys.join(', ')}` : `${i.path.join('.') || '(context)'}: ${i.message}`))
+      .map((i) => {
+        if (i.code === 'unrecognized_keys') return `unknown context key(s) ${i.keys.join(', ')}`;
+        const key = String(i.path[0] ?? '');
+        return `${i.path.join('.') || '(context)'}: ${rule(i)}${key in ours ? ` (${asWritten(key, ours[key])})` : ''}`;
+      })
       .join('; ');
-    throw new AppContextError(`invalid cdk.json context: ${detail}`);
+    throw new AppContextError(`invalid context: ${detail}`);
   }
   return parsed.data;
 }

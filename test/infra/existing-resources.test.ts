@@ -125,9 +125,9 @@ describe('synth-time failures', () => {
     expect(() => buildTestApp({ stackName: 'NoStream', existingTableName: 'compute-nodes' })).toThrow(AppContextError);
   });
 
-  it("an unknown watched field fails synth with the function's own message", () => {
+  it('an unknown watched field fails synth naming the context key (not the function variable WATCHED_FIELDS) and the field', () => {
     expect(() => buildTestApp({ stackName: 'BadFields', watchedFields: 'running_vms,bogus_field' })).toThrow(
-      /WATCHED_FIELDS: unknown field 'bogus_field' \(a watched field must be one of: id, uuid, /,
+      /^invalid context: watchedFields: unknown field 'bogus_field' \(a watched field must be one of: id, uuid, /,
     );
   });
 
