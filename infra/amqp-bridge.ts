@@ -50,11 +50,29 @@ export interface ExistingAmqpBroker {
   readonly credentialsSecret: secretsmanager.ISecret;
 }
 
+/** The new broker's default instance type: the smallest AWS sizes for production. */
+export const DEFAULT_BROKER_INSTANCE_TYPE = 'mq.m7g.large';
+
+/** RabbitMQ 4.2, which AWS recommends, where Amazon MQ offers it (mq.m7g); 3.13 on the other types. */
+export function defaultEngineVersion(instanceType: string): string {
+  return instanceType.startsWith('mq.m7g.') ? '4.2' : '3.13';
+}
+
 /** A new Amazon MQ for RabbitMQ broker, private to the VPC, with one user whose generated password is kept in a new secret. */
 export interface NewAmqpBrokerOptions {
-  /** @default 'mq.m7g.medium' */
+  /**
+   * The broker's instance type. The default is the smallest AWS recommends for production
+   * (Amazon MQ developer guide, "Amazon MQ for RabbitMQ sizing guidelines": mq.m7g.medium only
+   * for testing, m7g.large and above for production).
+   * @default DEFAULT_BROKER_INSTANCE_TYPE ('mq.m7g.large')
+   */
   readonly instanceType?: string;
-  /** @default '3.13' */
+  /**
+   * RabbitMQ version. AWS recommends 4.2, which Amazon MQ offers on mq.m7g only ("Managing
+   * Amazon MQ for RabbitMQ engine versions"); on 4.2 a queue declared without a type is a
+   * quorum queue.
+   * @default '4.2' on an mq.m7g instance type, else '3.13'
+   */
   readonly engineVersion?: string;
   /** `SINGLE_INSTANCE` (one subnet) or `CLUSTER_MULTI_AZ` (three nodes). @default 'SINGLE_INSTANCE' */
   readonly deploymentMode?: 'SINGLE_INSTANCE' | 'CLUSTER_MULTI_AZ';
@@ -186,14 +204,15 @@ export class AmqpBridge extends Construct {
       });
       brokerGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(5671), 'AMQPS from the AMQP bridge function');
       const mode = o.deploymentMode ?? 'SINGLE_INSTANCE';
-      const instanceGap = mqInstanceGap(o.instanceType ?? 'mq.m7g.medium');
+      const instanceType = o.instanceType ?? DEFAULT_BROKER_INSTANCE_TYPE;
+      const instanceGap = mqInstanceGap(instanceType);
       if (instanceGap !== undefined) requireRegionOffers(this, instanceGap);
       const subnetIds = props.vpc.selectSubnets(subnets).subnetIds;
       this.broker = new amazonmq.CfnBroker(this, 'Broker', {
         brokerName: `${Stack.of(this).stackName}-amqp`.slice(0, 50),
         engineType: 'RABBITMQ',
-        engineVersion: o.engineVersion ?? '3.13',
-        hostInstanceType: o.instanceType ?? 'mq.m7g.medium',
+        engineVersion: o.engineVersion ?? defaultEngineVersion(instanceType),
+        hostInstanceType: instanceType,
         deploymentMode: mode,
         publiclyAccessible: false,
         autoMinorVersionUpgrade: true,
