@@ -259,7 +259,9 @@ async function main(): Promise<number> {
   try {
     args = parse(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    // One line, as the CLI's: what is wrong (without Node's advice on positionals) and where the usage is.
+    const why = (error instanceof Error ? error.message : String(error)).split(/\. (To specify|This command)/)[0]!.replace(/\.$/, '');
+    process.stderr.write(`npm start: ${why}; npm start -- --help shows the usage\n`);
     return 2;
   }
 
@@ -454,7 +456,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // One line for the user; the stack only when asked for (DEBUG=1), as no stack trace reaches a user.
+    const detail = error instanceof Error ? (process.env.DEBUG ? (error.stack ?? error.message) : `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`) : String(error);
+    process.stderr.write(`npm start failed: ${detail}\n`);
     process.exit(1);
   },
 );

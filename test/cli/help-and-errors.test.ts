@@ -30,7 +30,7 @@ function bareEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, AWS_CONFIG_FILE: join(emptyDir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(emptyDir, 'none'), LOCAL_RUN_DIR: emptyDir, ...extra };
 }
 
-function run(entry: 'cli/main.ts' | 'smoke/main.ts', args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+function run(entry: 'cli/main.ts' | 'smoke/main.ts' | 'local/start.ts', args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', entry, ...args], { env: bareEnv(extraEnv), timeout: 60_000 }, (error, out, err) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, out, err });
@@ -90,6 +90,14 @@ describe('bad input: one line, a non-zero exit, no stack trace', () => {
     expect(r.code).toBe(2);
     expectOneLine(r, /'--bogus'.*--help/);
     expect(r.err).not.toMatch(/To specify a positional argument/);
+  });
+
+  it('npm start with an unknown flag or a bad value: one line, exit 2, before starting anything', async () => {
+    for (const [args, pattern] of [[['--bogus'], /^npm start: Unknown option '--bogus'; npm start -- --help/], [['--nodes', '0'], /^npm start: --nodes must be a number ≥ 1, got '0'; npm start -- --help/]] as const) {
+      const r = await run('local/start.ts', [...args]);
+      expect(r.code).toBe(2);
+      expectOneLine(r, pattern);
+    }
   });
 
   it('smoke with an unknown flag: one line', async () => {
