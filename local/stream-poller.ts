@@ -73,8 +73,9 @@ interface ShardState {
   checkpoint: string | undefined;
   finished: boolean;
   worker?: Promise<void>;
-  /** The reader noting creation times at the tip (with `stampReadTime`). */
+  /** The reader noting creation times at the tip (with `stampReadTime`), and the last record it noted. */
   follower?: Promise<void>;
+  followedTo?: string;
 }
 
 const errorName = (error: unknown) => (typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name) : '');
@@ -196,13 +197,12 @@ export class StreamPoller {
    */
   private async followTip(shard: ShardState, times: StreamCreationTimes): Promise<void> {
     const interval = Math.min(this.opts.pollIntervalMs ?? 250, 250);
-    let after: string | undefined;
     let iterator: string | undefined;
     while (this.running) {
       let records: SdkStreamRecord[];
       let next: string | undefined;
       try {
-        iterator ??= await this.iterator(shard.shardId, after);
+        iterator ??= await this.iterator(shard.shardId, shard.followedTo);
         if (iterator === undefined) return;
         const out = await this.opts.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
         records = out.Records ?? [];
@@ -210,14 +210,15 @@ export class StreamPoller {
       } catch (error) {
         const name = errorName(error);
         if (name === 'ResourceNotFoundException') return;
-        if (name === 'TrimmedDataAccessException') after = undefined;
+        if (name === 'TrimmedDataAccessException') delete shard.followedTo;
         iterator = undefined;
         if (name !== 'ExpiredIteratorException') await this.pause(1_000);
         continue;
       }
       const seenAt = this.now();
       for (const record of records) times.note(record, seenAt);
-      after = records.at(-1)?.dynamodb?.SequenceNumber ?? after;
+      const last = records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last !== undefined) shard.followedTo = last;
       if (next === undefined || next === null) return; // closed and read to its end
       iterator = next;
       if (records.length < 1000) await this.pause(interval);
