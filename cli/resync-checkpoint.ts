@@ -14,6 +14,6 @@ export const RESYNC_STATE_DIRECTORY = join(DEFAULT_RUN_DIRECTORY, 'resync');
 const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /** The default checkpoint of a resync of `tableName` through its stream `streamLabel` (none: the table alone). */
-export function defaultCheckpointFile(tableName: string, streamLabel: string | undefined): string {
-  return join(RESYNC_STATE_DIRECTORY, `${safe(tableName)}${streamLabel === undefined ? '' : `.${safe(streamLabel)}`}.checkpoint.json`);
+export function defaultCheckpointFile(tableName: string, streamLabel: string | undefined, directory: string = RESYNC_STATE_DIRECTORY): string {
+  return join(directory, `${safe(tableName)}${streamLabel === undefined ? '' : `.${safe(streamLabel)}`}.checkpoint.json`);
 }

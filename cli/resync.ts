@@ -58,6 +58,8 @@ export interface ResyncCommandOptions {
   readonly signal?: AbortSignal;
   /** Minimum milliseconds between two progress lines. @default 1000 */
   readonly progressIntervalMs?: number;
+  /** Where the default checkpoints go. @default .local/resync */
+  readonly stateDirectory?: string;
 }
 
 export async function resyncCommand(args: string[], io: CliIo, options: ResyncCommandOptions = {}): Promise<number> {
@@ -124,7 +126,7 @@ export async function resyncCommand(args: string[], io: CliIo, options: ResyncCo
       closeClients();
       return 1;
     }
-    checkpointFile = defaultCheckpointFile(config.tableName, streamLabel);
+    checkpointFile = defaultCheckpointFile(config.tableName, streamLabel, options.stateDirectory);
   }
   const now = options.now ?? Date.now;
   let state: ResyncState;
