@@ -111,7 +111,7 @@ export interface AmqpBridgeOptions extends IndexerRouteFilter {
   /**
    * oslo's `amqp_durable_queues` of the broker's other clients (they declare the same queues).
    * false: transient queues, which a broker restart deletes with their notifications, confirmed
-   * ones too; true: durable queues, confirmed notifications written to disk and kept (README,
+   * ones too; true: durable queues, confirmed notifications written to disk and kept (docs/amqp-bridge.md,
    * "Durable or not: a broker restart").
    * @default false (oslo's default)
    */

@@ -1,6 +1,6 @@
 /**
  * The CDK app (`cdk.json`: `npx tsx infra/app.ts`). Configuration comes from the `context`
- * block of cdk.json (see infra/context.ts and infra/README-deploy.md).
+ * block of cdk.json (see infra/context.ts and docs/configuration.md).
  */
 import { buildApp } from './build-app.js';
 import { AppContextError } from './context.js';

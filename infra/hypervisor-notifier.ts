@@ -244,7 +244,7 @@ export interface HypervisorNotifierProps {
   /**
    * Active X-Ray tracing of the notifier and the redrive (Powertools Tracer), with the trace
    * header passed on each PutEvents entry so a change can be followed to an indexer. Costs
-   * X-Ray traces (see README).
+   * X-Ray traces (see docs/operations.md, "Tracing").
    * @default false
    */
   readonly tracing?: boolean;

@@ -2,7 +2,7 @@
  * Fails synth when the stack's region is known (an environment-specific stack) and lacks a
  * resource the configuration would create (infra/regions.ts), so the deploy does not fail
  * half-way in CloudFormation. An environment-agnostic stack is checked by nothing here: the
- * README lists the regions and what to turn off in each.
+ * docs/deploying.md lists the regions and what to turn off in each.
  */
 import { Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';

@@ -9,7 +9,7 @@
  * supported: nothing here was checked against them.
  */
 
-/** The commercial regions of the `aws` partition that the stack supports (README, "Regions"). */
+/** The commercial regions of the `aws` partition that the stack supports (docs/deploying.md, "Regions"). */
 export const SUPPORTED_REGIONS = [
   'af-south-1',
   'ap-east-1',

@@ -7,7 +7,7 @@
  * is a closed connection the bridge reconnects from (issue: reported as a nack), a message no
  * queue took is not acknowledged and the queue is declared again (issue: confirmed, then
  * deleted from SQS). Queues are durable here (oslo's `amqp_durable_queues`): with oslo's
- * default a restart loses what waits in the queue, by design (README, the AMQP bridge).
+ * default a restart loses what waits in the queue, by design (docs/amqp-bridge.md, "Durable or not").
  */
 import * as amqp from 'amqplib';
 import { DEFAULT_EXCHANGE, DEFAULT_TOPICS } from '../functions/amqp-bridge/config.js';

@@ -56,7 +56,9 @@ afterAll(async () => {
 /** The README's `--local` commands in its code blocks (a line each, no placeholders). */
 function readmeLocalCommands(): string[] {
   const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const blocks = [...readme.matchAll(/^```(?:bash|sh|shell)?\n([\s\S]*?)^```/gm)].map((m) => m[1]!);
+  // Every fenced block is matched with its language (json, mermaid, ...), so a block of another
+  // language never pairs its closing fence with the next block's opening one.
+  const blocks = [...readme.matchAll(/^```([\w-]*)\n([\s\S]*?)^```/gm)].filter((m) => ['', 'bash', 'sh', 'shell'].includes(m[1]!)).map((m) => m[2]!);
   return blocks
     .flatMap((b) => b.split('\n'))
     .map((l) => l.replace(/\s+#.*$/, '').trim())

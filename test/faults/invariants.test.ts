@@ -144,7 +144,7 @@ describe('the invariant checker', () => {
     expect(canonicalNumber('1E+125')).toBe('1e125');
   });
 
-  it('expects what the README promises for each kind of change', () => {
+  it('expects what docs/event-contract.md promises for each kind of change', () => {
     const t = new FakeTable();
     const a = nodeItem(1);
     const uuid = a.uuid!.S as string;
@@ -197,7 +197,7 @@ describe('the invariant checker', () => {
       }),
       { numRuns: 2_000 },
     );
-    // The generated records reach every row of the README's table.
+    // The generated records reach every row of docs/event-contract.md's table.
     expect([...seen].sort()).toEqual([
       'compute_node.create insert',
       'compute_node.create undelete',

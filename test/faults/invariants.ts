@@ -21,7 +21,7 @@
  * The oracle (what *should* happen) is independent of the notifier's code: it is computed
  * here from the stream records themselves, read independently of the poller (DynamoDB
  * Local's stream read again from TRIM_HORIZON, or the records a scenario generated), by the
- * README's table "When a notification is sent": old and new image compared on the watched
+ * docs/event-contract.md's table "When a notification is sent": old and new image compared on the watched
  * fields (the spec's nine, or the list the observation names: the local pipeline's come from
  * the template) by meaning (numbers as exact decimals, so `8` = `8.0` = `80E-1`, however
  * many digits), soft deletes by the `deleted` attribute. An image is invalid when it breaks
@@ -45,7 +45,7 @@ export const MARKER = 'resync_run';
 /** The detail type of a resync run's start and end events; the oracle's own copy. */
 export const RESYNC_RUN_EVENT = 'hypervisor_notifier.resync_run';
 
-/** The spec's nine watched fields, in payload order (README, "When a notification is sent"). */
+/** The spec's nine watched fields, in payload order (docs/event-contract.md, "Watched fields"). */
 export const WATCHED_FIELDS = [
   'vcpus',
   'memory_mb',
@@ -300,7 +300,7 @@ function newMarker(before: Image, after: Image): string | undefined {
   return was !== undefined && Object.keys(was).length === 1 && was.S === now.S ? undefined : now.S;
 }
 
-/** The README's table "When a notification is sent", applied to one record. */
+/** docs/event-contract.md's table "When a notification is sent", applied to one record. */
 export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}): Expectation {
   const byHand = typeof record.eventID === 'string' ? opts.recordExpectations?.get(record.eventID) : undefined;
   if (byHand !== undefined) return byHand;

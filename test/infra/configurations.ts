@@ -77,7 +77,7 @@ export const DEPLOY_CONFIGURATIONS: readonly DeployConfiguration[] = [
     context: { account: '111111111111', region: 'eu-west-1', eventBusName: 'nova-notifications', globalEndpoint: { secondaryRegion: 'us-east-1' } },
   },
   {
-    // What the README says to set in the regions lacking a resource (infra/regions.ts): with the
+    // What docs/deploying.md says to set in the regions lacking a resource (infra/regions.ts): with the
     // other configurations, every supported region is linted with a broker.
     name: 'no schema registry, no archive, an mq.m5 broker',
     context: { schemaRegistry: false, archive: false, amqpBridge: { createBroker: true, brokerInstanceType: 'mq.m5.large', vpcId: VPC, subnetIds: SUBNETS.slice(0, 2) } },

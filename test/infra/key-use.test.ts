@@ -1,5 +1,5 @@
 /**
- * Least privilege on the keys (README: "the roles use it only through DynamoDB, SQS or S3"):
+ * Least privilege on the keys (docs/deploying.md: "the roles use it only through DynamoDB, SQS or S3"):
  * every statement of every role's policy, in every configuration, that allows a KMS action
  * names the services it may be used through (kms:ViaService), the grants CDK writes for an
  * event source included.

@@ -1,7 +1,7 @@
 /**
  * Regions (infra/regions.ts): a stack for a known region that lacks a resource the
  * configuration needs fails synth, naming the resource and the setting that avoids it; the
- * README lists exactly the supported regions that the cfn-lint test lints.
+ * docs/deploying.md lists exactly the supported regions that the cfn-lint test lints.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -38,10 +38,12 @@ describe('a region known to lack a resource', () => {
   });
 });
 
-describe('README', () => {
+describe('docs/deploying.md', () => {
   it('lists exactly the supported regions, and each gap', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.slice(readme.indexOf('### Regions'), readme.indexOf('\n### ', readme.indexOf('### Regions') + 1));
+    const page = readFileSync(new URL('../../docs/deploying.md', import.meta.url), 'utf8');
+    const start = page.indexOf('\n## Regions\n');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const section = page.slice(start, page.indexOf('\n## ', start + 1));
     const listed = section.slice(0, section.indexOf('\n\n', section.indexOf('Supported'))).match(/`[a-z]{2}(-[a-z]+)+-\d`/g) ?? [];
     expect([...new Set(listed.map((r) => r.slice(1, -1)))].sort()).toEqual([...SUPPORTED_REGIONS].sort());
     for (const gap of [SCHEMA_REGISTRY_GAP, ARCHIVE_GAP, MQ_M7G_GAP, MQ_M5_GAP]) for (const r of gap.missingIn) expect(section).toContain(r);

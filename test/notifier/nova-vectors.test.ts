@@ -24,7 +24,7 @@ describe('Nova reference vectors', () => {
           const outcome = build(StreamRecord.parse(c.record));
           const expected = c.expect[0];
           if (expected === undefined) {
-            // The README's table: "MODIFY where no watched field changed (and no new marker): nothing (counted as suppressed)".
+            // docs/event-contract.md's table: "MODIFY where no watched field changed (and no new marker): nothing (counted as suppressed)".
             expect(c.record.eventName).toBe('MODIFY');
             expect(outcome.kind).toBe('suppressed');
             return;

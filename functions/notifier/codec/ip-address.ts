@@ -6,7 +6,7 @@
  *
  * IPv4 must be a plain dotted quad. netaddr 0.8.0 reads IPv4 with `inet_aton`, which also
  * takes `127.1`, octal `010.0.0.1`, hex and trailing junk (`1.2.3.4 x`); that is a silent
- * coercion of a malformed value, and this project rejects those instead (see README).
+ * coercion of a malformed value, and this project rejects those instead (see docs/event-contract.md).
  */
 
 const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
