@@ -36,6 +36,8 @@ export const AppContextSchema = z
     /** Physical name of the new table (ignored with an existing table). */
     tableName: optionalText,
     timeToLiveAttribute: z.string().min(1).default(COMPUTE_NODE_TABLE.timeToLiveAttribute),
+    /** DynamoDB deletion protection on the new table: off for the first deploy, on from a second one (README, "Deploy"). */
+    tableDeletionProtection: bool.default(false),
     /** An existing table: its name and stream ARN (both), optionally its stream view type and KMS key. */
     existingTableName: optionalText,
     existingTableStreamArn: z.string().regex(/^arn:aws[a-z-]*:dynamodb:[^:]+:\d{12}:table\/[^/]+\/stream\/.+$/, 'must be a DynamoDB stream ARN').optional(),

@@ -77,6 +77,7 @@ export class HypervisorNotificationsStack extends Stack {
       ...(c.existingTableStreamViewType === undefined ? {} : { existingTableStreamViewType: dynamodb.StreamViewType[c.existingTableStreamViewType] }),
       ...(c.tableName === undefined ? {} : { tableName: c.tableName }),
       timeToLiveAttribute: c.timeToLiveAttribute,
+      tableDeletionProtection: c.tableDeletionProtection,
       ...(eventBus === undefined ? {} : { eventBus }),
       ...(c.eventBusName === undefined ? {} : { eventBusName: c.eventBusName }),
       archive: c.archive,

@@ -99,6 +99,14 @@ export interface HypervisorNotifierProps {
   readonly tableName?: string;
   /** TTL attribute of the new table (epoch seconds). @default 'expires_at' (COMPUTE_NODE_TABLE.timeToLiveAttribute) */
   readonly timeToLiveAttribute?: string;
+  /**
+   * DynamoDB deletion protection on the new table. Off by default because the table is
+   * `RetainExceptOnCreate`: if the stack's first create fails, CloudFormation deletes the table
+   * on the rollback, which DynamoDB refuses for a protected table (the rollback would fail and
+   * leave the table behind). Turn it on with a second deploy once the first has succeeded; the
+   * table is kept on a stack delete or replacement either way. @default false
+   */
+  readonly tableDeletionProtection?: boolean;
 
   // ----- encryption -----
   /**
@@ -719,7 +727,7 @@ export class HypervisorNotifier extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.encryptionKey,
-      deletionProtection: true,
+      deletionProtection: props.tableDeletionProtection ?? false,
       removalPolicy: RETAIN_EXCEPT_ON_CREATE,
       timeToLiveAttribute: props.timeToLiveAttribute ?? COMPUTE_NODE_TABLE.timeToLiveAttribute,
     });

@@ -14,7 +14,9 @@ import { Construct } from 'constructs';
  * quarantine queue, the bucket, the notifier's log group): CloudFormation's
  * `RetainExceptOnCreate`. Retained on a delete or a replacement, but deleted when the stack's
  * first create fails and rolls back, so a failed first deploy leaves nothing behind and a retry
- * starts clean instead of colliding with orphans (a named table, a key pending nothing).
+ * starts clean instead of colliding with orphans (a named table, a key pending nothing). The
+ * table only while DynamoDB deletion protection is off, as it is by default: DynamoDB refuses to
+ * delete a protected table (`tableDeletionProtection`, turned on by a later deploy).
  */
 export const RETAIN_EXCEPT_ON_CREATE = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
 

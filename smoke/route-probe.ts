@@ -88,8 +88,11 @@ export class RouteProbe {
         },
       ],
     };
-    // Unencrypted: EventBridge cannot deliver to a queue under an AWS owned key (SSE-SQS), and the
-    // queue lives for the few seconds of the check, holding the test node's notifications only.
+    // Unencrypted (SSE-SQS is otherwise SQS's default): whether EventBridge delivers to an SSE-SQS
+    // queue is not settled. The AWS pages found (SQS developer guide, "Amazon SQS Key management";
+    // EventBridge's SQS target page) speak only of KMS-encrypted queues, which need a customer
+    // managed key; none mentions SSE-SQS, and a check that could fail for that alone would
+    // mislead. The queue lives for the seconds of the check, holding the test node's notifications only.
     const created = await this.sqs.send(
       new CreateQueueCommand({
         QueueName: this.name,

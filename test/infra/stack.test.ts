@@ -41,7 +41,7 @@ describe('compute node table', () => {
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
-      DeletionProtectionEnabled: true,
+      DeletionProtectionEnabled: false, // on with tableDeletionProtection (table-deletion-protection.test.ts)
     });
   });
 
