@@ -17,7 +17,11 @@
  *   tracer is: the handler imports it only when GLOBAL_ENDPOINT_ID is set
  *   (functions/notifier/handler.ts). Bundled in, it would add 38 KB to every cold start's parse.
  */
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** Every function's runtime: the newest Node.js Lambda runtime in this aws-cdk-lib (NODEJS_LATEST is a moving alias, avoided on purpose). */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** Some bundled CommonJS dependencies call require() for Node built-ins: an ESM bundle defines it. */
 export const ESM_REQUIRE_BANNER = "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);";

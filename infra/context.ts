@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCURRENCY } from '../functions/notifier/config.js';
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
-import { COMPUTE_NODE_TABLE } from './table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../functions/compute-node-table-definition.js';
 import { AmqpBridgeContextSchema } from './amqp-bridge-context.js';
 import { ConsumerAccountsContextSchema, CrossAccountRoutesContextSchema, GlobalEndpointContextSchema, OrganizationIdSchema } from './cross-account-context.js';
 

@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { HEARTBEAT_ITEM_KEY, HEARTBEAT_WRITTEN_AT_ATTRIBUTE, heartbeatUpdateItem } from '../functions/notifier/contract/index.js';
 import { METRIC, METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { keyStatement } from './secure-resources.js';
-import { COMPUTE_NODE_TABLE } from './table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../functions/compute-node-table-definition.js';
 
 /** The heartbeat's settings, as the `heartbeat` prop of `HypervisorNotifier` takes them. */
 export interface HeartbeatOptions {

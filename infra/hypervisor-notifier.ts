@@ -39,7 +39,7 @@ import {
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../functions/notifier/contract/index.js';
 import { METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { NotifierAlarms, ON_FAILURE_BUCKET_METRICS_ID } from './alarms.js';
-import { bundlingOptions } from './bundling-options.js';
+import { FUNCTION_RUNTIME, bundlingOptions } from './bundling-options.js';
 import { NotificationSchemas } from './event-schemas.js';
 import { requireRegionOffers } from './region-check.js';
 import { ARCHIVE_GAP, SCHEMA_REGISTRY_GAP } from './regions.js';
@@ -54,7 +54,7 @@ import { finestResolutions, formatResolutions, type FieldResolutions } from '../
 import { NotifierRedrive, ON_FAILURE_PREFIX } from './redrive.js';
 import { PipelineHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { acknowledge, keyStatement, RETAIN_EXCEPT_ON_CREATE, secureQueue } from './secure-resources.js';
-import { COMPUTE_NODE_TABLE } from './table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../functions/compute-node-table-definition.js';
 
 /** Repository root (this file is `infra/hypervisor-notifier.ts`). */
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -65,8 +65,6 @@ export const NOTIFIER_ENTRY = path.join(PROJECT_ROOT, 'functions', 'notifier', '
  * Metrics `hypervisor-notifier`; POWERTOOLS_SERVICE_NAME is set to the same value.
  */
 export const NOTIFIER_SERVICE_NAME = 'hypervisor-notifier';
-/** The newest Node.js Lambda runtime in this aws-cdk-lib (NODEJS_LATEST is a moving alias, avoided on purpose). */
-export const NOTIFIER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** An indexer route declared through props; `id` is its construct id. */
 export interface IndexerRouteDeclaration extends IndexerRouteOptions {
@@ -468,7 +466,7 @@ export class HypervisorNotifier extends Construct {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: NOTIFIER_RUNTIME,
+      runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(60),

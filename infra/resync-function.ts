@@ -32,7 +32,7 @@ import {
 import { RESYNC_STATE_TABLE } from '../functions/resync/state-table.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
 import { acknowledge, keyStatement } from './secure-resources.js';
-import { COMPUTE_NODE_TABLE } from './table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../functions/compute-node-table-definition.js';
 
 export const RESYNC_ENTRY = path.join(PROJECT_ROOT, 'functions', 'resync', 'handler.ts');
 

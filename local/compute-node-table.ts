@@ -1,5 +1,5 @@
 /**
- * The compute node table in DynamoDB Local, created from `infra/table-definition.ts` (the
+ * The compute node table in DynamoDB Local, created from `functions/compute-node-table-definition.ts` (the
  * same definition the CDK stack deploys), with its stream.
  */
 import {
@@ -8,7 +8,7 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { COMPUTE_NODE_TABLE } from '../infra/table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../functions/compute-node-table-definition.js';
 
 export const DEFAULT_TABLE_NAME = 'compute-nodes';
 

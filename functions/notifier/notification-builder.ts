@@ -35,7 +35,7 @@ import { entrySize } from './put-events-entry.js';
 import { ConfigurationError, type FieldIssue } from './errors.js';
 import { isTtlExpiry, type Image, type StreamRecord } from './stream-record.js';
 import type { NotifierConfig } from './config.js';
-import { COMPUTE_NODE_TABLE } from '../../infra/table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../compute-node-table-definition.js';
 
 const KEY_ATTRIBUTE = COMPUTE_NODE_TABLE.partitionKey.name;
 

@@ -50,7 +50,7 @@ import { isSoftDeleted } from '../notifier/soft-delete.js';
 import { novaTimestamp } from '../notifier/codec/nova-timestamp.js';
 import type { FieldIssue } from '../notifier/errors.js';
 import type { Image } from '../notifier/stream-record.js';
-import { COMPUTE_NODE_TABLE } from '../../infra/table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../compute-node-table-definition.js';
 import { isConditionFailure } from '../condition-failure.js';
 import { putControlEvent } from './control-events.js';
 import type { Lease } from './lease.js';

@@ -16,7 +16,7 @@
  * - 1: `message_id`, `written_at`, `handled_at`, `epoch`, `sequence_number`, `lag_ms`.
  */
 import * as z from 'zod/mini';
-import { COMPUTE_NODE_TABLE } from '../../../infra/table-definition.js';
+import { COMPUTE_NODE_TABLE } from '../../compute-node-table-definition.js';
 
 /** Partition key (`uuid`) of the reserved heartbeat item; never a UUID in any spelling. */
 export const HEARTBEAT_ITEM_KEY = 'hypervisor_notifier#heartbeat';
