@@ -79,9 +79,12 @@ export interface NotifierRedriveProps {
  * The redrive queue as the bucket's notification destination. CDK's `SqsDestination` grants S3
  * the queue's key with the bucket as `aws:SourceArn`; with the bucket encrypted by that same
  * key, key and bucket would depend on each other. So: the queue policy lets s3.amazonaws.com
- * send for this bucket only (aws:SourceArn), and the key policy lets S3 use the key as AWS
+ * send for this bucket only (aws:SourceArn), and the key policy lets S3 use the key exactly as AWS
  * documents it (kms:GenerateDataKey, kms:Decrypt; S3 user guide, grant-destinations-permissions-to-s3,
- * "AWS KMS key policy"), naming no bucket.
+ * "AWS KMS key policy"), naming no bucket. No aws:SourceAccount / aws:SourceArn on the key
+ * statement: the page's key policy shows none today (an earlier revision showed both), so no page
+ * shows they hold for S3 → SSE-KMS SQS, and a condition that does not hold would fail S3's
+ * validation of the destination at deploy. The queue policy's aws:SourceArn confines S3.
  */
 class EncryptedQueueDestination implements s3.IBucketNotificationDestination {
   constructor(
@@ -101,13 +104,13 @@ class EncryptedQueueDestination implements s3.IBucketNotificationDestination {
       }),
     );
     const { statementAdded } = this.key.addToResourcePolicy(
-      new iam.PolicyStatement({ sid: 'AllowS3NotificationsToEncryptedQueues', principals: [s3Principal], actions: ['kms:GenerateDataKey*', 'kms:Decrypt'], resources: ['*'] }),
+      new iam.PolicyStatement({ sid: 'AllowS3NotificationsToEncryptedQueues', principals: [s3Principal], actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: ['*'] }),
       /* allowNoOp */ true,
     );
     if (!statementAdded) {
       Annotations.of(scope).addWarningV2(
         'hypervisor-notifications:imported-key-s3-notifications',
-        `The key ${this.key.keyArn} is imported: its policy must let s3.amazonaws.com use kms:GenerateDataKey* and kms:Decrypt, or S3 cannot notify the redrive queue.`,
+        `The key ${this.key.keyArn} is imported: its policy must let s3.amazonaws.com use kms:GenerateDataKey and kms:Decrypt, or S3 cannot notify the redrive queue.`,
       );
     }
     return { arn: this.queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };

@@ -36,6 +36,10 @@ const keysOpenedToEventBridge = new WeakSet<kms.IKey>();
  * `aws:SourceAccount` or `aws:SourceArn` to KMS when it delivers to SQS (the SNS developer guide
  * says it does not for SNS), so a condition on them could make every delivery fail; what
  * confines EventBridge to our rules is each queue's policy (`aws:SourceArn` = the rule).
+ * "Using dead-letter queues to process undelivered events" (eb-rule-dlq) conditions only the
+ * queue policy on the rule; the conditions of "Authorizing EventBridge to use a customer managed
+ * key" (eb-encryption-key-policy) are for an event bus that EventBridge encrypts with the key
+ * (`aws:SourceArn` = the bus), not for delivery to a target's queue.
  * Added once per key however many routes use it. For a key imported into the app the statement
  * cannot be added: synth warns, naming it, so the key's owner adds it.
  */
