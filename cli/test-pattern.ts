@@ -74,6 +74,12 @@ export async function testPatternCommand(
     io.stdout(USAGE);
     return 0;
   }
+  // "-" is standard input; anything else that starts with "-" is a mistyped flag, not a file name.
+  const flag = args.find((a) => a.startsWith('-') && a !== '-');
+  if (flag !== undefined) {
+    io.stderr(`test-pattern: Unknown option '${flag}'; npm run cli -- test-pattern --help shows the usage\n`);
+    return EXIT_ERROR;
+  }
   const [patternFile, eventFile] = args;
   if (args.length !== 2 || patternFile === undefined || eventFile === undefined) {
     io.stderr(`test-pattern: expected 2 arguments, got ${args.length}\n${USAGE}`);

@@ -85,7 +85,7 @@ describe('bad input: one line, a non-zero exit, no stack trace', () => {
     expectOneLine(r, /unknown command 'bogus'.*--help/);
   });
 
-  it.each([['render', 'x.json'], ['query'], ['drift'], ['resync'], ['redrive'], ['quarantine', 'summary']])('%s with an unknown flag: one line naming it, pointing to --help', async (...args) => {
+  it.each([['render', 'x.json'], ['query'], ['drift'], ['resync'], ['redrive'], ['quarantine', 'summary'], ['test-pattern', 'samples/pattern.json']])('%s with an unknown flag: one line naming it, pointing to --help', async (...args) => {
     const r = await cli(...args, '--bogus');
     expect(r.code).toBe(2);
     expectOneLine(r, /'--bogus'.*--help/);
