@@ -27,6 +27,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AMQP_BRIDGE_ENV, BrokerUrl, DEFAULT_EXCHANGE, DEFAULT_TOPICS } from '../functions/amqp-bridge/config.js';
+import { BrokerLogGroup } from './broker-log-group.js';
 import { BundledFunction } from './bundled-function.js';
 import type { IndexerRouteFilter } from './indexer-route-pattern.js';
 import { requireRegionOffers } from './region-check.js';
@@ -155,6 +156,8 @@ export class AmqpBridge extends Construct {
   readonly credentialsSecret: secretsmanager.ISecret;
   /** The new broker, when one was created. */
   readonly broker: amazonmq.CfnBroker | undefined;
+  /** The new broker's general log group (its retention), when a broker was created. */
+  readonly brokerLogGroup: BrokerLogGroup | undefined;
   readonly secretsManagerEndpoint: ec2.InterfaceVpcEndpoint | undefined;
 
   constructor(scope: Construct, id: string, props: AmqpBridgeProps) {
@@ -166,6 +169,7 @@ export class AmqpBridge extends Construct {
       throw new AmqpBridgeConfigError(`amqpBridge.broker.endpoint: must be amqp://host:port[/vhost] or amqps://host:port[/vhost] without credentials, got '${props.broker.endpoint.replace(/\/\/[^@/]*@/, '//…@')}'`);
     }
     const subnets = props.subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const port = props.broker === undefined ? 5671 : Number(new URL(props.broker.endpoint).port || (props.broker.endpoint.startsWith('amqps:') ? 5671 : 5672));
 
     const ownGroup = props.securityGroup === undefined;
@@ -222,6 +226,8 @@ export class AmqpBridge extends Construct {
         // A CloudFormation dynamic reference: the password is resolved at deploy time, never in the template.
         users: [{ username, password: secret.secretValueFromJson('password').unsafeUnwrap() }],
       });
+      // Else Amazon MQ creates the group itself, without a retention, outside the stack.
+      this.brokerLogGroup = new BrokerLogGroup(this, 'BrokerLogGroup', { broker: this.broker, retention: logRetention });
       // Amazon MQ for RabbitMQ's AMQPS endpoint: amqps://<broker-id>.mq.<region>.amazonaws.com:5671
       // (Amazon MQ developer guide, "Amazon MQ for RabbitMQ brokers", listener ports,
       // https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/rabbitmq-basic-elements-broker.html).
@@ -230,6 +236,7 @@ export class AmqpBridge extends Construct {
       if (ownGroup) (this.securityGroup as ec2.SecurityGroup).addEgressRule(brokerGroup, ec2.Port.tcp(5671), 'AMQPS to the broker');
     } else {
       this.broker = undefined;
+      this.brokerLogGroup = undefined;
       this.endpoint = props.broker!.endpoint;
       this.credentialsSecret = props.broker!.credentialsSecret;
       // The broker's address is not known here (a DNS name behind a load balancer).
@@ -275,7 +282,7 @@ export class AmqpBridge extends Construct {
       },
       memorySize: 256,
       timeout,
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      logRetention,
       network: { vpc: props.vpc, vpcSubnets: subnets, securityGroups: [this.securityGroup] },
       sourceMaps: props.sourceMaps === true,
     });
