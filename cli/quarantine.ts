@@ -20,7 +20,7 @@
  */
 import { existsSync } from 'node:fs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
@@ -29,6 +29,7 @@ import { createNotificationBuilder } from '../functions/notifier/notification-bu
 import { createTokenBucket } from '../functions/resync/token-bucket.js';
 import { DirectoryOnFailureStore } from '../local/on-failure-directory.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
+import { lazyS3Client } from './lazy-s3-client.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, usageError } from './command-args.js';
 import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
@@ -200,15 +201,7 @@ export async function quarantineCommand(args: string[], io: CliIo, options: Quar
   });
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  let s3Client = options.s3;
-  const s3 = (): S3Client => {
-    if (s3Client === undefined) {
-      const settings = flaggedClientSettings('s3', values, env);
-      // An S3 stand-in at an endpoint serves path-style addresses; AWS itself, virtual-hosted ones.
-      s3Client = new S3Client({ ...settings, ...(settings.endpoint === undefined ? {} : { forcePathStyle: true }) });
-    }
-    return s3Client;
-  };
+  const s3 = lazyS3Client(options.s3, values, env);
   if (sub === 'help') {
     io.stdout(USAGE + '\n');
     return 0;

@@ -18,7 +18,7 @@
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { classifyRecord } from '../functions/notifier/batch-processor.js';
 import { CLAIM_CHECK_PREFIX, S3ClaimCheckStore } from '../functions/notifier/claim-check.js';
@@ -29,6 +29,7 @@ import { createRedriver, type RedriveOutcome } from '../functions/redrive/redriv
 import { createTokenBucket } from '../functions/resync/token-bucket.js';
 import { DirectoryOnFailureStore } from '../local/on-failure-directory.js';
 import { flaggedClientSettings } from './aws-endpoints.js';
+import { lazyS3Client } from './lazy-s3-client.js';
 import type { CliIo } from './cli-io.js';
 import { parseCommandArgs, usageError } from './command-args.js';
 import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
@@ -159,15 +160,7 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
     return 2;
   }
 
-  let s3Client = options.s3;
-  const s3 = (): S3Client => {
-    if (s3Client === undefined) {
-      const settings = flaggedClientSettings('s3', values, env);
-      // An S3 stand-in at an endpoint serves path-style addresses; AWS itself, virtual-hosted ones.
-      s3Client = new S3Client({ ...settings, ...(settings.endpoint === undefined ? {} : { forcePathStyle: true }) });
-    }
-    return s3Client;
-  };
+  const s3 = lazyS3Client(options.s3, values, env);
   let store: OnFailureStore;
   let sourceName: string;
   try {
