@@ -26,7 +26,7 @@ import {
 } from './cross-account-target.js';
 import { toCdkPattern } from './indexer-route.js';
 import { indexerRoutePattern, type IndexerRouteFilter, type IndexerRoutePattern } from './indexer-route-pattern.js';
-import { acknowledge, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
+import { acknowledgeDeliveryDeadLetterQueue, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
 
 /** Options of `HypervisorNotifier.addCrossAccountRoute`. */
 export interface CrossAccountRouteOptions extends IndexerRouteFilter {
@@ -154,16 +154,7 @@ export class CrossAccountRoute extends Construct {
       });
     }
 
-    acknowledge(
-      this.deliveryDeadLetterQueue,
-      'Serverless-SQSRedrivePolicy',
-      'This queue is itself a dead-letter queue (terminal store, alarmed on depth); a redrive policy on it would only move failures one hop further.',
-    );
-    acknowledge(
-      this.deliveryDeadLetterQueue,
-      'AwsSolutions-SQS3',
-      "This queue is the EventBridge rule target's dead-letter queue (Targets[].DeadLetterConfig), which cdk-nag does not recognise as a DLQ; it is alarmed on depth.",
-    );
+    acknowledgeDeliveryDeadLetterQueue(this.deliveryDeadLetterQueue);
   }
 }
 

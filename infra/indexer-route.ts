@@ -13,7 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FieldRead } from './consumer-reads.js';
 import { indexerRoutePattern, type IndexerRouteFilter, type IndexerRoutePattern } from './indexer-route-pattern.js';
-import { acknowledge, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
+import { acknowledgeDeadLetterQueue, acknowledgeDeliveryDeadLetterQueue, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
 
 /** Options of `HypervisorNotifier.addIndexerRoute`. */
 export interface IndexerRouteOptions extends IndexerRouteFilter {
@@ -98,18 +98,8 @@ export class IndexerRoute extends Construct {
     );
     allowEventBridgeDelivery(props.encryptionKey, this);
 
-    for (const dlq of [this.deadLetterQueue, this.deliveryDeadLetterQueue]) {
-      acknowledge(
-        dlq,
-        'Serverless-SQSRedrivePolicy',
-        'This queue is itself a dead-letter queue (terminal store, alarmed on depth); a redrive policy on it would only move failures one hop further.',
-      );
-    }
-    acknowledge(
-      this.deliveryDeadLetterQueue,
-      'AwsSolutions-SQS3',
-      "This queue is the EventBridge rule target's dead-letter queue (Targets[].DeadLetterConfig), which cdk-nag does not recognise as a DLQ; it is alarmed on depth.",
-    );
+    acknowledgeDeadLetterQueue(this.deadLetterQueue);
+    acknowledgeDeliveryDeadLetterQueue(this.deliveryDeadLetterQueue);
   }
 }
 

@@ -85,6 +85,25 @@ export function acknowledge(scope: IConstruct, id: string, reason: string): void
   Validations.of(scope).acknowledge({ id, reason });
 }
 
+/** A dead-letter queue needs no redrive policy of its own: it is the terminal store. */
+export function acknowledgeDeadLetterQueue(queue: IConstruct): void {
+  acknowledge(
+    queue,
+    'Serverless-SQSRedrivePolicy',
+    'This queue is itself a dead-letter queue (terminal store, alarmed on depth); a redrive policy on it would only move failures one hop further.',
+  );
+}
+
+/** An EventBridge rule target's dead-letter queue, which cdk-nag does not recognise as one. */
+export function acknowledgeDeliveryDeadLetterQueue(queue: IConstruct): void {
+  acknowledgeDeadLetterQueue(queue);
+  acknowledge(
+    queue,
+    'AwsSolutions-SQS3',
+    "This queue is the EventBridge rule target's dead-letter queue (Targets[].DeadLetterConfig), which cdk-nag does not recognise as a DLQ; it is alarmed on depth.",
+  );
+}
+
 export interface SecureQueueProps {
   /** Key for SSE-KMS. */
   readonly encryptionKey: kms.IKey;

@@ -18,7 +18,7 @@ export async function waitForQuiet(f: FaultPipeline): Promise<void> {
     seen = f.delivered.length;
     await new Promise((r) => setTimeout(r, 1_000));
   }
-  throw new Error('the pipeline did not catch up with the gap in 10 minutes');
+  throw new Error('the pipeline did not catch up in 10 minutes');
 }
 
 export const describeKinds = (sim: FleetSimulator) =>

@@ -17,23 +17,12 @@ import { createIndexerTable } from '../local/indexer-table.js';
 import { createIndexer } from '../functions/indexer/indexer.js';
 import { fleetProblems, type FaultPipeline } from '../test/faults/pipeline-support.js';
 import { finish, runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
+import { waitForQuiet } from './lossy-indexer.js';
 
 /** The default stack's watched fields: the spec's nine and what the reference indexer reads (test/infra/watched-fields.test.ts pins the same list). */
 const WATCHED = [...new Set([...SPEC_WATCHED_FIELDS, ...REFERENCE_INDEXER_READ_FIELDS])];
 const RESOLUTIONS = REFERENCE_INDEXER_RESOLUTIONS as Readonly<Record<string, number>>;
 const NODES = 200;
-
-/** Waits until the poller has finished every record it read and the bus has accepted nothing new for a second. */
-async function waitForQuiet(f: FaultPipeline): Promise<void> {
-  let seen = -1;
-  for (let i = 0; i < 600; i++) {
-    const s = f.pipeline.poller.stats;
-    if (s.delivered + s.failed === s.records && f.delivered.length === seen) return;
-    seen = f.delivered.length;
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  throw new Error('the pipeline did not catch up in 10 minutes');
-}
 
 /** The reference indexer fed, in order, every event the bus accepted (the route delivers them all). */
 function indexerOf(f: FaultPipeline, tableName: string) {
