@@ -69,7 +69,7 @@ export async function renderCommand(args: string[], io: CliIo, env: Record<strin
   const records = typeof input === 'object' && input !== null && Array.isArray((input as { Records?: unknown }).Records) ? (input as { Records: unknown[] }).Records : [input];
 
   let rejected = 0;
-  const counted = { notify: 0, heartbeat: 0, suppressed: 0, ignored: 0 };
+  const counted = { notify: 0, heartbeat: 0, suppressed: 0, ignored: 0, other_region: 0 };
   for (const raw of records) {
     let outcome;
     try {
@@ -89,9 +89,9 @@ export async function renderCommand(args: string[], io: CliIo, env: Record<strin
     } else if (outcome.kind === 'invalid') {
       rejected++;
       io.stderr(renderRejection(raw, outcome.issues) + '\n');
-    } else if (outcome.kind === 'suppressed' || outcome.kind === 'ignored') counted[outcome.kind]++;
+    } else if (outcome.kind === 'suppressed' || outcome.kind === 'ignored' || outcome.kind === 'other_region') counted[outcome.kind]++;
   }
   // On stderr, so stdout stays the entries alone (pipeable into test-pattern).
-  io.stderr(`render: ${records.length} records in, ${counted.notify} notifications out${counted.heartbeat > 0 ? `, ${counted.heartbeat} heartbeats out` : ''}, ${counted.suppressed} suppressed, ${counted.ignored} ignored, ${rejected} rejected\n`);
+  io.stderr(`render: ${records.length} records in, ${counted.notify} notifications out${counted.heartbeat > 0 ? `, ${counted.heartbeat} heartbeats out` : ''}, ${counted.suppressed} suppressed, ${counted.ignored} ignored${counted.other_region > 0 ? `, ${counted.other_region} written in another region` : ''}, ${rejected} rejected\n`);
   return rejected > 0 ? 1 : 0;
 }

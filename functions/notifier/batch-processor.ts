@@ -42,6 +42,8 @@ export interface BatchStats {
   readonly sent: Record<EventType, number>;
   suppressed: number;
   ignored: number;
+  /** Records written in another region (config `writerRegion`). */
+  otherRegion: number;
   quarantined: number;
   putEventsRetries: number;
   putEventsFailures: number;
@@ -98,6 +100,7 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     sent: { 'compute_node.create': 0, 'compute_node.update': 0, 'compute_node.delete': 0 },
     suppressed: 0,
     ignored: 0,
+    otherRegion: 0,
     quarantined: 0,
     putEventsRetries: 0,
     putEventsFailures: 0,
@@ -152,6 +155,9 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
         break;
       case 'ignored':
         stats.ignored++;
+        break;
+      case 'other_region':
+        stats.otherRegion++;
         break;
       case 'invalid':
         toQuarantine.push({

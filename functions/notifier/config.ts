@@ -13,6 +13,7 @@ import './zod-messages.js';
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from './contract/index.js';
 import { ConfigurationError } from './errors.js';
 import { resolutionProblem, type FieldResolutions } from './field-resolution.js';
+import type { WriterRegion } from './writer-region.js';
 
 /** Environment variable names, shared with the CDK construct that sets them. */
 export const ENV = {
@@ -25,6 +26,8 @@ export const ENV = {
   quarantineBucket: 'QUARANTINE_BUCKET',
   putEventsConcurrency: 'PUT_EVENTS_CONCURRENCY',
   globalEndpointId: 'GLOBAL_ENDPOINT_ID',
+  writerRegionAttribute: 'WRITER_REGION_ATTRIBUTE',
+  notifyWriterRegion: 'NOTIFY_WRITER_REGION',
 } as const;
 
 export const DEFAULT_EVENT_SOURCE = 'openstack.nova';
@@ -70,6 +73,9 @@ const watchedFieldResolutions = z.pipe(
   }),
 );
 
+/** An AWS region's name (`eu-west-1`, `us-gov-west-1`). */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
 const text = (max = 256) => z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
 
 const ConfigSchema = z.object({
@@ -92,6 +98,9 @@ const ConfigSchema = z.object({
   [ENV.globalEndpointId]: z.optional(
     z.string().check(z.regex(/^[A-Za-z0-9-]+\.[A-Za-z0-9-]+$/, 'must be an EventBridge endpoint id (<id>.<suffix>, as the endpoint\'s EndpointId attribute)'), z.maxLength(50, 'must be at most 50 characters')),
   ),
+  // A top-level attribute name (DynamoDB allows up to 64 KB; a writer's mark needs far less).
+  [ENV.writerRegionAttribute]: z.optional(text(255)),
+  [ENV.notifyWriterRegion]: z.optional(z.string().check(z.regex(REGION_NAME, 'must be a region name (e.g. eu-west-1)'))),
 });
 
 export interface NotifierConfig {
@@ -110,6 +119,12 @@ export interface NotifierConfig {
    * SigV4a); unset, events go to the bus's regional endpoint as always.
    */
   readonly globalEndpointId?: string;
+  /**
+   * Notify only the writes made in one region (global tables, writer-region.ts): the attribute
+   * that carries the writer's region, and the region (NOTIFY_WRITER_REGION, else the function's
+   * own AWS_REGION). Unset, every record is handled, whatever it carries.
+   */
+  readonly writerRegion?: WriterRegion;
 }
 
 /** Reads and validates the configuration; a bad value is a ConfigurationError naming the variable. */
@@ -125,6 +140,14 @@ export function loadConfig(env: Record<string, string | undefined>): NotifierCon
   if (unwatched.length > 0) {
     throw new ConfigurationError(`invalid configuration: ${ENV.watchedFieldResolutions}: ${unwatched.map((f) => `'${f}'`).join(', ')} not in ${ENV.watchedFields} (a resolution applies to a watched field)`);
   }
+  const attribute = c[ENV.writerRegionAttribute];
+  const region = c[ENV.notifyWriterRegion] ?? (env.AWS_REGION === '' ? undefined : env.AWS_REGION);
+  if (attribute === undefined && c[ENV.notifyWriterRegion] !== undefined) {
+    throw new ConfigurationError(`invalid configuration: ${ENV.notifyWriterRegion}: is used only with ${ENV.writerRegionAttribute} (the attribute that names a write's region)`);
+  }
+  if (attribute !== undefined && region === undefined) {
+    throw new ConfigurationError(`invalid configuration: ${ENV.notifyWriterRegion}: must be set when AWS_REGION is not (the region whose writes ${ENV.writerRegionAttribute} selects)`);
+  }
   return {
     eventBusName: c[ENV.eventBusName],
     eventSource: c[ENV.eventSource],
@@ -135,5 +158,6 @@ export function loadConfig(env: Record<string, string | undefined>): NotifierCon
     quarantineBucket: c[ENV.quarantineBucket],
     putEventsConcurrency: c[ENV.putEventsConcurrency],
     ...(c[ENV.globalEndpointId] === undefined ? {} : { globalEndpointId: c[ENV.globalEndpointId] }),
+    ...(attribute === undefined || region === undefined ? {} : { writerRegion: { attribute, region } }),
   };
 }

@@ -13,6 +13,10 @@ export const METRIC = {
   putEventsFailures: 'PutEventsFailures',
   /** Records reported back to Lambda as batch item failures. */
   batchItemFailures: 'BatchItemFailures',
+  /** Records written in another region (writer region option): that region's notifier notifies them. */
+  writesOfOtherRegions: 'WritesOfOtherRegions',
+  /** Records without a usable writer region mark (writer region option): notified, as without the option. */
+  unmarkedWrites: 'UnmarkedWrites',
   /** Heartbeat events accepted by the bus (contract/heartbeat.ts); none for a minute is the "pipeline stalled" sign. */
   heartbeatsPublished: 'HeartbeatsPublished',
   /** Milliseconds from a heartbeat's write to its PutEvents answered, one value per heartbeat. */

@@ -36,6 +36,7 @@ import { ConfigurationError, type FieldIssue } from './errors.js';
 import { isTtlExpiry, type Image, type StreamRecord } from './stream-record.js';
 import type { NotifierConfig } from './config.js';
 import { COMPUTE_NODE_TABLE } from '../compute-node-table-definition.js';
+import { createWriterRegionCheck, type WriterRegionTally } from './writer-region.js';
 
 const KEY_ATTRIBUTE = COMPUTE_NODE_TABLE.partitionKey.name;
 
@@ -54,6 +55,8 @@ export type BuildOutcome =
   | { readonly kind: 'heartbeat'; readonly heartbeat: Heartbeat }
   | { readonly kind: 'suppressed' } // MODIFY with no watched field changed at its resolution (and no new resync marker)
   | { readonly kind: 'ignored'; readonly reason: string } // changes to a soft-deleted node
+  /** Written in another region (config `writerRegion`, writer-region.ts): that region's notifier's to notify. */
+  | { readonly kind: 'other_region'; readonly region: string }
   | { readonly kind: 'invalid'; readonly issues: readonly FieldIssue[] };
 
 type Cause = ChangeBlock['cause'];
@@ -61,10 +64,12 @@ type Cause = ChangeBlock['cause'];
 /**
  * Builds the record → notification function for a configuration; all set-up happens here.
  * `now` is the clock a heartbeat's `handled_at` is read on (the only thing not a function of the record).
+ * `tally` counts the records without a writer region mark (with `writerRegion` only).
  */
 export function createNotificationBuilder(
-  config: Pick<NotifierConfig, 'eventBusName' | 'eventSource' | 'watchedFields' | 'publisherHostFallback'> & Partial<Pick<NotifierConfig, 'fieldResolutions'>>,
+  config: Pick<NotifierConfig, 'eventBusName' | 'eventSource' | 'watchedFields' | 'publisherHostFallback'> & Partial<Pick<NotifierConfig, 'fieldResolutions' | 'writerRegion'>>,
   now: () => number = Date.now,
+  tally?: WriterRegionTally,
 ) {
   const encodeNode = compilePayloadEncoder(ComputeNodePayload);
   const encodeDelete = compilePayloadEncoder(ComputeNodeDeletePayload);
@@ -83,6 +88,7 @@ export function createNotificationBuilder(
   const { eventBusName, eventSource } = config;
   const epochOf = createStreamEpochCache();
   const heartbeat = createHeartbeatBuilder({ eventBusName, eventSource, epochOf, now });
+  const writtenElsewhere = config.writerRegion === undefined ? undefined : createWriterRegionCheck(config.writerRegion, tally);
 
   /** `"nova-compute:<host>"` as JSON text; the fallback host where host is null, empty, absent or not a string. */
   function publisherJson(image: Image): string {
@@ -179,6 +185,12 @@ export function createNotificationBuilder(
     const d = record.dynamodb;
     if ((d.Keys ?? d.NewImage ?? d.OldImage)?.[KEY_ATTRIBUTE]?.S === HEARTBEAT_ITEM_KEY) {
       return record.eventName === 'REMOVE' ? { kind: 'ignored', reason: 'heartbeat item removed' } : { kind: 'heartbeat', heartbeat: heartbeat(record) };
+    }
+    // After the heartbeat (a control event, every region's notifier's), before anything is read of
+    // the node: another region's write is its notifier's, valid or not.
+    if (writtenElsewhere !== undefined) {
+      const region = writtenElsewhere(record);
+      if (region !== undefined) return { kind: 'other_region', region };
     }
     switch (record.eventName) {
       case 'INSERT': {

@@ -60,7 +60,9 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   const { config, logger, metrics } = deps;
   const queueUrl = config.quarantineQueueUrl;
   if (queueUrl === undefined) throw new ConfigurationError('QUARANTINE_QUEUE_URL: must be set (rejected records go there)');
-  const build = createNotificationBuilder(config, deps.now);
+  // Records without a writer region mark, counted by the builder, reported and reset per batch.
+  const writerRegionTally = { unmarked: 0 };
+  const build = createNotificationBuilder(config, deps.now, writerRegionTally);
   // Made once: Powertools builds a new Metrics, with its own Console, for every singleMetric()
   // (~50 µs each, several a batch). A single metric publishes on addMetric and then clears its
   // dimensions, so this one instance serves every event type of every batch.
@@ -93,6 +95,7 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     const parsed = StreamEvent.safeParse(event);
     if (!parsed.success) throw new ConfigurationError('the event is not a DynamoDB stream event (no Records array): check the event source mapping');
     let outcome: BatchOutcome;
+    writerRegionTally.unmarked = 0;
     try {
       if (!busChecked) await verifyEventBus(context);
       outcome = await processBatch(parsed.data.Records, { ...batchDeps, deadline: deadlineFrom(context, now) });
@@ -121,6 +124,10 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
       sentByType.addMetric(METRIC.notificationsSent, MetricUnit.Count, count);
     }
     metrics.addMetric(METRIC.updatesSuppressed, MetricUnit.Count, stats.suppressed);
+    if (config.writerRegion !== undefined) {
+      metrics.addMetric(METRIC.writesOfOtherRegions, MetricUnit.Count, stats.otherRegion);
+      metrics.addMetric(METRIC.unmarkedWrites, MetricUnit.Count, writerRegionTally.unmarked);
+    }
     metrics.addMetric(METRIC.recordsRejected, MetricUnit.Count, stats.quarantined);
     metrics.addMetric(METRIC.putEventsRetries, MetricUnit.Count, stats.putEventsRetries);
     metrics.addMetric(METRIC.putEventsFailures, MetricUnit.Count, stats.putEventsFailures);

@@ -253,6 +253,8 @@ function verdictOfBuilder(o: BuildOutcome): Verdict {
       return { kind: 'invalid', fields: [...new Set(o.issues.map((i) => i.field))].sort() };
     case 'heartbeat':
       throw new Error('the generated records never write the reserved heartbeat item');
+    case 'other_region':
+      throw new Error('the builder here has no writer region option');
   }
 }
 
