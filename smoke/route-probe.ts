@@ -88,15 +88,16 @@ export class RouteProbe {
         },
       ],
     };
-    // Unencrypted (SSE-SQS is otherwise SQS's default): whether EventBridge delivers to an SSE-SQS
-    // queue is not settled. The AWS pages found (SQS developer guide, "Amazon SQS Key management";
-    // EventBridge's SQS target page) speak only of KMS-encrypted queues, which need a customer
-    // managed key; none mentions SSE-SQS, and a check that could fail for that alone would
-    // mislead. The queue lives for the seconds of the check, holding the test node's notifications only.
+    // Encrypted with SQS-managed keys (SSE-SQS), which involve no KMS key and so no key policy
+    // for EventBridge: SSE-SQS is what SQS gives every new queue by default, "You do not need to
+    // make any code or application changes" (AWS Compute Blog, "Announcing server-side encryption
+    // with Amazon SQS-managed encryption keys (SSE-SQS) by default"); EventBridge asks for KMS
+    // permissions only for a queue under a customer managed key (docs/deploying.md, "The smoke
+    // check's queue", has the pages and what no page says outright).
     const created = await this.sqs.send(
       new CreateQueueCommand({
         QueueName: this.name,
-        Attributes: { SqsManagedSseEnabled: 'false', MessageRetentionPeriod: '900', Policy: JSON.stringify(policy) },
+        Attributes: { SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '900', Policy: JSON.stringify(policy) },
       }),
     );
     this.queueUrl = created.QueueUrl;
