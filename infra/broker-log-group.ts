@@ -1,11 +1,16 @@
 /**
  * Amazon MQ's broker log group, kept by the stack. With general logs on, Amazon MQ creates
  * /aws/amazonmq/broker/<broker-id>/general itself when it creates (or reboots) the broker: without
- * a retention and outside the stack (Amazon MQ developer guide, "Configuring Amazon MQ for
- * ActiveMQ logs", https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/configure-logging-monitoring-activemq.html,
- * for the name's form and that Amazon MQ creates the group). A log group of the template by that
- * name would race Amazon MQ for it (the id is known only once the broker exists), so CDK's
- * `logs.LogRetention` sets the retention once the broker is created, creating the group if
+ * a retention and outside the stack. For RabbitMQ it publishes through its service-linked role, so
+ * no CloudWatch Logs resource policy is needed, and audit logs do not exist (Amazon MQ developer
+ * guide, "Configuring Amazon MQ for RabbitMQ logs",
+ * https://docs.aws.amazon.com/amazon-mq/latest/developer-guide/security-logging-monitoring-rabbitmq.html);
+ * that role may create groups under /aws/amazonmq/* ("Using service-linked roles for Amazon MQ").
+ * The RabbitMQ page names no group: the name's form is the ActiveMQ page's ("Configuring Amazon MQ
+ * for ActiveMQ logs", configure-logging-monitoring-activemq.html), and DescribeBroker's
+ * Logs.GeneralLogGroup confirms it on a deployed broker (docs/deploying.md). A log group of the
+ * template by that name would race Amazon MQ for it (the id is known only once the broker exists),
+ * so CDK's `logs.LogRetention` sets the retention once the broker is created, creating the group if
  * Amazon MQ has not yet, and deletes it with the stack.
  */
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
