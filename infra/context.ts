@@ -64,6 +64,10 @@ export const AppContextSchema = z
       .default([...SPEC_WATCHED_FIELDS]),
     publisherHostFallback: z.string().min(1).default(DEFAULT_PUBLISHER_HOST),
     putEventsConcurrency: int(1, 64).default(DEFAULT_PUT_EVENTS_CONCURRENCY),
+    /** Notify only one region's writes (global tables): the attribute writers mark their region in (docs/cross-account.md). */
+    writerRegionAttribute: optionalText,
+    /** The region whose writes are notified with writerRegionAttribute (default: the function's own). */
+    notifyWriterRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region name (e.g. eu-west-1)').optional(),
 
     logRetentionDays: z.coerce
       .number()

@@ -87,6 +87,8 @@ export class HypervisorNotificationsStack extends Stack {
       watchedFields: c.watchedFields,
       publisherHostFallback: c.publisherHostFallback,
       putEventsConcurrency: c.putEventsConcurrency,
+      ...(c.writerRegionAttribute === undefined ? {} : { writerRegionAttribute: c.writerRegionAttribute }),
+      ...(c.notifyWriterRegion === undefined ? {} : { notifyWriterRegion: c.notifyWriterRegion }),
       logRetention: c.logRetentionDays as RetentionDays,
       memorySize: c.memorySize,
       timeout: Duration.seconds(c.timeoutSeconds),

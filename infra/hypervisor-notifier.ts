@@ -168,6 +168,16 @@ export interface HypervisorNotifierProps {
   readonly publisherHostFallback?: string;
   /** PutEvents requests in flight per invocation (PUT_EVENTS_CONCURRENCY). @default 4 (DEFAULT_PUT_EVENTS_CONCURRENCY) */
   readonly putEventsConcurrency?: number;
+  /**
+   * Notify only the writes made in one region (WRITER_REGION_ATTRIBUTE), for a DynamoDB global
+   * table with a notifier in each region: the attribute in which writers mark the region they
+   * wrote in. A record marked with another region is skipped (metric `WritesOfOtherRegions`); one
+   * without a usable mark is notified and counted (`UnmarkedWrites`). docs/cross-account.md.
+   * @default - every record is notified, whatever it carries
+   */
+  readonly writerRegionAttribute?: string;
+  /** The region whose writes are notified (NOTIFY_WRITER_REGION); only with `writerRegionAttribute`. @default - the function's own region (AWS_REGION) */
+  readonly notifyWriterRegion?: string;
 
   // ----- function -----
   /** @default 512 */
@@ -442,6 +452,9 @@ export class HypervisorNotifier extends Construct {
       // A quarantine message over SQS's 1 MiB is kept whole under quarantine/ (claim check).
       [ENV.quarantineBucket]: this.onFailureBucket.bucketName,
       [ENV.putEventsConcurrency]: String(props.putEventsConcurrency ?? DEFAULT_PUT_EVENTS_CONCURRENCY),
+      // In the redrive's too (it gets this environment): it publishes what the stream would have.
+      ...(props.writerRegionAttribute === undefined ? {} : { [ENV.writerRegionAttribute]: props.writerRegionAttribute }),
+      ...(props.notifyWriterRegion === undefined ? {} : { [ENV.notifyWriterRegion]: props.notifyWriterRegion }),
     };
     this.baseConfig = validateEnvironment(environment);
     this.configuredWatchedFields = this.baseConfig.watchedFields;
@@ -861,8 +874,9 @@ function validateEnvironment(environment: Record<string, string>): NotifierConfi
   const probe = Object.fromEntries(
     Object.entries(environment).map(([k, v]) => [k, Token.isUnresolved(v) ? (placeholders[k] ?? 'placeholder') : v]),
   );
-  // Throws the function's own ConfigurationError, message unchanged.
-  const config = loadConfig(probe);
+  // Throws the function's own ConfigurationError, message unchanged. Lambda sets AWS_REGION
+  // (the writer region's default) at run time: a placeholder stands for it here.
+  const config = loadConfig({ AWS_REGION: 'placeholder-region', ...probe });
   return {
     ...config,
     eventBusName: environment[ENV.eventBusName] ?? config.eventBusName,
