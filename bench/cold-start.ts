@@ -55,8 +55,11 @@ export interface ColdStartResult {
   readonly variants: readonly ColdStartVariant[];
 }
 
-/** The handler bundled as the stack deploys it, written to `outfile` (and `outfile.map` with source maps). */
-export async function bundleHandler(opts: { externalSdk: boolean; sourceMaps: boolean; outfile: string }): Promise<BundleFigures> {
+/**
+ * The handler bundled as the stack deploys it, written to `outfile` (and `outfile.map` with source maps).
+ * `signer`: the SigV4a signer bundled in, as with the construct's `globalEndpoint` (default: left out).
+ */
+export async function bundleHandler(opts: { externalSdk: boolean; sourceMaps: boolean; outfile: string; signer?: boolean }): Promise<BundleFigures> {
   const result = await build({
     entryPoints: [HANDLER_ENTRY],
     bundle: true,
@@ -69,7 +72,7 @@ export async function bundleHandler(opts: { externalSdk: boolean; sourceMaps: bo
     banner: { js: ESM_REQUIRE_BANNER },
     sourcemap: opts.sourceMaps,
     // As deployed without tracing and without a global endpoint (the default): the tracer and the SigV4a signer are left out.
-    external: [...(opts.externalSdk ? ['@aws-sdk/*'] : []), ...TRACING_ONLY_MODULES, ...GLOBAL_ENDPOINT_ONLY_MODULES],
+    external: [...(opts.externalSdk ? ['@aws-sdk/*'] : []), ...TRACING_ONLY_MODULES, ...(opts.signer === true ? [] : GLOBAL_ENDPOINT_ONLY_MODULES)],
     outfile: opts.outfile,
     write: false,
     metafile: true,
@@ -93,7 +96,7 @@ function largestPackages(meta: Metafile): { name: string; bytes: number }[] {
 }
 
 /** A loopback stand-in for EventBridge and SQS (AWS JSON protocols), answering at once. */
-async function startFakeAws(): Promise<{ server: Server; url: string }> {
+export async function startFakeAws(): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -134,7 +137,8 @@ process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify({ nodeBootMs: t0, impor
 process.exit(0);
 `;
 
-function runOnce(dir: string, bundle: string, url: string, sourceMaps: boolean): Promise<ColdStartRun> {
+/** One cold start: a fresh `node` runs the driver on `dir/bundle`; `extraEnv` adds to the function's environment. */
+export function runOnce(dir: string, bundle: string, url: string, sourceMaps: boolean, extraEnv: Record<string, string> = {}): Promise<ColdStartRun> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     AWS_REGION: 'us-east-1',
@@ -148,6 +152,7 @@ function runOnce(dir: string, bundle: string, url: string, sourceMaps: boolean):
     AWS_LAMBDA_FUNCTION_NAME: 'hypervisor-notifier',
     EVENT_BUS_NAME: 'hypervisor-notifications',
     QUARANTINE_QUEUE_URL: `${url}/123456789012/hypervisor-notifier-quarantine`,
+    ...extraEnv,
   };
   const started = performance.now();
   return new Promise((ok, fail) => {
@@ -176,17 +181,26 @@ function runOnce(dir: string, bundle: string, url: string, sourceMaps: boolean):
   });
 }
 
-function medianRun(runs: readonly ColdStartRun[]): ColdStartRun {
+export function medianRun(runs: readonly ColdStartRun[]): ColdStartRun {
   const m = (k: keyof ColdStartRun) => round(median(runs.map((r) => r[k])), 1);
   return { nodeBootMs: m('nodeBootMs'), importMs: m('importMs'), firstEventMs: m('firstEventMs'), importPlusFirstEventMs: m('importPlusFirstEventMs'), processMs: m('processMs') };
 }
 
-export async function measureColdStart(opts: { runs: number }): Promise<ColdStartResult> {
+/**
+ * A directory with the driver and a one-record event; with `nodeModules`, the repository's
+ * node_modules linked in (the SDK-external bundle resolves @aws-sdk/* there, as the runtime's
+ * copy would be found).
+ */
+export function coldStartDir(nodeModules: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'notifier-bench-'));
-  // The SDK-external bundle resolves @aws-sdk/* here, as the runtime's copy would be found.
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  if (nodeModules) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   writeFileSync(join(dir, 'driver.mjs'), DRIVER);
   writeFileSync(join(dir, 'event.json'), JSON.stringify(streamEvent(1, CREATES_ONLY)));
+  return dir;
+}
+
+export async function measureColdStart(opts: { runs: number }): Promise<ColdStartResult> {
+  const dir = coldStartDir(true);
   const { server, url } = await startFakeAws();
   try {
     const variants: ColdStartVariant[] = [];

@@ -12,6 +12,7 @@ import type { BatchingWindowResult } from './batching-window.js';
 import { renderCapacity, type CapacityResult } from './capacity.js';
 import type { BenchResults } from './run-benchmarks.js';
 import { renderNotificationRates } from './notification-rate.js';
+import { renderGlobalEndpointColdStart } from './cold-start-global-endpoint.js';
 
 export interface Goal {
   readonly id: string;
@@ -266,6 +267,7 @@ export function renderMarkdown(r: BenchResults): string {
     L.push(`| ${v.awsSdk}${v.sourceMaps ? ', source maps on (sourceMaps: true)' : ''} | ${KiB(v.bundle.bytes)} KiB | ${KiB(v.bundle.gzipBytes)} KiB | ${fmt(m.nodeBootMs)} ms | ${fmt(m.importMs)} ms | ${fmt(m.firstEventMs)} ms | **${fmt(m.importPlusFirstEventMs)} ms** | ${fmt(m.processMs)} ms | ${inputs} |`);
   }
   L.push('');
+  if (r.coldStartGlobalEndpoint !== undefined) L.push(...renderGlobalEndpointColdStart(r.coldStartGlobalEndpoint));
 
   const mem = r.memory;
   L.push('## 6. Memory');

@@ -10,6 +10,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { measureColdStart, type ColdStartResult } from './cold-start.js';
+import { measureGlobalEndpointColdStart, type GlobalEndpointColdStartResult } from './cold-start-global-endpoint.js';
 import { FLEET_ASSUMPTIONS, fleetRateRows, fleetScale, type FleetRateRow, type FleetResult } from './fleet.js';
 import { measureNotificationRates, type NotificationRates } from './notification-rate.js';
 import { measureBatch, measureHandlerCpu, type HandlerCpuResult } from './handler-cpu.js';
@@ -52,6 +53,8 @@ export interface BenchResults extends Measured {
   readonly notificationRates?: NotificationRates;
   /** The fleet's bill at those rates (§7's model). */
   readonly fleetRates?: readonly FleetRateRow[];
+  /** §5b: the global endpoint option's cold start, off and on (absent from runs before it existed). */
+  readonly coldStartGlobalEndpoint?: GlobalEndpointColdStartResult;
 }
 
 export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResults> {
@@ -80,6 +83,9 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
 
   log('5. cold start');
   const coldStart = await measureColdStart({ runs: tiny ? 1 : 11 });
+
+  log('5b. cold start with the global endpoint option off and on');
+  const coldStartGlobalEndpoint = await measureGlobalEndpointColdStart({ runs: tiny ? 1 : 21 });
 
   log('6. memory');
   const memory = tiny
@@ -123,5 +129,6 @@ export async function runBenchmarks(opts: BenchOptions = {}): Promise<BenchResul
     ...partial,
     notificationRates,
     fleetRates,
+    coldStartGlobalEndpoint,
   };
 }

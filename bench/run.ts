@@ -2,13 +2,15 @@
  * `npm run bench`: runs every measurement once and writes `bench/results.json` and
  * `bench/results.md`. `npm run bench -- --tiny` runs the smoke-sized input instead (and
  * writes nothing unless `--write` is given too). `npm run bench -- --capacity` runs only the
- * capacity section (§7b) and, with `--write`, replaces it in `bench/results.md` and `results.json`.
+ * capacity section (§7b) and, with `--write`, replaces it in `bench/results.md` and `results.json`;
+ * `--cold-start-global-endpoint` likewise for §5b (the global endpoint option's cold start).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBenchmarks } from './run-benchmarks.js';
 import { renderMarkdown } from './results.js';
 import { capacityMixesFrom, measureCapacity, renderCapacity, spliceCapacitySection, type MeasuredMixRate } from './capacity.js';
+import { measureGlobalEndpointColdStart, renderGlobalEndpointColdStart, spliceGlobalEndpointColdStartSection } from './cold-start-global-endpoint.js';
 
 const args = new Set(process.argv.slice(2));
 const tiny = args.has('--tiny');
@@ -27,6 +29,22 @@ if (args.has('--capacity')) {
     const results = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
     writeFileSync(json, JSON.stringify({ ...results, capacity, capacityMeasuredAt: new Date().toISOString() }, null, 2) + '\n');
     process.stderr.write('[bench] replaced §7b in bench/results.md and capacity in bench/results.json\n');
+  }
+  process.stdout.write(section.join('\n') + '\n');
+  process.exit(0);
+}
+
+if (args.has('--cold-start-global-endpoint')) {
+  // Three bundles, a few dozen fresh processes: seconds, not the whole run's minutes.
+  const coldStartGlobalEndpoint = await measureGlobalEndpointColdStart({ runs: tiny ? 1 : 21 });
+  const section = renderGlobalEndpointColdStart(coldStartGlobalEndpoint);
+  if (args.has('--write')) {
+    const md = join(import.meta.dirname, 'results.md');
+    const json = join(import.meta.dirname, 'results.json');
+    writeFileSync(md, spliceGlobalEndpointColdStartSection(readFileSync(md, 'utf8'), section));
+    const results = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+    writeFileSync(json, JSON.stringify({ ...results, coldStartGlobalEndpoint }, null, 2) + '\n');
+    process.stderr.write('[bench] replaced §5b in bench/results.md and coldStartGlobalEndpoint in bench/results.json\n');
   }
   process.stdout.write(section.join('\n') + '\n');
   process.exit(0);
