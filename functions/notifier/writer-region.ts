@@ -9,10 +9,12 @@
  * speaks for it, and the delete is notified by the region that notified the node's other changes).
  *
  * A record without a usable mark (the attribute absent, NULL, not a string, or empty) is
- * **notified**, as without the option, and counted (`UnmarkedWrites`): skipping it could lose
- * the only notification of a change, as no other region's notifier can tell it is theirs either;
- * notifying it can at worst repeat one, which consumers already tolerate (they apply by order
- * key). The count shows a writer that does not mark.
+ * **notified**, as without the option, and counted (`UnmarkedWrites`). No region's notifier can
+ * tell such a write is its own, so skipping it would skip it everywhere and lose the change, which
+ * the notifier never does for a valid record; notifying it repeats it at worst, once per region
+ * (each copy under its region's epoch: docs/cross-account.md says what that means for order).
+ * A lost change cannot be noticed downstream; a repeat can, and the count shows the writer that
+ * does not mark.
  */
 import type { Image, StreamRecord } from './stream-record.js';
 
