@@ -127,7 +127,10 @@ export interface AmqpBridgeOptions extends IndexerRouteFilter {
   readonly batchSize?: number;
   /** Concurrent invocations of the event source mapping (2–1000). @default 2 */
   readonly maxConcurrency?: number;
-  /** @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * Retention of the bridge function's log group and of a new broker's general log group.
+   * @default - the notifier's `logRetention` (HypervisorNotifier), which defaults to logs.RetentionDays.ONE_MONTH
+   */
   readonly logRetention?: logs.RetentionDays;
   /** Source-mapped stack traces (infra/bundling-options.ts: costs cold-start time). @default false */
   readonly sourceMaps?: boolean;

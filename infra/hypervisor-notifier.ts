@@ -184,7 +184,10 @@ export interface HypervisorNotifierProps {
   readonly memorySize?: number;
   /** @default Duration.seconds(60) */
   readonly timeout?: Duration;
-  /** Retention of the function's log group. @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * Retention of the function's log group, and of the redrive's and the AMQP bridge's (and its new
+   * broker's) unless `amqpBridge.logRetention` says otherwise. @default logs.RetentionDays.ONE_MONTH
+   */
   readonly logRetention?: logs.RetentionDays;
   /** Entry file of the function (for tests or forks). @default NOTIFIER_ENTRY (functions/notifier/handler.ts) */
   readonly entry?: string;
@@ -609,7 +612,12 @@ export class HypervisorNotifier extends Construct {
         visibilityTimeout: bridgeVisibilityTimeout(o),
         maxReceiveCount: o.maxReceiveCount ?? 50,
       });
-      this.amqpBridge = new AmqpBridge(this, 'AmqpBridge', { sourceMaps: props.sourceMaps === true, ...o, queue: route.queue });
+      this.amqpBridge = new AmqpBridge(this, 'AmqpBridge', {
+        sourceMaps: props.sourceMaps === true,
+        ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+        ...o,
+        queue: route.queue,
+      });
     }
   }
 

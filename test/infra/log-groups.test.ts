@@ -3,12 +3,18 @@
  * configuration, CDK's own bucket-notifications handler included (else Lambda creates
  * /aws/lambda/<name> itself, without a retention, outside the stack, and it outlives the stack);
  * and a new Amazon MQ broker's log group, which Amazon MQ creates itself, gets a retention and
- * goes with the stack (infra/broker-log-group.ts).
+ * goes with the stack (infra/broker-log-group.ts). Every one keeps the stack's `logRetentionDays`
+ * (the AMQP bridge's too, unless its construct prop `amqpBridge.logRetention` overrides it).
  */
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
+import { HypervisorNotifier } from '../../infra/hypervisor-notifier.js';
 import { DEPLOY_CONFIGURATIONS } from './configurations.js';
-import { buildTestApp } from './helpers.js';
+import { buildTestApp, SKIP_BUNDLING } from './helpers.js';
 
 // The synthesized template is untyped CloudFormation JSON: `any` where the test walks into it.
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -76,4 +82,57 @@ describe("Amazon MQ's broker log group", () => {
       }
     },
   );
+});
+
+describe('log retention follows the stack', () => {
+  it.each(DEPLOY_CONFIGURATIONS.map((c) => [c.name, c] as const))(
+    '%s: with logRetentionDays=7, every log group of the stack and every retention it sets keeps 7 days (the AMQP bridge and its broker included)',
+    (_name, c) => {
+      const resources = Template.fromStack(buildTestApp({ ...c.context, logRetentionDays: 7 }).stack).toJSON().Resources as Record<string, Resource>;
+      // Not the stack's to choose: /aws/lambda/<CDK's log-retention function>, kept at the 1 day
+      // that function's handler sets on it (infra/log-retention-provider-logs.ts).
+      const retentionFunctions = Object.values(resources)
+        .filter((r) => r.Type === 'Custom::LogRetention')
+        .map((r) => JSON.stringify({ 'Fn::Join': ['', ['/aws/lambda/', { Ref: (r.Properties.ServiceToken as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0] }]] }));
+      const retentions = Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::Logs::LogGroup' || r.Type === 'Custom::LogRetention')
+        .filter(([, r]) => !retentionFunctions.includes(JSON.stringify(r.Properties.LogGroupName)))
+        .map(([id, r]) => [id, r.Properties.RetentionInDays] as const);
+      expect(retentions.length).toBeGreaterThan(0);
+      expect(retentions.filter(([, days]) => days !== 7)).toEqual([]);
+    },
+  );
+});
+
+describe("the AMQP bridge's log retention in a user stack", () => {
+  /** Retention (days) of the bridge function's log group and of the notifier's, for these props. */
+  const retentions = (props: { logRetention?: logs.RetentionDays; bridgeLogRetention?: logs.RetentionDays }): { bridge: unknown; notifier: unknown } => {
+    const app = new App({ context: SKIP_BUNDLING });
+    const stack = new Stack(app, 'User', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['eu-west-1a', 'eu-west-1b'], privateSubnetIds: ['subnet-0a', 'subnet-0b'] });
+    const credentialsSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:nova-mq-AbCdEf');
+    const n = new HypervisorNotifier(stack, 'N', {
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      redrive: false,
+      heartbeat: false,
+      amqpBridge: {
+        broker: { endpoint: 'amqps://broker.internal:5671', credentialsSecret },
+        vpc,
+        ...(props.bridgeLogRetention === undefined ? {} : { logRetention: props.bridgeLogRetention }),
+      },
+    });
+    const t = Template.fromStack(stack);
+    const days = (group: logs.LogGroup): unknown => t.toJSON().Resources[stack.getLogicalId(group.node.defaultChild as logs.CfnLogGroup)].Properties.RetentionInDays;
+    return { bridge: days(n.amqpBridge!.bundled.logGroup), notifier: days(n.logGroup) };
+  };
+
+  it("takes the notifier's logRetention", () => {
+    expect(retentions({ logRetention: logs.RetentionDays.THREE_DAYS })).toEqual({ bridge: 3, notifier: 3 });
+  });
+  it("keeps its own amqpBridge.logRetention when given", () => {
+    expect(retentions({ logRetention: logs.RetentionDays.THREE_DAYS, bridgeLogRetention: logs.RetentionDays.ONE_WEEK })).toEqual({ bridge: 7, notifier: 3 });
+  });
+  it('keeps a month when neither is given', () => {
+    expect(retentions({})).toEqual({ bridge: 30, notifier: 30 });
+  });
 });
