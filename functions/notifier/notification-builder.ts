@@ -53,7 +53,7 @@ export type BuildOutcome =
   | { readonly kind: 'notify'; readonly notification: Notification }
   /** A record of the reserved heartbeat item (contract/heartbeat.ts): never a compute node notification. */
   | { readonly kind: 'heartbeat'; readonly heartbeat: Heartbeat }
-  | { readonly kind: 'suppressed' } // MODIFY with no watched field changed at its resolution (and no new resync marker)
+  | { readonly kind: 'suppressed' } // MODIFY with no watched field changed at its resolution (no new resync marker, and a valid old image)
   | { readonly kind: 'ignored'; readonly reason: string } // changes to a soft-deleted node
   /** Written in another region (config `writerRegion`, writer-region.ts): that region's notifier's to notify. */
   | { readonly kind: 'other_region'; readonly region: string }
@@ -82,6 +82,8 @@ export function createNotificationBuilder(
       return { ...f, index, bucket: resolution === undefined ? undefined : compileBucket(resolution) };
     })
     .filter((f) => config.watchedFields.includes(f.name as never));
+  // The other payload fields: read only to tell whether a suppressed update's old image was invalid.
+  const unwatched = nodeFields.filter((f) => !watched.some((w) => w.name === f.name));
   const hostCodec = nodeFields.find((f) => f.name === 'host')!;
   const fallbackPublisher = novaJsonString(PUBLISHER_PREFIX + config.publisherHostFallback);
   if (fallbackPublisher === undefined) throw new ConfigurationError('PUBLISHER_HOST_FALLBACK: must be valid Unicode text');
@@ -143,7 +145,12 @@ export function createNotificationBuilder(
     return notify(record, 'compute_node.delete', encoded.json, publisherJson(image), cause, []);
   }
 
-  function update(record: StreamRecord, oldImage: Image, newImage: Image): BuildOutcome {
+  /**
+   * `oldDeletedBad`: the old image's `deleted` was malformed. An old image that was invalid was
+   * quarantined, not notified, so consumers hold an older state than it: an update that puts the
+   * node right is notified with its full state even when no watched field changed.
+   */
+  function update(record: StreamRecord, oldImage: Image, newImage: Image, oldDeletedBad: boolean): BuildOutcome {
     // The new image is validated whatever changed: a bad item is reported when it is written.
     // Its JSON is only built if a notification goes out (most updates change no watched field).
     const encoded = encodeNode.fields(newImage);
@@ -160,8 +167,23 @@ export function createNotificationBuilder(
     if (changed !== undefined) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', changed);
     // No watched change: a new resync marker asks for the node's full state (a resync run's write).
     const run = newResyncMarker(oldImage, newImage);
-    if (run === undefined) return { kind: 'suppressed' };
-    return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', [], run);
+    if (run !== undefined) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', [], run);
+    // A repair: what consumers hold is unknown, so no field is named changed (as a resync's full state).
+    if (oldDeletedBad || wasInvalid(oldImage, newImage)) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', []);
+    return { kind: 'suppressed' };
+  }
+
+  /**
+   * Whether an unwatched field of the old image broke its rule (an invalid watched field already
+   * counts as changed). The new image is valid here, so a broken old attribute differs from the
+   * new one: only differing attributes are decoded, which keeps a suppressed update cheap.
+   */
+  function wasInvalid(oldImage: Image, newImage: Image): boolean {
+    for (const f of unwatched) {
+      const before = oldImage[f.attribute];
+      if (!sameAttribute(before, newImage[f.attribute]) && isProblem(f.codec(before))) return true;
+    }
+    return false;
   }
 
   function requireImage(record: StreamRecord, which: 'NewImage' | 'OldImage'): Image | FieldIssue {
@@ -213,7 +235,7 @@ export function createNotificationBuilder(
           return now ? { kind: 'ignored', reason: 'node is soft-deleted' } : create(record, newImage as Image, 'undelete');
         }
         if (now) return remove(record, newImage as Image, 'soft_delete');
-        return update(record, oldImage as Image, newImage as Image);
+        return update(record, oldImage as Image, newImage as Image, was !== false);
       }
       case 'REMOVE': {
         const image = requireImage(record, 'OldImage');

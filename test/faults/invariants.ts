@@ -330,7 +330,12 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
       if (changed.length === 0) {
         // docs/resync-and-indexer.md: a new marker value (a resync run's write) asks for the full state.
         const run = newMarker(before, after);
-        if (run === undefined) return { kind: 'nothing', why: 'no watched field changed' };
+        if (run === undefined) {
+          // A repair: the old image was invalid, so quarantined and never notified; the write that
+          // puts the node right carries its full state (docs/event-contract.md).
+          const wasInvalid = softDeleted(before) === undefined || (problemsOf(before, opts).invalid ?? []).length > 0;
+          return wasInvalid ? publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: [] }, opts) : { kind: 'nothing', why: 'no watched field changed' };
+        }
         return publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: [], resyncRun: run }, opts);
       }
       return publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed }, opts);
