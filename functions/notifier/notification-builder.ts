@@ -255,7 +255,7 @@ export function createNotificationBuilder(
  */
 function newResyncMarker(oldImage: Image, newImage: Image): string | undefined {
   const after = newImage[RESYNC_MARKER_ATTRIBUTE];
-  if (after === undefined || typeof after.S !== 'string' || after.S === '') return undefined;
+  if (typeof after !== 'object' || after === null || typeof after.S !== 'string' || after.S === '') return undefined;
   if (sameAttribute(oldImage[RESYNC_MARKER_ATTRIBUTE], after)) return undefined;
   return novaJsonString(after.S);
 }

@@ -78,7 +78,7 @@ const SegmentStateSchema = z.object({
   marked: z.number(),
   /** Items that already carried this run's marker when scanned (a write before a checkpoint was lost): counted, not written again. */
   alreadyMarked: z.number(),
-  /** Items whose marker write may have been made before a stop that lost the record of it, and that were gone when tried again: counted, as a notification of them may exist. */
+  /** Items whose marker write may have been made (before a stop that lost the record of it, or by a try whose answer was lost before the SDK retried it) and that were gone when tried again: counted, as a notification of them may exist. */
   uncertain: z.number(),
   /** Soft-deleted items (not marked). */
   skipped: z.number(),
@@ -365,6 +365,7 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
         const outcome = await mark(key);
         delete state.anchorAttempt;
         if (outcome === 'marked') return { key };
+        if (outcome === 'uncertain') state.anchorUncertain++;
       }
       start = page.LastEvaluatedKey;
       limit = pageSize;
@@ -472,7 +473,7 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
         untried();
         return;
       }
-      let outcome: 'marked' | 'gone';
+      let outcome: 'marked' | 'gone' | 'uncertain';
       try {
         outcome = await mark(seg.pending[0]!.key);
       } catch (error) {
@@ -484,13 +485,17 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
       seg.pending.shift();
       const earlier = tried.shift()!;
       if (outcome === 'marked') seg.marked++;
-      else if (earlier) seg.uncertain++;
+      else if (earlier || outcome === 'uncertain') seg.uncertain++;
       else seg.gone++;
     }
   }
 
-  /** The marker write: never creates an item, never touches a soft-deleted one. */
-  async function mark(key: Key): Promise<'marked' | 'gone'> {
+  /**
+   * The marker write: never creates an item, never touches a soft-deleted one. `uncertain`: the
+   * condition failed on a retry by the SDK itself, so an earlier try of this call may have been
+   * made (its answer lost: a timeout, a 500) and notified before the item went away.
+   */
+  async function mark(key: Key): Promise<'marked' | 'gone' | 'uncertain'> {
     await deps.bucket.take();
     try {
       await deps.dynamodb.send(
@@ -505,7 +510,7 @@ export async function runResync(state: ResyncState, deps: ResyncDeps): Promise<R
       );
       return 'marked';
     } catch (error) {
-      if (isConditionFailure(error)) return 'gone';
+      if (isConditionFailure(error)) return ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1 ? 'uncertain' : 'gone';
       throw new ResyncWriteError(`the marker write to ${JSON.stringify(key)} failed (${(error as Error).name}: ${(error as Error).message}); run again to resume`);
     }
   }

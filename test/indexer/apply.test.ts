@@ -382,9 +382,9 @@ describe('resync runs and the sweep', () => {
     for (const [what, count] of Object.entries(seen)) expect(count, what).toBeGreaterThan(runs / 10);
   }, 240_000);
 
-  it('property: a run stopped or killed mid-page and resumed, while the fleet deletes, soft-deletes and invalidates the nodes it marked, never announces fewer nodes than it notified; when it sweeps, the read model equals the table', async () => {
+  it('property: a run stopped or killed mid-page and resumed, while the fleet deletes, soft-deletes and invalidates the nodes it marked (also between a write made and the SDK retrying it, its answer lost), never announces fewer nodes than it notified; when it sweeps, the read model equals the table', async () => {
     let runs = 0;
-    const seen = { stops: 0, crashes: 0, hitWhileStopped: 0, swept: 0, sweptNodes: 0, overcounted: 0, invalidAtWrite: 0 };
+    const seen = { stops: 0, crashes: 0, hitWhileStopped: 0, lostAnswers: 0, swept: 0, sweptNodes: 0, overcounted: 0, invalidAtWrite: 0 };
     await fc.assert(
       fc.asyncProperty(fleetScenario({ interrupted: true }), async (s) => {
         const h = await playFleet(s);
@@ -408,6 +408,7 @@ describe('resync runs and the sweep', () => {
         if (h.stats.stops > 0) seen.stops++;
         if (h.stats.crashes > 0) seen.crashes++;
         if (h.stats.hitWhileStopped > 0) seen.hitWhileStopped++;
+        if (h.stats.lostAnswers > 0) seen.lostAnswers++;
         if (h.invalidAtWrite > 0) seen.invalidAtWrite++;
       }),
       { numRuns: 1000 },

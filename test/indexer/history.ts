@@ -283,6 +283,17 @@ export interface RunStop {
   readonly meanwhile: readonly FleetOp[];
 }
 
+/**
+ * The run's `afterWrites`-th marker write is made, its answer lost (a timeout, a 500), and the node
+ * deleted or soft-deleted before the SDK's own retry, whose condition then fails: the run sees a
+ * ConditionalCheckFailedException with `$metadata.attempts` 2, as the SDK reports it
+ * (test/resync/lost-response.test.ts shows it with a real client).
+ */
+export interface LostAnswer {
+  readonly afterWrites: number;
+  readonly how: 'remove' | 'softDelete';
+}
+
 export interface FleetScenario {
   readonly nodes: number;
   /** Phase 1. */
@@ -291,6 +302,8 @@ export interface FleetScenario {
   readonly during: readonly FleetOp[];
   /** Where the run stops and is resumed (none: it runs through). */
   readonly stops: readonly RunStop[];
+  /** Marker writes whose answer is lost while the node goes away (none: every answer arrives). */
+  readonly lostAnswers?: readonly LostAnswer[];
   readonly totalSegments: number;
   readonly pageSize: number;
   /** Seed of the deliveries' fates and orders. */
@@ -318,6 +331,9 @@ export function fleetScenario(opts: { nodes?: number; maxBefore?: number; maxDur
     before: fc.array(gapOp(nodes), { maxLength: opts.maxBefore ?? 40 }),
     during: fc.array(fleetOp(nodes, { invalid }), { maxLength: opts.maxDuring ?? 12 }),
     stops: invalid ? fc.array(stop, { minLength: 1, maxLength: 3 }) : fc.constant([]),
+    lostAnswers: invalid
+      ? fc.array(fc.record({ afterWrites: fc.integer({ min: 1, max: nodes + 2 }), how: fc.constantFrom('remove' as const, 'softDelete' as const) }), { maxLength: 2 })
+      : fc.constant([]),
     totalSegments: fc.integer({ min: 1, max: 3 }),
     pageSize: fc.integer({ min: 1, max: 3 }),
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
@@ -343,7 +359,7 @@ export interface FleetHistory {
   /** The run's own count of items it could not be sure of. */
   readonly uncertain: number;
   /** What happened, for the generator's coverage checks. */
-  readonly stats: { dropped: number; epochs: number; deletedInGap: number; runWrites: number; stops: number; crashes: number; hitWhileStopped: number };
+  readonly stats: { dropped: number; epochs: number; deletedInGap: number; runWrites: number; stops: number; crashes: number; hitWhileStopped: number; lostAnswers: number };
 }
 
 function shuffle<T>(items: T[], random: () => number): T[] {
@@ -363,7 +379,14 @@ const conditionFailure = () => Object.assign(new Error('The conditional request 
  * a key's segment is its rank modulo the segments) and the marker write (UpdateItem with its
  * condition: the item exists and is not soft-deleted). `before` runs before each request.
  */
-function runClient(table: SimulatedTable, random: () => number, rank: (uuid: string) => number, before: (what: 'scan' | 'write', uuid?: string) => void, after: (uuid: string, made: boolean) => void) {
+function runClient(
+  table: SimulatedTable,
+  random: () => number,
+  rank: (uuid: string) => number,
+  before: (what: 'scan' | 'write', uuid?: string) => void,
+  after: (uuid: string, made: boolean) => void,
+  answerLost: (uuid: string) => boolean = () => false,
+) {
   return {
     send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       const input = command.input;
@@ -390,6 +413,8 @@ function runClient(table: SimulatedTable, random: () => number, rank: (uuid: str
         const made = table.writeMarker(uuid, run);
         after(uuid, made && table.quarantined > quarantinedBefore);
         if (!made) throw conditionFailure();
+        // The SDK's retry of a write that was made, refused because the node went away meanwhile.
+        if (answerLost(uuid)) throw Object.assign(conditionFailure(), { $metadata: { attempts: 2 } });
         return {};
       }
       throw new Error(`the simulated table does not answer ${command.constructor.name}`);
@@ -510,6 +535,8 @@ export async function playFleet(s: FleetScenario, runId = `00000000-0000-4000-80
   let runWrites = 0;
   let invalidAtWrite = 0;
   let stopIndex = 0;
+  let lostAnswers = 0;
+  const lostAt = new Map((s.lostAnswers ?? []).map((l) => [l.afterWrites, l.how] as const));
   let controller = new AbortController();
   const client = runClient(
     table,
@@ -529,6 +556,15 @@ export async function playFleet(s: FleetScenario, runId = `00000000-0000-4000-80
         controller.abort();
         killed = stop.crash;
       }
+    },
+    (uuid) => {
+      const how = lostAt.get(runWrites);
+      const image = table.items.get(uuid);
+      if (how === undefined || image === undefined) return false;
+      lostAt.delete(runWrites);
+      lostAnswers++;
+      apply({ kind: how, node: Number(image.id!.N) }, false);
+      return true;
     },
   );
   let stops = 0;
@@ -604,6 +640,6 @@ export async function playFleet(s: FleetScenario, runId = `00000000-0000-4000-80
     runNotified,
     invalidAtWrite,
     uncertain: t.uncertain,
-    stats: { dropped, epochs: table.epochs, deletedInGap, runWrites, stops, crashes, hitWhileStopped },
+    stats: { dropped, epochs: table.epochs, deletedInGap, runWrites, stops, crashes, hitWhileStopped, lostAnswers },
   };
 }
