@@ -45,6 +45,7 @@ import { requireRegionOffers } from './region-check.js';
 import { ARCHIVE_GAP, SCHEMA_REGISTRY_GAP } from './regions.js';
 import { AMQP_BRIDGE_ROUTE_ID, AmqpBridge, bridgeVisibilityTimeout, type AmqpBridgeOptions } from './amqp-bridge.js';
 import { CapacityCheck } from './capacity-check.js';
+import { QuotaAlarms } from './quota-alarms.js';
 import { IndexerRoute, type IndexerRouteOptions } from './indexer-route.js';
 import { CrossAccountRoute, type CrossAccountRouteOptions } from './cross-account-route.js';
 import { ConsumerAccounts } from './consumer-accounts.js';
@@ -327,6 +328,8 @@ export class HypervisorNotifier extends Construct {
   readonly onFailureBucket: s3.Bucket;
   readonly alarmTopic: sns.ITopic | undefined;
   readonly alarms: NotifierAlarms;
+  /** The alarm on the first quota wall, EventBridge's rule invocations (docs/capacity.md). */
+  readonly quotaAlarms: QuotaAlarms;
   /** The heartbeat schedule and its stalled alarm (undefined with `heartbeat: false`). */
   readonly heartbeat: PipelineHeartbeat | undefined;
   /** The automatic redrive of discarded batches (undefined with `redrive: false`). */
@@ -553,6 +556,8 @@ export class HypervisorNotifier extends Construct {
       ...(this.alarmTopic === undefined ? {} : { alarmTopic: this.alarmTopic }),
       ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
     });
+
+    this.quotaAlarms = new QuotaAlarms(this, 'QuotaAlarms', { dashboard: this.alarms.dashboard, alarmTopic: this.alarmTopic });
 
     this.heartbeat =
       props.heartbeat === false
