@@ -232,7 +232,11 @@ export function createNotificationBuilder(
         const now = isSoftDeleted(newImage as Image);
         if (now !== true && now !== false) return { kind: 'invalid', issues: [now] };
         if (was === true) {
-          return now ? { kind: 'ignored', reason: 'node is soft-deleted' } : create(record, newImage as Image, 'undelete');
+          if (!now) return create(record, newImage as Image, 'undelete');
+          // A soft delete whose delete payload (id, uuid) was invalid was quarantined, not notified:
+          // consumers still hold the node live, so the write that makes it valid sends the delete.
+          if (!encodeDelete.fields(oldImage as Image).ok && encodeDelete.fields(newImage as Image).ok) return remove(record, newImage as Image, 'soft_delete');
+          return { kind: 'ignored', reason: 'node is soft-deleted' };
         }
         if (now) return remove(record, newImage as Image, 'soft_delete');
         return update(record, oldImage as Image, newImage as Image, was !== false);

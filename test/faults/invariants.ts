@@ -320,7 +320,12 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
       const after = d.NewImage!;
       const now = softDeleted(after);
       if (now === undefined) return badDeleted;
-      if (softDeleted(before) === true) return now ? { kind: 'nothing', why: 'change to a soft-deleted node' } : create(after, 'undelete');
+      if (softDeleted(before) === true) {
+        if (!now) return create(after, 'undelete');
+        // A soft delete quarantined for its id or uuid (a delete's payload) is notified by the write that puts them right.
+        const deleteInvalid = (image: Image) => (problemsOf(image, opts).invalid ?? []).some((f) => f === 'id' || f === 'uuid');
+        return deleteInvalid(before) && !deleteInvalid(after) ? remove(after, 'soft_delete') : { kind: 'nothing', why: 'change to a soft-deleted node' };
+      }
       if (now) return remove(after, 'soft_delete');
       const r = opts.fieldResolutions ?? {};
       const changed = watchedOf(opts).filter((f) => meaningAt(before[f], r[f]) !== meaningAt(after[f], r[f]));

@@ -65,6 +65,26 @@ describe('a repair after a quarantined write', () => {
     expect(last?.data.uuid).toBe(live.uuid!.S);
   });
 
+  it('a soft delete quarantined for its id is notified when the id is put right, the node still soft-deleted', async () => {
+    const live = nodeImage(5);
+    // The soft delete breaks id, which a delete's payload needs: quarantined, the consumer still holds the node live.
+    const deletedBadId = { ...live, deleted: { N: '5' }, id: { S: 'five' } };
+    const deletedRepaired = { ...deletedBadId, id: { N: '5' } };
+    const { last, quarantined } = await consumerView([insert(live), modify(live, deletedBadId), modify(deletedBadId, deletedRepaired)]);
+    expect(quarantined).toBe(1);
+    expect(last?.type).toBe('compute_node.delete');
+    expect(last?.data).toEqual({ id: 5, uuid: live.uuid!.S });
+  });
+
+  it('a change to a soft-deleted node whose delete was notified is still ignored', async () => {
+    const live = nodeImage(6);
+    const softDeleted = { ...live, deleted: { N: '6' } };
+    const h = harness();
+    h.eb.on(PutEventsCommand).callsFake(allAccepted);
+    await h.invoke([modify(softDeleted, { ...softDeleted, vcpus: { N: '32' }, host_ip: { S: 'bogus' } }), modify({ ...softDeleted, host_ip: { S: 'bogus' } }, softDeleted)]);
+    expect(h.sentEntries()).toEqual([]);
+  });
+
   it('an update whose old image is valid still changes nothing it need not (suppressed)', async () => {
     const v1 = nodeImage(3);
     const v2 = { ...v1, host_ip: { S: '192.0.2.99' } };
@@ -92,6 +112,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ attribute: fc.constantFrom('memory_mb_used', 'hypervisor_version', 'free_disk_gb'), value: fc.oneof({ weight: 4, arbitrary: validInteger }, { weight: 1, arbitrary: fc.constantFrom<Attr>({ N: '2.5' }, { S: 'x' }) }) }),
   fc.record({ attribute: fc.constant('hypervisor_type'), value: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Attr>({ S: 'QEMU' }, { S: 'KVM' }) }, { weight: 1, arbitrary: fc.constantFrom<Attr>({ N: '1' }, undefined) }) }),
   fc.record({ attribute: fc.constant('host_ip'), value: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Attr>({ S: '10.0.0.1' }, { S: '2001:db8::1' }, { NULL: true }) }, { weight: 1, arbitrary: fc.constant<Attr>({ S: 'bogus' }) }) }),
+  // id: a delete's payload needs it too.
+  fc.record({ attribute: fc.constant('id'), value: fc.oneof({ weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }).map((n): Attr => ({ N: String(n) })) }, { weight: 1, arbitrary: fc.constant<Attr>({ S: 'x' }) }) }),
   // Soft delete, undelete, and a malformed `deleted`.
   fc.record({ attribute: fc.constant('deleted'), value: fc.constantFrom<Attr>({ N: '0' }, { N: '0' }, { N: '9' }, { BOOL: true }, { S: 'yes' }) }),
 );
@@ -99,7 +121,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 /** The oracle's own reading of an image: its problems (by type), its soft-delete state. */
 function problems(image: Image): boolean {
   const int = (v: Attr, nullable: boolean) => (v === undefined || v.NULL === true ? nullable : typeof v.N === 'string' && /^\d+$/.test(v.N));
-  if (!['vcpus', 'memory_mb', 'running_vms', 'memory_mb_used', 'hypervisor_version', 'free_disk_gb'].every((f) => int(image[f], f === 'running_vms' || f === 'free_disk_gb'))) return true;
+  if (!['id', 'vcpus', 'memory_mb', 'running_vms', 'memory_mb_used', 'hypervisor_version', 'free_disk_gb'].every((f) => int(image[f], f === 'running_vms' || f === 'free_disk_gb'))) return true;
   if (typeof image.hypervisor_type?.S !== 'string') return true;
   if (image.host_ip?.S === 'bogus') return true;
   const d = image.deleted;
