@@ -20,6 +20,7 @@ export type BusCheck =
 
 const errorName = (error: unknown) => (typeof error === 'object' && error !== null ? String((error as { name?: unknown }).name) : '');
 const accountOf = (arn: string | undefined) => (arn?.startsWith('arn:') ? arn.split(':')[4] : undefined);
+const regionOf = (arn: string | undefined) => (arn?.startsWith('arn:') ? arn.split(':')[3] : undefined);
 
 /**
  * Asks EventBridge whether `bus` (a name or an ARN) exists. Throws ConfigurationError when
@@ -40,6 +41,15 @@ export async function checkEventBus(client: EventBridgeClient, bus: string, func
     if (name === 'ResourceNotFoundException') {
       throw new ConfigurationError(
         `EVENT_BUS_NAME: the event bus '${bus}' does not exist (DescribeEventBus: ${error instanceof Error ? error.message : name}); PutEvents would answer success and every notification would be lost`,
+      );
+    }
+    // A name (or an ARN of this region) outside EventBridge's pattern: PutEvents refuses every
+    // request for it with the same ValidationException, and the publisher, taking that for the
+    // entries' content, would quarantine every valid record. An ARN of another region is left
+    // alone: with a global endpoint it may name the secondary's bus, which this region cannot describe.
+    if (name === 'ValidationException' && (regionOf(bus) === undefined || regionOf(bus) === regionOf(functionArn))) {
+      throw new ConfigurationError(
+        `EVENT_BUS_NAME: EventBridge refuses '${bus}' as an event bus name or ARN (DescribeEventBus: ValidationException: ${error instanceof Error ? error.message : name}); every PutEvents would be refused the same way`,
       );
     }
     // Access denied stays denied for this instance; anything else may pass next time.
