@@ -5,7 +5,6 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -13,6 +12,7 @@ import { Construct } from 'constructs';
 import { EVENT_TYPES } from '../functions/notifier/contract/index.js';
 import { METRIC, METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import type { IndexerRoute } from './indexer-route.js';
+import { notifyAlarmTopic } from './alarm-topic.js';
 
 /** S3 request-metrics filter id on the on-failure bucket (the `FilterId` dimension of `AWS/S3` request metrics). */
 export const ON_FAILURE_BUCKET_METRICS_ID = 'OnFailureRecords';
@@ -273,11 +273,7 @@ export class NotifierAlarms extends Construct {
       treatMissingData: opts.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: opts.description,
     });
-    if (this.props.alarmTopic !== undefined) {
-      const action = new cwActions.SnsAction(this.props.alarmTopic);
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
+    notifyAlarmTopic(this.props.alarmTopic, alarm);
     this.alarms.set(id, alarm);
     return alarm;
   }

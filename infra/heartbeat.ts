@@ -12,7 +12,6 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -22,6 +21,7 @@ import { HEARTBEAT_ITEM_KEY, HEARTBEAT_WRITTEN_AT_ATTRIBUTE, heartbeatUpdateItem
 import { METRIC, METRICS_NAMESPACE } from '../functions/notifier/metric-names.js';
 import { keyStatement } from './secure-resources.js';
 import { COMPUTE_NODE_TABLE } from '../functions/compute-node-table-definition.js';
+import { notifyAlarmTopic } from './alarm-topic.js';
 
 /** The heartbeat's settings, as the `heartbeat` prop of `HypervisorNotifier` takes them. */
 export interface HeartbeatOptions {
@@ -135,11 +135,7 @@ export class PipelineHeartbeat extends Construct {
         `Pipeline stalled: no heartbeat was published for ${stalledAfter} minutes. The table → stream → notifier → EventBridge path is broken ` +
         '(schedule or its role, a disabled mapping, a disabled or replaced stream, a lost permission, a missing bus, a function failing at start-up); changes are not being notified.',
     });
-    if (props.alarmTopic !== undefined) {
-      const action = new cwActions.SnsAction(props.alarmTopic);
-      this.stalledAlarm.addAlarmAction(action);
-      this.stalledAlarm.addOkAction(action);
-    }
+    notifyAlarmTopic(props.alarmTopic, this.stalledAlarm);
 
     props.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Heartbeat lag, write → PutEvents (max, ms)', left: [this.lagMetric.with({ label: 'lag' })], width: 8 }),

@@ -12,10 +12,10 @@
  */
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { QUOTA_TABLE, quotasFor } from './capacity-quotas.js';
+import { notifyAlarmTopic } from './alarm-topic.js';
 
 export interface QuotaAlarmsProps {
   /** The dashboard to draw the invocations against the quota on. */
@@ -49,11 +49,7 @@ export class QuotaAlarms extends Construct {
         `EventBridge throttled rule invocations of this account in this region: the '${quota.name}' quota (${quota.code}) is reached. ` +
         'Deliveries to every route are delayed (retried for up to 24 hours), not lost; the notifier keeps up. Ask for an increase, or send fewer notifications or match fewer rules (docs/capacity.md, "What to do at each wall").',
     });
-    if (props.alarmTopic !== undefined) {
-      const action = new cwActions.SnsAction(props.alarmTopic);
-      this.invocationsThrottledAlarm.addAlarmAction(action);
-      this.invocationsThrottledAlarm.addOkAction(action);
-    }
+    notifyAlarmTopic(props.alarmTopic, this.invocationsThrottledAlarm);
 
     const region = Stack.of(this).region;
     const known = !Token.isUnresolved(region);

@@ -21,7 +21,6 @@
 import * as path from 'node:path';
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -37,6 +36,7 @@ import { REDRIVE_METRIC } from '../functions/redrive/redrive-function.js';
 import { ownBucketNotificationsLogs } from './bucket-notifications-logs.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
 import { acknowledge, keyStatement, secureQueue } from './secure-resources.js';
+import { notifyAlarmTopic } from './alarm-topic.js';
 
 export const REDRIVE_ENTRY = path.join(PROJECT_ROOT, 'functions', 'redrive', 'handler.ts');
 /** Lambda's prefix for on-failure objects (services-dynamodb-errors: `aws/lambda/<ESM-UUID>/<shardID>/...`). */
@@ -284,12 +284,7 @@ export class NotifierRedrive extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `An on-failure object was parked after ${maxAttempts} failed attempts: tagged redrive=parked with the reason in redrive-reason, left in the bucket, no longer retried. Its changes are not notified yet: read the tag and the redrive function's log, fix the cause, then run the CLI's redrive on it (docs/guarantees.md).`,
     });
-    if (props.alarmTopic !== undefined) {
-      for (const alarm of [this.staleAlarm, this.lostObjectsAlarm, this.parkedObjectsAlarm]) {
-        alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-        alarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
-      }
-    }
+    notifyAlarmTopic(props.alarmTopic, this.staleAlarm, this.lostObjectsAlarm, this.parkedObjectsAlarm);
   }
 
   private ownMetric(metricName: string): cloudwatch.Metric {

@@ -10,7 +10,6 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -23,6 +22,7 @@ import { REFERENCE_INDEXER_READ_FIELDS, REFERENCE_INDEXER_RESOLUTIONS } from '..
 import type { FieldRead } from './consumer-reads.js';
 import { BundledFunction, PROJECT_ROOT } from './bundled-function.js';
 import { acknowledge, keyStatement } from './secure-resources.js';
+import { notifyAlarmTopic } from './alarm-topic.js';
 
 export const INDEXER_ENTRY = path.join(PROJECT_ROOT, 'functions', 'indexer', 'handler.ts');
 
@@ -201,9 +201,6 @@ export class ReferenceIndexer extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       alarmDescription: `A resync sweep of the reference indexer stopped after ${maxSweepContinuations} continuations: its position is saved; resume it with a continuation message (docs/resync-and-indexer.md, "Long sweeps").`,
     });
-    if (props.alarmTopic !== undefined) {
-      this.sweepChainAlarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-      this.sweepChainAlarm.addOkAction(new cwActions.SnsAction(props.alarmTopic));
-    }
+    notifyAlarmTopic(props.alarmTopic, this.sweepChainAlarm);
   }
 }
