@@ -1,10 +1,11 @@
 /**
  * The resync as a Lambda function operators invoke on demand:
  *
- *   aws lambda invoke --function-name <ResyncFunctionName> --payload '{}' out.json
- *   # while out.json says "complete": false:
+ *   aws lambda invoke --function-name <ResyncFunctionName> --cli-binary-format raw-in-base64-out --payload '{}' out.json
+ *   # while out.json says "complete": false (the token kept apart: a failed invocation overwrites out.json):
+ *   jq -c '{continuation}' out.json > token.json
  *   aws lambda invoke --function-name <ResyncFunctionName> --cli-binary-format raw-in-base64-out \
- *     --payload "{\"continuation\": \"$(jq -r .continuation out.json)\"}" out.json
+ *     --payload file://token.json out.json
  *
  * One invocation works on the run (start event, anchor, the unfinished segments in parallel)
  * until shortly before its timeout, then answers with the progress and a continuation token
