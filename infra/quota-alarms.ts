@@ -6,7 +6,10 @@
  * (they fire only once an event runs out of retries), sees it. EventBridge counts it in
  * `ThrottledRules`; `InvocationsCreated` (no dimension) is the metric AWS names for watching the
  * quota's use ("Monitoring Amazon EventBridge",
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html). The walls after it
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html); both are published
+ * without a dimension, for the account in the region, `ThrottledRules` per rule too (AWS Compute
+ * Blog, "Enhanced Amazon CloudWatch metrics for Amazon EventBridge"). The quota and its defaults by
+ * region: "Amazon EventBridge quotas" (infra/capacity-quotas.ts). The walls after it
  * are alarmed already: PutEvents throttling by "PutEvents failures" and then the iterator age,
  * Lambda concurrency by the iterator age (infra/alarms.ts).
  */
