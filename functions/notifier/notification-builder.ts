@@ -83,7 +83,8 @@ export function createNotificationBuilder(
     })
     .filter((f) => config.watchedFields.includes(f.name as never));
   // The other payload fields: read only to tell whether a suppressed update's old image was invalid.
-  const unwatched = nodeFields.filter((f) => !watched.some((w) => w.name === f.name));
+  // (Not the key: a MODIFY cannot change it, so a bad key is the new image's too, and reported.)
+  const unwatched = nodeFields.filter((f) => f.attribute !== KEY_ATTRIBUTE && !watched.some((w) => w.name === f.name));
   const hostCodec = nodeFields.find((f) => f.name === 'host')!;
   const fallbackPublisher = novaJsonString(PUBLISHER_PREFIX + config.publisherHostFallback);
   if (fallbackPublisher === undefined) throw new ConfigurationError('PUBLISHER_HOST_FALLBACK: must be valid Unicode text');
@@ -179,7 +180,8 @@ export function createNotificationBuilder(
    * new one: only differing attributes are decoded, which keeps a suppressed update cheap.
    */
   function wasInvalid(oldImage: Image, newImage: Image): boolean {
-    for (const f of unwatched) {
+    for (let i = 0; i < unwatched.length; i++) {
+      const f = unwatched[i]!;
       const before = oldImage[f.attribute];
       if (!sameAttribute(before, newImage[f.attribute]) && isProblem(f.codec(before))) return true;
     }
