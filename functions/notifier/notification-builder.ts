@@ -83,8 +83,7 @@ export function createNotificationBuilder(
     })
     .filter((f) => config.watchedFields.includes(f.name as never));
   // The other payload fields: read only to tell whether a suppressed update's old image was invalid.
-  // (Not the key: a MODIFY cannot change it, so a bad key is the new image's too, and reported.)
-  const unwatched = nodeFields.filter((f) => f.attribute !== KEY_ATTRIBUTE && !watched.some((w) => w.name === f.name));
+  const unwatched = nodeFields.filter((f) => !watched.some((w) => w.name === f.name));
   const hostCodec = nodeFields.find((f) => f.name === 'host')!;
   const fallbackPublisher = novaJsonString(PUBLISHER_PREFIX + config.publisherHostFallback);
   if (fallbackPublisher === undefined) throw new ConfigurationError('PUBLISHER_HOST_FALLBACK: must be valid Unicode text');
