@@ -46,7 +46,8 @@ export class BrokerError extends Error {
   constructor(
     message: string,
     /**
-     * `unreachable`, `credentials`, `refused` (a declaration), `nack`, `timeout`, `closed` (the
+     * `unreachable` (no connection: the broker down, or refusing to open the virtual host),
+     * `credentials` (the login refused), `refused` (a declaration), `nack`, `timeout`, `closed` (the
      * connection, e.g. a forced close), `channel` (the broker closed the channel: every message
      * on it fails, the one that caused it among them), `unroutable` (returned: no queue took it).
      */
@@ -70,14 +71,31 @@ export function displayUrl(url: string): string {
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Turns amqplib's connect errors into one that names the broker and says what to check. */
-function connectError(error: unknown, shown: string, user: string): BrokerError {
+/**
+ * Turns amqplib's connect errors into one that names the broker and says what to check, by
+ * the handshake step amqplib reports (never by digits anywhere in the text: an address may
+ * hold 403 or 530). A login the broker refuses comes as `Handshake terminated by server: 403
+ * (ACCESS-REFUSED) …`: the credentials. A `connection.close` in answer to `connection.open`
+ * comes as `Expected ConnectionOpenOk; got <ConnectionClose …>`, without the broker's code or
+ * reason: the login passed, and RabbitMQ refuses the virtual host for a user without access
+ * to it, a virtual host that does not exist (530 NOT_ALLOWED), one that is down or stopping
+ * (541), or a connection limit of the node, the virtual host or the user (530), so this is
+ * not called a credentials problem (rabbit_reader.erl, `connection.open`).
+ */
+function connectError(error: unknown, shown: string, user: string, vhost: string): BrokerError {
   const text = errorText(error);
-  if (/ACCESS[-_]REFUSED|403/.test(text)) {
+  if (/^Handshake terminated by server: 403 /.test(text)) {
     return new BrokerError(`AMQP broker ${shown} refused the credentials of user '${user}' (${text}); check the user name and password`, 'credentials', { cause: error });
   }
-  if (/NOT[-_]ALLOWED|530/.test(text)) {
-    return new BrokerError(`AMQP broker ${shown} refused user '${user}' access to the virtual host (${text})`, 'credentials', { cause: error });
+  if (/^Expected ConnectionOpenOk; got <ConnectionClose/.test(text)) {
+    return new BrokerError(
+      `AMQP broker ${shown} accepted the login of user '${user}' but refused to open virtual host '${vhost}': the user has no access to it, it does not exist or is stopping, or a connection limit (the node's, the virtual host's, the user's) is reached; the broker's log says which`,
+      'unreachable',
+      { cause: error },
+    );
+  }
+  if (/^Handshake terminated by server: /.test(text)) {
+    return new BrokerError(`AMQP broker ${shown} refused the connection of user '${user}': ${text}`, 'unreachable', { cause: error });
   }
   return new BrokerError(`AMQP broker ${shown} is unreachable: ${text}`, 'unreachable', { cause: error });
 }
@@ -110,17 +128,23 @@ export class BrokerPublisher {
   /** The broker as named in errors (no password). */
   readonly broker: string;
   private readonly user: string;
+  /** The virtual host as amqplib asks for it (the URL's path, `/` when empty). */
+  private readonly vhost: string;
   private session: Promise<Session> | undefined;
 
   constructor(private readonly opts: BrokerOptions) {
     this.broker = displayUrl(opts.url);
     let user = '';
+    let vhost = '/';
     try {
-      user = decodeURIComponent(new URL(opts.url).username) || 'guest';
+      const u = new URL(opts.url);
+      user = decodeURIComponent(u.username) || 'guest';
+      vhost = decodeURIComponent(u.pathname.slice(1)) || '/';
     } catch {
       // displayUrl already says the URL is unparsable; connect will fail with that.
     }
     this.user = user;
+    this.vhost = vhost;
   }
 
   private get durable(): boolean {
@@ -137,7 +161,7 @@ export class BrokerPublisher {
         clientProperties: { connection_name: 'hypervisor-notifications amqp-bridge' },
       });
     } catch (error) {
-      throw connectError(error, this.broker, this.user);
+      throw connectError(error, this.broker, this.user, this.vhost);
     }
     const session: Session = { connection, lost: undefined, channel: undefined, declared: new Set() };
     connection.on('error', (e: unknown) => (session.lost ??= errorText(e)));
