@@ -35,6 +35,7 @@ import { parseCommandArgs, usageError } from './command-args.js';
 import { LOCAL_FLAG_USAGE } from './local-pipeline.js';
 import { CLI_CONTEXT, cliNotifier, NOTIFIER_FLAGS, NOTIFIER_FLAGS_USAGE, notifierConfigFrom } from './notifier-setup.js';
 import { renderEntry, renderRejection } from './render.js';
+import * as z from 'zod/mini';
 
 const USAGE = `usage: redrive (--bucket BUCKET [--prefix P] [--since ISO] [--until ISO] | --directory DIR | --file FILE)
                [--dry-run] [--force] [--rate OBJECTS_PER_SECOND] [--checkpoint FILE] [--restart]
@@ -61,18 +62,24 @@ export interface RedriveCommandOptions {
   readonly progressIntervalMs?: number;
 }
 
-interface Checkpoint {
-  readonly source: string;
-  readonly lastKey: string;
-  readonly counts: Counts;
-}
+const count = z.number().check(z.int(), z.nonnegative());
+const CountsSchema = z.object({ objects: count, done: count, alreadyDone: count, notDone: count, records: count });
+/** What the checkpoint file holds: the source, the last object handled, the counts so far. */
+const CheckpointSchema = z.object({ source: z.string(), lastKey: z.string(), counts: CountsSchema });
+type Checkpoint = z.infer<typeof CheckpointSchema>;
+type Counts = z.infer<typeof CountsSchema>;
 
-interface Counts {
-  objects: number;
-  done: number;
-  alreadyDone: number;
-  notDone: number;
-  records: number;
+/** The checkpoint file read back; throws an Error saying what is wrong with it. */
+function readCheckpoint(file: string): Checkpoint {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(error instanceof SyntaxError ? `not JSON (${error.message})` : (error as Error).message);
+  }
+  const parsed = CheckpointSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`not a redrive checkpoint: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 /** The lines of a file as a store: key `line-000001`, marks kept in memory (a file cannot be tagged). */
@@ -183,7 +190,13 @@ export async function redriveCommand(args: string[], io: CliIo, options: Redrive
   let counts: Counts = { objects: 0, done: 0, alreadyDone: 0, notDone: 0, records: 0 };
   let startAfter: string | undefined;
   if (!dryRun && values.restart !== true && existsSync(checkpointFile)) {
-    const saved = JSON.parse(readFileSync(checkpointFile, 'utf8')) as Checkpoint;
+    let saved: Checkpoint;
+    try {
+      saved = readCheckpoint(checkpointFile);
+    } catch (error) {
+      io.stderr(`cannot resume from ${checkpointFile}: ${(error as Error).message} (--restart to start over, or --checkpoint another file)\n`);
+      return 2;
+    }
     if (saved.source === sourceName) {
       startAfter = saved.lastKey;
       counts = saved.counts;
