@@ -184,7 +184,12 @@ export async function runSmoke(target: SmokeTarget, clients: SmokeClients, opts:
     const key = { uuid: { S: node.uuid } };
     if (nodeWritten) {
       try {
-        await clients.dynamodb.send(new DeleteItemCommand({ TableName: target.tableName, Key: key }));
+        // Only the test node (its host is this run's): the create may have failed its condition.
+        await clients.dynamodb
+          .send(new DeleteItemCommand({ TableName: target.tableName, Key: key, ConditionExpression: '#h = :h', ExpressionAttributeNames: { '#h': 'host' }, ExpressionAttributeValues: { ':h': node.created.host! } }))
+          .catch((error: unknown) => {
+            if ((error as Error | undefined)?.name !== 'ConditionalCheckFailedException') throw error;
+          });
         const left = await clients.dynamodb.send(new GetItemCommand({ TableName: target.tableName, Key: key, ConsistentRead: true }));
         if (left.Item !== undefined) problems.push(`test node ${node.uuid} is still in ${target.tableName}`);
         else removed.push(`test node ${node.uuid}`);
@@ -225,8 +230,10 @@ async function writeTestNode(ddb: DynamoDBClient, tableName: string, node: TestN
   });
   signal?.throwIfAborted();
   let at = Date.now();
-  await ddb.send(new PutItemCommand({ TableName: tableName, Item: node.created, ConditionExpression: 'attribute_not_exists(#u)', ExpressionAttributeNames: { '#u': 'uuid' } }));
+  // Before the send: a create whose answer is lost may be in the table, while the SDK's retry
+  // fails its condition and throws; the clean-up must then look for it.
   written();
+  await ddb.send(new PutItemCommand({ TableName: tableName, Item: node.created, ConditionExpression: 'attribute_not_exists(#u)', ExpressionAttributeNames: { '#u': 'uuid' } }));
   const create = record('INSERT', undefined, node.created, at);
   signal?.throwIfAborted();
   at = Date.now();

@@ -7,10 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { clientSettings } from '../../cli/aws-endpoints.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import { startHeartbeatWriter, type HeartbeatWriter } from '../../local/heartbeat-writer.js';
+import { runSmoke } from '../../smoke/run-smoke.js';
 import { smokeCommand } from '../../smoke/smoke-command.js';
+import { targetFromFlags } from '../../smoke/stack-outputs.js';
 
 let pipeline: LocalPipeline | undefined;
 /** The stand-in for the stack's heartbeat schedule, as `npm start` runs it (every second here). */
@@ -127,5 +132,36 @@ describe('npm run smoke on the local pipeline', () => {
     expect(out).toMatch(/FAILED at hop 4a .*interrupted \(Ctrl-C\)/);
     expect(out).toMatch(/^5\s+.*\spass\b/m);
     await expectNothingLeft(out);
+  });
+
+  it('removes the test node whose create was applied though its answer was lost (the SDK retried it into a failed condition)', async () => {
+    const env = localEnv();
+    const dynamodb = new DynamoDBClient(clientSettings(env.AWS_ENDPOINT_URL_DYNAMODB, {}, undefined));
+    // The first conditional PutItem (the create) reaches the table; its answer is lost on the way back.
+    let lost = false;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (!lost && context.commandName === PutItemCommand.name && (args.input as { ConditionExpression?: string }).ConditionExpression !== undefined) {
+          lost = true;
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        }
+        return out;
+      },
+      { step: 'deserialize', name: 'loseTheCreateAnswer' },
+    );
+    const events = new EventBridgeClient(clientSettings(env.AWS_ENDPOINT_URL_EVENTBRIDGE, {}, undefined));
+    const sqs = new SQSClient(clientSettings(env.AWS_ENDPOINT_URL_SQS, {}, undefined));
+    try {
+      const hops = await runSmoke(targetFromFlags({ table: p().tableName, bus: p().busArn, 'stream-arn': p().streamArn }), { dynamodb, events, sqs }, { deliveryTimeoutMs: 3_000, quietMs: 500, heartbeatTimeoutMs: 0 });
+      expect(lost).toBe(true);
+      expect(hops.find((h) => h.hop === '3')?.status).toBe('FAIL');
+      const hop5 = hops.find((h) => h.hop === '5')!;
+      expect(hop5.detail).toMatch(/^gone: test node [0-9a-f-]{36}, /);
+      expect(hop5.status).toBe('pass');
+      await expectNothingLeft('');
+    } finally {
+      for (const c of [dynamodb, events, sqs]) c.destroy();
+    }
   });
 });
