@@ -15,6 +15,7 @@ import type { EventType } from './contract/index.js';
 import type { FieldIssue } from './errors.js';
 import { createEventPublisher, yieldToSends } from './event-publisher.js';
 import { quarantine, type QuarantineItem } from './quarantine.js';
+import { int64Issues } from './rejection-issues.js';
 import { StreamRecord } from './stream-record.js';
 import type { BuildOutcome } from './notification-builder.js';
 
@@ -188,12 +189,16 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
   const refused: QuarantineItem[] = [];
   for (const [key, rejection] of published.rejected) {
     const raw = records[key];
+    // EventBridge's message names no field; an integer outside 64 bits is one we can name.
+    const eventType = eventTypes[key];
+    const issues = eventType === undefined ? [] : int64Issues(raw, eventType);
     refused.push({
       key,
       message: {
         reason: 'event_rejected',
         error: `EventBridge refused the entry: ${rejection.errorCode}: ${rejection.errorMessage}`,
         errorCode: rejection.errorCode,
+        ...(issues.length === 0 ? {} : { issues }),
         ...identity(raw),
         record: raw,
       },
