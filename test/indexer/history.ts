@@ -80,6 +80,9 @@ export class SimulatedTable {
   epochs = 1;
   /** Records the notifier quarantined (invalid images). */
   quarantined = 0;
+  /** Writes made while the stream was off (no record at all), and of them the resync's marker writes. */
+  unrecorded = 0;
+  markersUnrecorded = 0;
 
   constructor(firstSequence = 10n ** 20n) {
     this.seq = firstSequence;
@@ -105,7 +108,10 @@ export class SimulatedTable {
   }
 
   private record(r: ReturnType<typeof insert>, step: bigint): void {
-    if (!this.streamOn) return;
+    if (!this.streamOn) {
+      this.unrecorded++;
+      return;
+    }
     this.seq += step;
     const sequence = this.seq.toString().padStart(21, '0');
     const arn = streamArn(this.label);
@@ -145,6 +151,7 @@ export class SimulatedTable {
   writeMarker(uuid: string, run: string): boolean {
     const item = this.items.get(uuid);
     if (!isLiveImage(item)) return false;
+    if (!this.streamOn) this.markersUnrecorded++;
     return this.update(uuid, { [RESYNC_MARKER_ATTRIBUTE]: { S: run } });
   }
 
@@ -329,7 +336,10 @@ export function fleetScenario(opts: { nodes?: number; maxBefore?: number; maxDur
   return fc.record({
     nodes: fc.constant(nodes),
     before: fc.array(gapOp(nodes), { maxLength: opts.maxBefore ?? 40 }),
-    during: fc.array(fleetOp(nodes, { invalid }), { maxLength: opts.maxDuring ?? 12 }),
+    // Interrupted runs also meet the stream disabled and re-enabled (a new epoch) while they go.
+    during: fc.array(invalid ? fc.oneof({ weight: 12, arbitrary: fleetOp(nodes, { invalid }) }, { weight: 1, arbitrary: fc.constant({ kind: 'toggleStream' as const }) }) : fleetOp(nodes), {
+      maxLength: opts.maxDuring ?? 12,
+    }),
     stops: invalid ? fc.array(stop, { minLength: 1, maxLength: 3 }) : fc.constant([]),
     lostAnswers: invalid
       ? fc.array(fc.record({ afterWrites: fc.integer({ min: 1, max: nodes + 2 }), how: fc.constantFrom('remove' as const, 'softDelete' as const) }), { maxLength: 2 })
@@ -358,6 +368,10 @@ export interface FleetHistory {
   readonly invalidAtWrite: number;
   /** The run's own count of items it could not be sure of. */
   readonly uncertain: number;
+  /** The run's marker writes made while the stream was off (counted, never notified). */
+  readonly markersUnrecorded: number;
+  /** Writes of phase 2 (the fleet's and the run's) made while the stream was off: changes no notification carries. */
+  readonly unrecordedDuringRun: number;
   /** What happened, for the generator's coverage checks. */
   readonly stats: { dropped: number; epochs: number; deletedInGap: number; runWrites: number; stops: number; crashes: number; hitWhileStopped: number; lostAnswers: number };
 }
@@ -503,6 +517,7 @@ export async function playFleet(s: FleetScenario, runId = `00000000-0000-4000-80
     table.enableStream(500n + BigInt(Math.floor(random() * 500)));
   }
   const phase1 = table.notifications.splice(0);
+  const unrecordedBefore = table.unrecorded;
 
   // Phase 2: one resync run, the real code (functions/resync/resync.ts) on the simulated table.
   // It starts a while after the gap (more than the sweep's clock-skew margin).
@@ -640,6 +655,8 @@ export async function playFleet(s: FleetScenario, runId = `00000000-0000-4000-80
     runNotified,
     invalidAtWrite,
     uncertain: t.uncertain,
+    markersUnrecorded: table.markersUnrecorded,
+    unrecordedDuringRun: table.unrecorded - unrecordedBefore,
     stats: { dropped, epochs: table.epochs, deletedInGap, runWrites, stops, crashes, hitWhileStopped, lostAnswers },
   };
 }
