@@ -359,8 +359,10 @@ export class BrokerPublisher {
       return notifications.map(() => e);
     }
     const outcomes = await publish(session, shared);
-    // A return: the queue went away under this connection; declare it again before the next publish.
-    if (outcomes.some((o) => o?.kind === 'unroutable')) session.declared.clear();
+    // A return: the queue went away under this connection. A channel error: perhaps the exchange
+    // did (404 on publish), its bindings with it. Either way declare again before the next publish
+    // (publishEach's included), as a declaration of what exists is harmless.
+    if (outcomes.some((o) => o?.kind === 'unroutable' || o?.kind === 'channel')) session.declared.clear();
     // A confirm that never came leaves the connection in doubt: start afresh next time.
     if (outcomes.some((o) => o?.kind === 'timeout' || o?.kind === 'closed')) {
       session.lost ??= 'a confirm did not come';

@@ -132,6 +132,28 @@ describe.runIf(run)('AMQP bridge → RabbitMQ failing messages together', () => 
     expect(failed).toEqual([]);
   }, 240_000);
 
+  it('the exchange deleted under the open connection (its bindings with it) is declared again: a batch is published in the same invocation, a lone message on the next', async () => {
+    const topic = 'exchange_check';
+    const exchange = 'nova_exchange_check';
+    const { handler } = bridgeTo(topic, { exchange });
+    const queue = new SqsQueueStandIn(5);
+    queue.send(messages[0]!);
+    expect(await queue.poll(handler)).toEqual([]); // the connection is open and the exchange declared
+
+    await admin((ch) => ch.deleteExchange(exchange));
+    const after = messages.slice(1, 4);
+    queue.send(...after);
+    expect(await queue.poll(handler)).toEqual([]);
+    expect(await drain(`${topic}.info`)).toEqual(ids([messages[0]!, ...after]));
+
+    // Alone, the message is its own channel: it fails once, and the next receive declares again.
+    await admin((ch) => ch.deleteExchange(exchange));
+    queue.send(messages[4]!);
+    expect(await queue.poll(handler)).toEqual([messages[4]!.id]);
+    expect(await queue.poll(handler)).toEqual([]);
+    expect(await drain(`${topic}.info`)).toEqual(ids([messages[4]!]));
+  }, 240_000);
+
   it('a message over max_message_size fails alone, with its reason; its batch-mates on the same channel are published', async () => {
     const topic = 'size_check';
     const { handler, results, logged } = bridgeTo(topic);
