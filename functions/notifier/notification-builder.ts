@@ -37,6 +37,7 @@ import { isTtlExpiry, type Image, type StreamRecord } from './stream-record.js';
 import type { NotifierConfig } from './config.js';
 import { COMPUTE_NODE_TABLE } from '../compute-node-table-definition.js';
 import { createWriterRegionCheck, type WriterRegionTally } from './writer-region.js';
+import { beyond64Bits } from './rejection-issues.js';
 
 const KEY_ATTRIBUTE = COMPUTE_NODE_TABLE.partitionKey.name;
 
@@ -156,6 +157,7 @@ export function createNotificationBuilder(
     const encoded = encodeNode.fields(newImage);
     if (!encoded.ok) return { kind: 'invalid', issues: encoded.issues };
     let changed: string[] | undefined;
+    let refusedBefore = false;
     for (const f of watched) {
       const before = oldImage[f.attribute];
       const after = newImage[f.attribute];
@@ -163,28 +165,40 @@ export function createNotificationBuilder(
       const old = f.codec(before);
       const now = encoded.fields[f.index]!;
       if (isProblem(old) || (f.bucket === undefined ? old !== now : f.bucket(old) !== f.bucket(now))) (changed ??= []).push(f.name);
+      // Within its bucket, but the old value was outside 64 bits: that record's entry was refused.
+      else if (f.bucket !== undefined && beyond64Bits(old)) refusedBefore = true;
     }
     if (changed !== undefined) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', changed);
     // No watched change: a new resync marker asks for the node's full state (a resync run's write).
     const run = newResyncMarker(oldImage, newImage);
     if (run !== undefined) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', [], run);
     // A repair: what consumers hold is unknown, so no field is named changed (as a resync's full state).
-    if (oldDeletedBad || wasInvalid(oldImage, newImage)) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', []);
+    if (oldDeletedBad || refusedBefore || wasInvalid(oldImage, newImage)) return notify(record, 'compute_node.update', encodeNode.json(encoded.fields), publisherJson(newImage), 'modify', []);
     return { kind: 'suppressed' };
   }
 
   /**
-   * Whether an unwatched field of the old image broke its rule (an invalid watched field already
-   * counts as changed). The new image is valid here, so a broken old attribute differs from the
-   * new one: only differing attributes are decoded, which keeps a suppressed update cheap.
+   * Whether an unwatched field of the old image broke its rule or held an integer EventBridge
+   * refuses (an invalid watched field already counts as changed). Such an attribute differs from
+   * the new one (else the new image or its entry would fail too): only differing attributes are
+   * decoded, which keeps a suppressed update cheap.
    */
   function wasInvalid(oldImage: Image, newImage: Image): boolean {
     for (let i = 0; i < unwatched.length; i++) {
       const f = unwatched[i]!;
       const before = oldImage[f.attribute];
-      if (!sameAttribute(before, newImage[f.attribute]) && isProblem(f.codec(before))) return true;
+      if (sameAttribute(before, newImage[f.attribute])) continue;
+      // Invalid, or an integer EventBridge refused (outside 64 bits): either way not notified.
+      const text = f.codec(before);
+      if (isProblem(text) || beyond64Bits(text)) return true;
     }
     return false;
+  }
+
+  /** Whether a delete built from `image` would be published: its payload valid, its id within 64 bits (else quarantined). */
+  function deleteNotifiable(image: Image): boolean {
+    const encoded = encodeDelete.fields(image);
+    return encoded.ok && !encoded.fields.some(beyond64Bits);
   }
 
   function requireImage(record: StreamRecord, which: 'NewImage' | 'OldImage'): Image | FieldIssue {
@@ -236,7 +250,7 @@ export function createNotificationBuilder(
           if (!now) return create(record, newImage as Image, 'undelete');
           // A soft delete whose delete payload (id, uuid) was invalid was quarantined, not notified:
           // consumers still hold the node live, so the write that makes it valid sends the delete.
-          if (!encodeDelete.fields(oldImage as Image).ok && encodeDelete.fields(newImage as Image).ok) return remove(record, newImage as Image, 'soft_delete');
+          if (!deleteNotifiable(oldImage as Image) && deleteNotifiable(newImage as Image)) return remove(record, newImage as Image, 'soft_delete');
           return { kind: 'ignored', reason: 'node is soft-deleted' };
         }
         if (now) return remove(record, newImage as Image, 'soft_delete');

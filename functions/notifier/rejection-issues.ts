@@ -15,6 +15,15 @@ import { StreamRecord } from './stream-record.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+// Fewer than 19 digits is always within 64 bits: only longer ones are parsed.
+const LONG_INTEGER = /^-?\d{19,}$/;
+
+/** True for a field's JSON text that is an integer outside 64 bits, which PutEvents refuses. */
+export function beyond64Bits(json: string): boolean {
+  if (!LONG_INTEGER.test(json)) return false;
+  const n = BigInt(json);
+  return n < INT64_MIN || n > INT64_MAX;
+}
 const RULE = 'must be from -9223372036854775808 to 9223372036854775807: EventBridge refuses a JSON integer outside 64 bits (PutEvents)';
 
 const integerFields = (def: PayloadDefinition) => compileFields(def).filter((f) => def.fields[f.name]?.kind === 'Integer');
@@ -36,8 +45,7 @@ export function int64Issues(raw: unknown, eventType: EventType): FieldIssue[] {
     const value = image[f.attribute];
     const text = typeof value === 'object' && value !== null && typeof value.N === 'string' ? integerText(value.N) : undefined;
     if (text === undefined || !text.ok) continue;
-    const n = BigInt(text.digits);
-    if (n < INT64_MIN || n > INT64_MAX) issues.push({ field: f.name, value, rule: RULE });
+    if (beyond64Bits(text.digits)) issues.push({ field: f.name, value, rule: RULE });
   }
   return issues;
 }

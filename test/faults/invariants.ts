@@ -292,6 +292,21 @@ function watchedOf(opts: CheckOptions): readonly string[] {
   return Object.keys(PAYLOAD_FIELD_TYPES).filter((f) => watched.includes(f));
 }
 
+/** PutEvents' JSON integer range (API reference, PutEvents): EventBridge refuses an entry with an integer outside it. */
+const INT64 = { min: -(2n ** 63n), max: 2n ** 63n - 1n };
+
+/** An integer attribute outside 64 bits: its notification was refused by EventBridge. */
+function beyond64Bits(value: Attribute | undefined): boolean {
+  const m = meaning(value);
+  const v = m.startsWith('n:') ? integerOf(m.slice(2)) : undefined;
+  return v !== undefined && (v < INT64.min || v > INT64.max);
+}
+
+/** An integer payload field of `before` outside 64 bits that `after` writes anew: `before` was never notified. */
+function beyond64BitsChanged(before: Image, after: Image): boolean {
+  return Object.entries(PAYLOAD_FIELD_TYPES).some(([f, t]) => t.kind === 'Integer' && beyond64Bits(before[f]) && JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+}
+
 /** The marker's new value when the record wrote one: a non-empty string other than the old image's. */
 function newMarker(before: Image, after: Image): string | undefined {
   const now = after[MARKER];
@@ -323,7 +338,7 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
       if (softDeleted(before) === true) {
         if (!now) return create(after, 'undelete');
         // A soft delete quarantined for its id or uuid (a delete's payload) is notified by the write that puts them right.
-        const deleteInvalid = (image: Image) => (problemsOf(image, opts).invalid ?? []).some((f) => f === 'id' || f === 'uuid');
+        const deleteInvalid = (image: Image) => (problemsOf(image, opts).invalid ?? []).some((f) => f === 'id' || f === 'uuid') || beyond64Bits(image.id);
         return deleteInvalid(before) && !deleteInvalid(after) ? remove(after, 'soft_delete') : { kind: 'nothing', why: 'change to a soft-deleted node' };
       }
       if (now) return remove(after, 'soft_delete');
@@ -338,7 +353,7 @@ export function expectationFor(record: ObservedRecord, opts: CheckOptions = {}):
         if (run === undefined) {
           // A repair: the old image was invalid, so quarantined and never notified; the write that
           // puts the node right carries its full state (docs/event-contract.md).
-          const wasInvalid = softDeleted(before) === undefined || (problemsOf(before, opts).invalid ?? []).length > 0;
+          const wasInvalid = softDeleted(before) === undefined || (problemsOf(before, opts).invalid ?? []).length > 0 || beyond64BitsChanged(before, after);
           return wasInvalid ? publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: [] }, opts) : { kind: 'nothing', why: 'no watched field changed' };
         }
         return publish(after, 'all', { kind: 'notify', type: 'compute_node.update', cause: 'modify', changed: [], resyncRun: run }, opts);

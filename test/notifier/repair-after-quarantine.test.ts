@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { allAccepted, allQueued, harness } from '../support/notifier-harness.js';
 import { insert, modify, nodeImage, type Image } from '../support/records.js';
@@ -22,15 +22,37 @@ interface Delivered {
   readonly origin: string;
 }
 
-/** Runs the records through the notifier (bus and queue accept everything); what a consumer applying by sequence number ends with. */
-async function consumerView(records: unknown[]): Promise<{ last: Delivered | undefined; quarantined: number }> {
-  const h = harness();
-  h.eb.on(PutEventsCommand).callsFake(allAccepted);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A bus that takes every entry (or, `refuseBeyond64Bits`, refuses as EventBridge does an entry
+ * whose detail holds an integer outside 64 bits, `MalformedDetail`).
+ */
+function bus(refuseBeyond64Bits: boolean, accepted: PutEventsRequestEntry[]) {
+  return (input: { Entries?: PutEventsRequestEntry[] }) => {
+    if (!refuseBeyond64Bits) {
+      accepted.push(...(input.Entries ?? []));
+      return allAccepted(input);
+    }
+    const entries = (input.Entries ?? []).map((e) => {
+      if ((e.Detail!.match(/-?\d+/g) ?? []).some((n) => BigInt(n) > INT64_MAX || BigInt(n) < -INT64_MAX - 1n)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+      accepted.push(e);
+      return { EventId: 'x' };
+    });
+    return { FailedEntryCount: entries.filter((e) => 'ErrorCode' in e).length, Entries: entries };
+  };
+}
+
+/** Runs the records through the notifier; what a consumer applying by sequence number ends with. */
+async function consumerView(records: unknown[], refuseBeyond64Bits = false, env: Record<string, string> = {}): Promise<{ last: Delivered | undefined; quarantined: number }> {
+  const h = harness(env);
+  const accepted: PutEventsRequestEntry[] = [];
+  h.eb.on(PutEventsCommand).callsFake(bus(refuseBeyond64Bits, accepted));
   h.sq.on(SendMessageBatchCommand).callsFake(allQueued);
   const response = await h.invoke(records);
   expect(response.batchItemFailures).toEqual([]);
   let last: Delivered | undefined;
-  for (const e of h.sentEntries()) {
+  for (const e of accepted) {
     const d = JSON.parse(e.Detail!) as { payload: { 'nova_object.data': Record<string, unknown> }; change: { sequence_number: string; changed_fields: string[]; origin: string } };
     const seq = BigInt(d.change.sequence_number);
     if (last === undefined || seq > last.seq) last = { type: e.DetailType!, seq, data: d.payload['nova_object.data'], changed: d.change.changed_fields, origin: d.change.origin };
@@ -74,6 +96,37 @@ describe('a repair after a quarantined write', () => {
     expect(quarantined).toBe(1);
     expect(last?.type).toBe('compute_node.delete');
     expect(last?.data).toEqual({ id: 5, uuid: live.uuid!.S });
+  });
+
+  it('a write that brings an unwatched integer back within 64 bits, after a watched change EventBridge refused for it, is notified', async () => {
+    const v1 = nodeImage(8, { vcpus: { N: '8' } });
+    const refused = { ...v1, vcpus: { N: '16' }, free_disk_gb: { N: '1' + '0'.repeat(30) } };
+    const repaired = { ...refused, free_disk_gb: { N: '460' } };
+    const { last, quarantined } = await consumerView([insert(v1), modify(v1, refused), modify(refused, repaired)], true);
+    expect(quarantined).toBe(1);
+    expect(last?.type).toBe('compute_node.update');
+    expect(last?.data.vcpus).toBe(16);
+  });
+
+  it('a watched field with a resolution back within 64 bits in the same bucket, after a refused write, is notified', async () => {
+    const env = { WATCHED_FIELDS: 'vcpus,free_ram_mb', WATCHED_FIELD_RESOLUTIONS: 'free_ram_mb=1000' };
+    const v1 = nodeImage(10, { vcpus: { N: '8' } });
+    // 2^63 and 2^63 - 1 share a bucket of 1,000; only the first is outside 64 bits.
+    const refused = { ...v1, vcpus: { N: '16' }, free_ram_mb: { N: String(2n ** 63n) } };
+    const repaired = { ...refused, free_ram_mb: { N: String(2n ** 63n - 1n) } };
+    const { last, quarantined } = await consumerView([insert(v1), modify(v1, refused), modify(refused, repaired)], true, env);
+    expect(quarantined).toBe(1);
+    expect(last?.type).toBe('compute_node.update');
+    expect(last?.data.vcpus).toBe(16);
+  });
+
+  it('a soft delete EventBridge refused for its id (outside 64 bits) is notified when the id is put right', async () => {
+    const live = nodeImage(9);
+    const deletedHugeId = { ...live, deleted: { N: '9' }, id: { N: '9' + '0'.repeat(25) } };
+    const deletedRepaired = { ...deletedHugeId, id: { N: '9' } };
+    const { last, quarantined } = await consumerView([insert(live), modify(live, deletedHugeId), modify(deletedHugeId, deletedRepaired)], true);
+    expect(quarantined).toBe(1);
+    expect(last?.type).toBe('compute_node.delete');
   });
 
   it('a change to a soft-deleted node whose delete was notified is still ignored', async () => {
