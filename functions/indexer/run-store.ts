@@ -26,7 +26,11 @@
  * so resuming judges each node at least once, as one long Scan would; without a cursor, a
  * sweep longer than the function's timeout would start over at every delivery and never end.
  * The bookkeeping items carry `expires_at` (epoch seconds, 30 days on): with the table's TTL
- * on that attribute DynamoDB removes them.
+ * on that attribute DynamoDB removes them. A node's seen item is what keeps a duplicate from
+ * being counted twice, so it must outlive the run's item: the run's `expires_at` is set once,
+ * when the item is made (before any of its seen items), never pushed back by a later delivery;
+ * and as TTL deletes "typically within two days" of expiry, leaving the item readable meanwhile,
+ * a run past its `expires_at` never sweeps (its seen items may be gone, its count still read).
  */
 import {
   GetItemCommand,
@@ -103,7 +107,7 @@ export async function noteResyncNotification(client: DynamoDBClient, tableName: 
       new UpdateItemCommand({
         TableName: tableName,
         Key: key,
-        UpdateExpression: 'SET #mt = :ts, #st = :run, #ex = :ex',
+        UpdateExpression: 'SET #mt = :ts, #st = :run, #ex = if_not_exists(#ex, :ex)',
         ConditionExpression: 'attribute_not_exists(#mt) OR #mt > :ts',
         ExpressionAttributeNames: { '#mt': ATTR.minTimestamp, '#st': ATTR.state, '#ex': ATTR.expiresAt },
         ExpressionAttributeValues: { ':ts': { S: n.timestampKey }, ':run': { S: STATE.run }, ':ex': expiresAt() },
@@ -143,9 +147,9 @@ export async function noteResyncNotification(client: DynamoDBClient, tableName: 
 export async function noteRunEvent(client: DynamoDBClient, tableName: string, e: ResyncRunEvent, opts: SweepOptions = {}): Promise<RunNote> {
   const names: Record<string, string> = { '#st': ATTR.state, '#sa': ATTR.startedAt, '#ex': ATTR.expiresAt };
   const values: Item = { ':run': { S: STATE.run }, ':sa': { S: e.startedAt }, ':ex': expiresAt() };
-  let update = 'SET #st = :run, #ex = :ex, #sa = if_not_exists(#sa, :sa)';
+  let update = 'SET #st = :run, #ex = if_not_exists(#ex, :ex), #sa = if_not_exists(#sa, :sa)';
   if (e.phase === 'end') {
-    update = 'SET #st = :run, #ex = :ex, #sa = :sa, #rf = :rf, #es = :true';
+    update = 'SET #st = :run, #ex = if_not_exists(#ex, :ex), #sa = :sa, #rf = :rf, #es = :true';
     names['#rf'] = ATTR.refreshed;
     names['#es'] = ATTR.endSeen;
     values[':rf'] = { N: String(e.refreshed ?? 0) };
@@ -171,6 +175,9 @@ export async function resumeSweep(client: DynamoDBClient, tableName: string, run
 }
 
 async function sweepIfReady(client: DynamoDBClient, tableName: string, runId: string, run: Item | undefined, opts: SweepOptions): Promise<RunNote> {
+  // Expired, not yet deleted by TTL: its seen items may be gone, so its count may hold a node twice.
+  const expires = run?.[ATTR.expiresAt]?.N;
+  if (expires !== undefined && Number(expires) * 1000 <= Date.now()) return {};
   const threshold = sweepThreshold(progressOf(run));
   if (threshold === undefined) return {};
   const cursor = run?.[ATTR.sweepCursor]?.M as Item | undefined;
