@@ -81,8 +81,13 @@ export interface NewAmqpBrokerOptions {
   readonly username?: string;
 }
 
-/** Options of the bridge (`HypervisorNotifierProps.amqpBridge`); the filter selects what it publishes, like any route. */
-export interface AmqpBridgeOptions extends IndexerRouteFilter {
+/**
+ * Options of the bridge (`HypervisorNotifierProps.amqpBridge`); the filter selects what it
+ * publishes, like any route, among Nova's compute_node notifications only: the heartbeats and
+ * the resync runs' control events have no oslo form, so `heartbeats` and `resyncRunEvents` are
+ * not among its options (and refused if given).
+ */
+export interface AmqpBridgeOptions extends Omit<IndexerRouteFilter, 'heartbeats' | 'resyncRunEvents'> {
   /** An existing broker. Give exactly one of `broker` and `newBroker`. */
   readonly broker?: ExistingAmqpBroker;
   /** Create an Amazon MQ for RabbitMQ broker. */
@@ -165,6 +170,12 @@ export class AmqpBridge extends Construct {
 
   constructor(scope: Construct, id: string, props: AmqpBridgeProps) {
     super(scope, id);
+    // A JavaScript caller, or a spread of a route's options, may still pass them: a clear error, not a dropped option.
+    for (const option of ['heartbeats', 'resyncRunEvents'] as const) {
+      if ((props as IndexerRouteFilter)[option] === true) {
+        throw new AmqpBridgeConfigError(`amqpBridge.${option}: the bridge publishes only compute_node notifications (oslo consumers know no other event); route these with an indexer route (addIndexerRoute)`);
+      }
+    }
     if ((props.broker === undefined) === (props.newBroker === undefined)) {
       throw new AmqpBridgeConfigError('amqpBridge: give exactly one of broker (an existing broker) and newBroker (create an Amazon MQ broker)');
     }

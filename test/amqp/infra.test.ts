@@ -2,11 +2,15 @@
  * The AMQP bridge in the bundled stack (`-c amqpBridge=…`): its route, function in the VPC,
  * what the function may do and reach, the new Amazon MQ broker, and cdk-nag.
  */
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { AMQP_BRIDGE_ENV } from '../../functions/amqp-bridge/config.js';
 import { AppContextError } from '../../infra/context.js';
-import { buildTestApp, NOTIFIER_ONLY } from '../infra/helpers.js';
+import { HypervisorNotifier } from '../../infra/hypervisor-notifier.js';
+import { buildTestApp, NOTIFIER_ONLY, SKIP_BUNDLING } from '../infra/helpers.js';
 
 const VPC = 'vpc-0123456789abcdef0';
 const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'];
@@ -113,5 +117,29 @@ describe('source maps', () => {
     expect(bridgeNodeOptions(build(EXISTING).template)).toBeUndefined();
     const on = buildTestApp({ ...NOTIFIER_ONLY, exampleRoute: false, amqpBridge: EXISTING, sourceMaps: true });
     expect(bridgeNodeOptions(Template.fromStack(on.stack))).toBe('--enable-source-maps');
+  });
+});
+
+describe('amqpBridge in a user stack', () => {
+  /** The construct given amqpBridge with `extra` (as a JavaScript caller or a spread of route options may). */
+  const construct = (extra: object) => {
+    const app = new App({ context: SKIP_BUNDLING });
+    const stack = new Stack(app, 'User', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: VPC, availabilityZones: ['eu-west-1a', 'eu-west-1b'], privateSubnetIds: SUBNETS });
+    const credentialsSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', SECRET);
+    // Outside the type on purpose: the bridge's options are a route filter without these two.
+    const amqpBridge = { broker: { endpoint: ENDPOINT, credentialsSecret }, vpc, ...extra } as never;
+    return new HypervisorNotifier(stack, 'N', { redrive: false, heartbeat: false, amqpBridge });
+  };
+
+  it.each([
+    [{ heartbeats: true }, /amqpBridge\.heartbeats: .*only compute_node/],
+    [{ resyncRunEvents: true }, /amqpBridge\.resyncRunEvents: .*only compute_node/],
+  ])('refuses %j rather than drop it: the bridge publishes only Nova notifications', (extra, message) => {
+    expect(() => construct(extra)).toThrow(message);
+  });
+
+  it('builds with neither', () => {
+    expect(construct({ heartbeats: false }).amqpBridge).toBeDefined();
   });
 });
