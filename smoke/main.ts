@@ -1,5 +1,5 @@
 /**
- * `npm run smoke`: the smoke-command wired to the process. Ctrl-C (or SIGTERM) stops the check
+ * `npm run smoke`: the smoke-command wired to the process. Ctrl-C (or SIGTERM, or a hang-up) stops the check
  * and lets its clean-up remove the test node, the rule and the queue; a second Ctrl-C exits
  * at once.
  */
@@ -9,9 +9,15 @@ import { errorLine } from '../cli/error-line.js';
 import { resolveLocal } from '../cli/local-pipeline.js';
 import { smokeCommand } from './smoke-command.js';
 
+// A reader gone (a closed terminal, a dropped SSH session): what is printed is lost, and the
+// write error must not end the process before its clean-up.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 const abort = new AbortController();
 let firstSignalAt = 0;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+// SIGHUP too: a closed terminal or a dropped SSH session would otherwise end the process
+// before its clean-up, leaving the rule and the queue for good.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
     // npm and tsx forward the terminal's Ctrl-C: copies within a second are the same request.
     if (firstSignalAt !== 0) {

@@ -3,6 +3,7 @@
  * notifier, the local bus and SQS stand-ins): every hop passes, a broken hop is named and
  * everything the command made is removed anyway, on failure and on Ctrl-C alike.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,4 +165,28 @@ describe('npm run smoke on the local pipeline', () => {
       for (const c of [dynamodb, events, sqs]) c.destroy();
     }
   });
+
+  it('as a process, on a hang-up (the terminal or SSH session gone, its output with it) after the writes, removes the node, the rule and the queue before it exits', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'smoke/main.ts', '--table', p().tableName, '--bus', p().busArn, '--stream-arn', p().streamArn, '--timeout', '60', '--heartbeat', '0'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...localEnv() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let made: string[] = [];
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (made.length === 0 && / 3 +pass/.test(out)) {
+        made = [...p().eventBus.apiRuleNames];
+        child.kill('SIGHUP');
+        // The terminal is gone: what the process writes from now on has no reader.
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }
+    });
+    const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    expect(made).toHaveLength(1);
+    expect(status).not.toBe(0);
+    await expectNothingLeft('');
+    expect(() => p().sqs.getQueueUrl({ QueueName: made[0]! })).toThrow(/does not exist/);
+  }, 90_000);
 });
