@@ -20,7 +20,7 @@ const LONG_INTEGER = /^-?\d{19,}$/;
 
 /** True for a field's JSON text that is an integer outside 64 bits, which PutEvents refuses. */
 export function beyond64Bits(json: string): boolean {
-  if (!LONG_INTEGER.test(json)) return false;
+  if (json.length < 19 || !LONG_INTEGER.test(json)) return false;
   const n = BigInt(json);
   return n < INT64_MIN || n > INT64_MAX;
 }
