@@ -24,6 +24,7 @@ export function beyond64Bits(json: string): boolean {
   const n = BigInt(json);
   return n < INT64_MIN || n > INT64_MAX;
 }
+
 const RULE = 'must be from -9223372036854775808 to 9223372036854775807: EventBridge refuses a JSON integer outside 64 bits (PutEvents)';
 
 const integerFields = (def: PayloadDefinition) => compileFields(def).filter((f) => def.fields[f.name]?.kind === 'Integer');
