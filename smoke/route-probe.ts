@@ -11,6 +11,7 @@ import {
   DeleteMessageCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -39,8 +40,11 @@ const TARGET_ID = 'smoke-queue';
 export class RouteProbe {
   readonly name: string;
   private queueUrl: string | undefined;
+  // Each set before its request is sent: a request whose every answer was lost may have been
+  // applied all the same, so remove() looks for what it may have made.
   private ruleMade = false;
   private targetMade = false;
+  private queueMade = false;
 
   constructor(
     private readonly events: EventBridgeClient,
@@ -53,6 +57,7 @@ export class RouteProbe {
   /** Makes the rule, the queue (its policy naming the rule) and the rule's target. */
   async create(): Promise<void> {
     const s = this.settings;
+    this.ruleMade = true;
     const rule = await this.events.send(
       new PutRuleCommand({
         Name: this.name,
@@ -68,7 +73,6 @@ export class RouteProbe {
         ),
       }),
     );
-    this.ruleMade = true;
     // arn:<partition>:events:<region>:<account>:rule/...: the queue's ARN follows from it, so the
     // policy is given at creation instead of with SetQueueAttributes, whose changes SQS may take
     // up to a minute to apply (deliveries in between would be refused and retried late).
@@ -94,6 +98,7 @@ export class RouteProbe {
     // with Amazon SQS-managed encryption keys (SSE-SQS) by default"); EventBridge asks for KMS
     // permissions only for a queue under a customer managed key (docs/deploying.md, "The smoke
     // check's queue", has the pages and what no page says outright).
+    this.queueMade = true;
     const created = await this.sqs.send(
       new CreateQueueCommand({
         QueueName: this.name,
@@ -104,8 +109,8 @@ export class RouteProbe {
     const attributes = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['QueueArn'] }));
     const queueArn = attributes.Attributes?.QueueArn;
     if (queueArn !== expectedArn) throw new Error(`the new queue's ARN is ${String(queueArn)}, not ${expectedArn} as its policy says`);
-    const targets = await this.events.send(new PutTargetsCommand({ Rule: this.name, EventBusName: s.busName, Targets: [{ Id: TARGET_ID, Arn: queueArn }] }));
     this.targetMade = true;
+    const targets = await this.events.send(new PutTargetsCommand({ Rule: this.name, EventBusName: s.busName, Targets: [{ Id: TARGET_ID, Arn: queueArn }] }));
     if ((targets.FailedEntryCount ?? 0) > 0) throw new Error(`PutTargets failed: ${JSON.stringify(targets.FailedEntries)}`);
   }
 
@@ -138,10 +143,28 @@ export class RouteProbe {
         problems.push(`could not remove ${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
       }
     };
-    if (this.targetMade) await attempt(`the target of rule ${this.name}`, () => this.events.send(new RemoveTargetsCommand({ Rule: this.name, EventBusName: s.busName, Ids: [TARGET_ID] })));
+    // A rule that was never made has no target to remove (ResourceNotFoundException); DeleteRule of a missing rule succeeds.
+    if (this.targetMade) {
+      await attempt(`the target of rule ${this.name}`, () =>
+        this.events.send(new RemoveTargetsCommand({ Rule: this.name, EventBusName: s.busName, Ids: [TARGET_ID] })).catch((error: unknown) => {
+          if ((error as Error | undefined)?.name !== 'ResourceNotFoundException') throw error;
+        }),
+      );
+    }
     if (this.ruleMade) await attempt(`rule ${this.name}`, () => this.events.send(new DeleteRuleCommand({ Name: this.name, EventBusName: s.busName })));
-    const url = this.queueUrl;
-    if (url !== undefined) await attempt(`queue ${this.name}`, () => this.sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
+    let url = this.queueUrl;
+    if (url === undefined && this.queueMade) {
+      try {
+        url = (await this.sqs.send(new GetQueueUrlCommand({ QueueName: this.name }))).QueueUrl;
+      } catch (error) {
+        const name = (error as Error | undefined)?.name;
+        if (name !== 'QueueDoesNotExist' && name !== 'AWS.SimpleQueueService.NonExistentQueue') {
+          problems.push(`could not look for queue ${this.name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+        }
+      }
+    }
+    const found = url;
+    if (found !== undefined) await attempt(`queue ${this.name}`, () => this.sqs.send(new DeleteQueueCommand({ QueueUrl: found })));
     return { removed: removed.filter((r) => !r.startsWith('the target')), problems };
   }
 }

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clientSettings } from '../../cli/aws-endpoints.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import { startHeartbeatWriter, type HeartbeatWriter } from '../../local/heartbeat-writer.js';
@@ -189,4 +189,37 @@ describe('npm run smoke on the local pipeline', () => {
     await expectNothingLeft('');
     expect(() => p().sqs.getQueueUrl({ QueueName: made[0]! })).toThrow(/does not exist/);
   }, 90_000);
+
+  it.each([
+    ['PutRule', 'events'],
+    ['CreateQueue', 'sqs'],
+  ] as const)('removes the rule and the queue when every answer to %s was lost though it was applied (the SDK gave up retrying)', async (command, service) => {
+    const env = localEnv();
+    const dynamodb = new DynamoDBClient(clientSettings(env.AWS_ENDPOINT_URL_DYNAMODB, {}, undefined));
+    const events = new EventBridgeClient(clientSettings(env.AWS_ENDPOINT_URL_EVENTBRIDGE, {}, undefined));
+    const sqs = new SQSClient(clientSettings(env.AWS_ENDPOINT_URL_SQS, {}, undefined));
+    const name = command === 'PutRule' ? PutRuleCommand.name : CreateQueueCommand.name;
+    let lost = 0;
+    const loseEveryAnswer = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      const out = await next(args);
+      if (context.commandName !== name) return out;
+      lost++;
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    };
+    // One middleware for both clients, whose stacks differ only in input and output types.
+    const where = { step: 'deserialize', name: 'loseEveryAnswer' } as const;
+    if (service === 'events') events.middlewareStack.add(loseEveryAnswer as never, where);
+    else sqs.middlewareStack.add(loseEveryAnswer as never, where);
+    try {
+      const hops = await runSmoke(targetFromFlags({ table: p().tableName, bus: p().busArn, 'stream-arn': p().streamArn }), { dynamodb, events, sqs }, { heartbeatTimeoutMs: 0 });
+      expect(lost).toBeGreaterThan(1); // the SDK retried, and every answer was lost
+      expect(hops.find((h) => h.hop === '4a')?.detail).toMatch(/could not create the temporary rule and queue (hypervisor-smoke-[0-9a-f]{8})/);
+      const probeName = /(hypervisor-smoke-[0-9a-f]{8})/.exec(hops.find((h) => h.hop === '4a')!.detail)![1]!;
+      expect(p().eventBus.apiRuleNames).toEqual([]);
+      expect(() => p().sqs.getQueueUrl({ QueueName: probeName })).toThrow(/does not exist/);
+      expect(hops.find((h) => h.hop === '5')?.status).toBe('pass');
+    } finally {
+      for (const c of [dynamodb, events, sqs]) c.destroy();
+    }
+  });
 });
