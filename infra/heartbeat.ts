@@ -29,7 +29,8 @@ export interface HeartbeatOptions {
   readonly interval?: Duration;
   /**
    * Minutes without a published heartbeat after which the "pipeline stalled" alarm fires
-   * (missing data counts as breaching). At least twice the interval, so one late write does not fire it.
+   * (missing data counts as breaching). At least twice the interval, so one late write does not fire it;
+   * at most {@link MAX_STALLED_AFTER_MINUTES} (a day).
    * @default - the larger of 5 and twice the interval
    */
   readonly stalledAfterMinutes?: number;
@@ -47,6 +48,9 @@ export interface PipelineHeartbeatProps extends HeartbeatOptions {
   /** Topic the stalled alarm notifies (alarm and OK). @default - no alarm actions */
   readonly alarmTopic?: sns.ITopic;
 }
+
+/** The longest `stalledAfterMinutes`: CloudWatch evaluates an alarm of one-minute periods over a day at most. */
+export const MAX_STALLED_AFTER_MINUTES = 1440;
 
 /** Universal target of DynamoDB UpdateItem (the service and action as in the AWS SDK). */
 const UPDATE_ITEM_ACTION = 'aws-sdk:dynamodb:updateItem';
@@ -70,6 +74,11 @@ export class PipelineHeartbeat extends Construct {
     const stalledAfter = props.stalledAfterMinutes ?? Math.max(5, 2 * minutes);
     if (!Number.isInteger(stalledAfter) || stalledAfter < 2 * minutes) {
       throw new Error(`heartbeat stalledAfterMinutes: must be a whole number of at least twice the interval (${2 * minutes}), got ${stalledAfter}`);
+    }
+    // The alarm evaluates one-minute periods, over at most a day (CloudWatch API reference,
+    // PutMetricAlarm, Period: under an hour, Period × EvaluationPeriods is at most 86,400 s).
+    if (stalledAfter > MAX_STALLED_AFTER_MINUTES) {
+      throw new Error(`heartbeat stalledAfterMinutes: must be at most ${MAX_STALLED_AFTER_MINUTES} (a day of one-minute periods, CloudWatch's limit), got ${stalledAfter}`);
     }
     const stack = Stack.of(this);
 

@@ -5,9 +5,11 @@
  * breaching) and the lag on the dashboard, for a new and an existing table; nothing of it when off.
  */
 import { describe, expect, it } from 'vitest';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HEARTBEAT_ITEM_KEY, HEARTBEAT_WRITTEN_AT_ATTRIBUTE, heartbeatJsonSchema } from '../../functions/notifier/contract/index.js';
-import { buildTestApp, NOTIFIER_ONLY, onlyLogicalId } from './helpers.js';
+import { HypervisorNotifier } from '../../infra/hypervisor-notifier.js';
+import { buildTestApp, NOTIFIER_ONLY, onlyLogicalId, SKIP_BUNDLING } from './helpers.js';
 
 const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:123456789012:table/compute-nodes/stream/2026-01-01T00:00:00.000';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1111aaaa-2222-bbbb-3333-cccc4444dddd';
@@ -128,6 +130,15 @@ describe('the heartbeat options', () => {
 
   it('a stalled time shorter than twice the interval fails synth, naming the option', () => {
     expect(() => synth({ heartbeatIntervalMinutes: 5, heartbeatStalledAfterMinutes: 6 })).toThrow(/stalledAfterMinutes.*at least twice the interval \(10\)/);
+  });
+
+  it("a stalled time over a day fails synth in a user stack too, naming the option (CloudWatch refuses a one-minute alarm evaluated over more than a day)", () => {
+    const construct = (stalledAfterMinutes: number) => {
+      const stack = new Stack(new App({ context: SKIP_BUNDLING }), 'User', { env: { account: '123456789012', region: 'eu-west-1' } });
+      return new HypervisorNotifier(stack, 'N', { redrive: false, heartbeat: { interval: Duration.minutes(30), stalledAfterMinutes } });
+    };
+    expect(() => construct(1441)).toThrow(/stalledAfterMinutes: .*at most 1440/);
+    expect(construct(1440).heartbeat?.stalledAlarm).toBeDefined();
   });
 
   it('off (interval 0): no schedule, no role for it, no stalled alarm, no lag on the dashboard', () => {
