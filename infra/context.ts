@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCURRENCY } from '../functions/notifier/config.js';
+import { DEFAULT_EVENT_SOURCE, DEFAULT_PUBLISHER_HOST, DEFAULT_PUT_EVENTS_CONCURRENCY, MIN_FUNCTION_TIMEOUT_SECONDS } from '../functions/notifier/config.js';
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
 import { COMPUTE_NODE_TABLE } from '../functions/compute-node-table-definition.js';
 import { AmqpBridgeContextSchema } from './amqp-bridge-context.js';
@@ -74,7 +74,7 @@ export const AppContextSchema = z
       .refine((n) => RETENTION_DAYS.includes(n), `must be one of CloudWatch Logs' retention values: ${RETENTION_DAYS.join(', ')}`)
       .default(30),
     memorySize: int(128, 10240).default(512),
-    timeoutSeconds: int(1, 900).default(60),
+    timeoutSeconds: int(MIN_FUNCTION_TIMEOUT_SECONDS, 900).default(60),
 
     batchSize: int(1, 10000).default(100),
     maxBatchingWindowSeconds: int(0, 300).default(1),

@@ -34,6 +34,7 @@ import {
   DEFAULT_PUT_EVENTS_CONCURRENCY,
   ENV,
   loadConfig,
+  MIN_FUNCTION_TIMEOUT_SECONDS,
   type NotifierConfig,
 } from '../functions/notifier/config.js';
 import { ComputeNodePayload, SPEC_WATCHED_FIELDS, type ComputeNodeField } from '../functions/notifier/contract/index.js';
@@ -183,7 +184,7 @@ export interface HypervisorNotifierProps {
   // ----- function -----
   /** @default 512 */
   readonly memorySize?: number;
-  /** @default Duration.seconds(60) */
+  /** At least 3 seconds (the notifier keeps back max(1 s, 20 %) of an invocation to answer Lambda). @default Duration.seconds(60) */
   readonly timeout?: Duration;
   /**
    * Retention of the function's log group, and of the redrive's and the AMQP bridge's (and its new
@@ -369,6 +370,13 @@ export class HypervisorNotifier extends Construct {
         removalPolicy: RETAIN_EXCEPT_ON_CREATE,
       });
 
+    const timeout = props.timeout ?? Duration.seconds(60);
+    if (!timeout.isUnresolved() && timeout.toMilliseconds() < MIN_FUNCTION_TIMEOUT_SECONDS * 1_000) {
+      throw new HypervisorNotifierConfigError(
+        `timeout: ${timeout.toMilliseconds() / 1_000} s is under the ${MIN_FUNCTION_TIMEOUT_SECONDS} s minimum: the notifier keeps back max(1 s, 20 %) of an invocation to answer Lambda, so it would publish nothing`,
+      );
+    }
+
     // ----- table -----
     this.table = props.existingTable ?? this.createTable(props);
     if (props.existingTable !== undefined) checkExistingTable(props.existingTable, props.existingTableStreamViewType);
@@ -488,7 +496,7 @@ export class HypervisorNotifier extends Construct {
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(60),
+      timeout,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

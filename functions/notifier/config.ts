@@ -31,6 +31,13 @@ export const ENV = {
 } as const;
 
 export const DEFAULT_EVENT_SOURCE = 'openstack.nova';
+
+/**
+ * The shortest function timeout the stack accepts: the notifier keeps back max(1 s, 20 %) of an
+ * invocation to quarantine and answer (notifier.ts), so with 1 s or less it would publish nothing
+ * and hand every record back to Lambda on every try.
+ */
+export const MIN_FUNCTION_TIMEOUT_SECONDS = 3;
 export const DEFAULT_PUBLISHER_HOST = 'hypervisor-notifier';
 export const DEFAULT_PUT_EVENTS_CONCURRENCY = 4;
 

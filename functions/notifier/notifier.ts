@@ -49,10 +49,15 @@ export type NotifierContext = Pick<Context, 'getRemainingTimeInMillis'> & Partia
 /** Problem records named in one log line. */
 export const PROBLEMS_PER_LINE = 100;
 
-// Leave time to quarantine and answer after the last attempt.
+/**
+ * Kept back of an invocation to quarantine and answer after the last attempt: this, or 20 % if
+ * more. A timeout this short would leave no time to publish: config.ts's MIN_FUNCTION_TIMEOUT_SECONDS.
+ */
+const RESERVE_MS = 1_000;
+
 function deadlineFrom(context: NotifierContext, now: () => number): number {
   const remaining = context.getRemainingTimeInMillis();
-  return now() + remaining - Math.max(1_000, remaining * 0.2);
+  return now() + remaining - Math.max(RESERVE_MS, remaining * 0.2);
 }
 
 /** Builds the stream handler; all set-up (config checks, compiled encoders) happens here, once. */

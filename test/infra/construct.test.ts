@@ -106,3 +106,21 @@ describe('HypervisorNotifier in a user stack', () => {
     expect(() => new HypervisorNotifier(newStack('BadConcurrency'), 'Notifier', { putEventsConcurrency: 0 })).toThrow(/PUT_EVENTS_CONCURRENCY/);
   });
 });
+
+describe('the function timeout leaves time to publish', () => {
+  // The notifier keeps back max(1 s, 20 %) of an invocation for handing records back to Lambda
+  // (functions/notifier/notifier.ts): with 1 s or less, it would publish nothing, on every try.
+  it('refuses a timeout under 3 seconds, naming the prop, the value and why', () => {
+    expect(() => new HypervisorNotifier(newStack('ShortTimeout'), 'Notifier', { timeout: Duration.seconds(1) })).toThrow(
+      /timeout: 1 s is under the 3 s minimum: the notifier keeps back max\(1 s, 20 %\) of an invocation/,
+    );
+    expect(() => new HypervisorNotifier(newStack('TwoSeconds'), 'Notifier', { timeout: Duration.millis(2_999) })).toThrow(/under the 3 s minimum/);
+  });
+
+  it('takes 3 seconds', () => {
+    const t = Template.fromStack(((stack) => (new HypervisorNotifier(stack, 'Notifier', { timeout: Duration.seconds(3) }), stack))(newStack('ThreeSeconds')));
+    const fns = Object.values(t.findResources('AWS::Lambda::Function')).map((r) => (r.Properties as { Timeout?: number; Description?: string }));
+    expect(fns.find((f) => f.Description?.startsWith('Turns compute node table changes'))?.Timeout).toBe(3);
+  });
+});
+

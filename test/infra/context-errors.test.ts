@@ -25,6 +25,11 @@ describe('context errors name the key as written', () => {
     expect(problem({ batchSize: '0' })).toMatch(/^invalid context: batchSize: .*1 \(-c batchSize=0\)$/);
   });
 
+  it('-c timeoutSeconds=1: under the 3 s the notifier needs to publish anything', () => {
+    expect(problem({ timeoutSeconds: '1' })).toMatch(/^invalid context: timeoutSeconds: .*3 \(-c timeoutSeconds=1\)$/);
+    expect(parseAppContext({ timeoutSeconds: '3' }).timeoutSeconds).toBe(3);
+  });
+
   it('-c batchSize=abc: must be a number, not "received NaN"', () => {
     const message = problem({ batchSize: 'abc' });
     expect(message).toMatch(/batchSize: must be a number \(-c batchSize=abc\)/);
