@@ -308,7 +308,7 @@ export class BrokerPublisher {
   /**
    * Like {@link publish}, but each notification on a channel of its own, all at once (up to
    * {@link CHANNELS_AT_ONCE} channels): a channel error then fails only the notification that
-   * caused it, and the wait for the confirms is one confirm timeout, whatever the count.
+   * caused it, and the wait for the confirms is one confirm timeout per {@link CHANNELS_AT_ONCE} notifications.
    */
   async publishEach(notifications: readonly OsloNotification[]): Promise<(BrokerError | undefined)[]> {
     return this.publishWith(notifications, async (session) => {
