@@ -37,6 +37,13 @@ export interface BatchDeps {
   readonly onSetupError?: (error: unknown) => void;
   /** PutEvents through this global endpoint (config `globalEndpointId`). @default - the regional endpoint */
   readonly endpointId?: string;
+  /**
+   * Awaited once, before the batch's first heartbeat entry is sent: the notifier's bus check
+   * (a heartbeat must not count as published to a bus that is gone, as PutEvents to it answers
+   * success). A ConfigurationError it throws fails the batch, the heartbeat unsent.
+   * @default - no check
+   */
+  readonly beforeHeartbeat?: () => Promise<void>;
 }
 
 export interface BatchStats {
@@ -95,7 +102,7 @@ function identity(raw: unknown): { eventID: string; sequenceNumber: string; even
   };
 }
 
-/** Handles one batch. Throws only ConfigurationError (the stream carries no images). */
+/** Handles one batch. Throws only ConfigurationError (the stream carries no images; `beforeHeartbeat`'s). */
 export async function processBatch(records: readonly unknown[], deps: BatchDeps): Promise<BatchOutcome> {
   const stats: BatchStats = {
     sent: { 'compute_node.create': 0, 'compute_node.update': 0, 'compute_node.delete': 0 },
@@ -131,14 +138,21 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
     ...(deps.endpointId === undefined ? {} : { endpointId: deps.endpointId }),
   });
 
+  let beforeHeartbeat = deps.beforeHeartbeat;
   for (let key = 0; key < records.length; key++) {
     const raw = records[key];
     let outcome: BuildOutcome;
     try {
       outcome = classifyRecord(raw, deps.build);
+      if (outcome.kind === 'heartbeat' && beforeHeartbeat !== undefined) {
+        const check = beforeHeartbeat;
+        beforeHeartbeat = undefined;
+        await check();
+      }
     } catch (error) {
-      // A ConfigurationError (no images on the stream): Lambda retries the whole batch, so send
-      // nothing more, but let what is already out finish rather than run into the next invocation.
+      // A ConfigurationError (no images on the stream, the bus gone): Lambda retries the whole
+      // batch, so send nothing more, but let what is already out finish rather than run into
+      // the next invocation.
       await publisher.abort();
       throw error;
     }

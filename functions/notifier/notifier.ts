@@ -36,8 +36,9 @@ export interface NotifierDeps {
   /** The clock the invocation's deadline is set and read on (tests move it by hand). @default Date.now */
   readonly now?: () => number;
   /**
-   * Check with DescribeEventBus, before the instance's first record, that the configured bus
-   * exists (PutEvents to a missing bus answers success). The Lambda entry point sets it.
+   * Check with DescribeEventBus that the configured bus exists (PutEvents to a missing bus
+   * answers success): before the instance's first record, and again before the heartbeat of
+   * each batch holding one, as the heartbeat keeps the instance warm. The Lambda entry point sets it.
    * @default false
    */
   readonly checkEventBus?: boolean;
@@ -73,6 +74,9 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   // dimensions, so this one instance serves every event type of every batch.
   const sentByType = metrics.singleMetric();
   let busChecked = deps.checkEventBus !== true;
+  // False once a check could never decide (access denied, a bus of another account): a heartbeat
+  // would only ask again in vain.
+  let busVerifiable = deps.checkEventBus === true;
   const now = deps.now ?? Date.now;
   // Everything processBatch needs but the deadline is the same for every batch.
   const batchDeps: Omit<BatchDeps, 'deadline'> = {
@@ -89,10 +93,16 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     onSetupError: (error) => logger.error('PutEvents refused for a reason the records are not to blame for (the setup: access, the bus); the records are handed back to Lambda', { error: error as Error }),
   };
 
-  /** Once per instance; a missing bus throws ConfigurationError, so no record is put into the void. */
+  /**
+   * Before the instance's first record and each batch's heartbeat. A missing bus throws
+   * ConfigurationError, so no record is put into the void, and until the bus is found again
+   * every invocation checks first and fails, as after a start-up that found none.
+   */
   async function verifyEventBus(context: NotifierContext): Promise<void> {
+    busChecked = false;
     const result = await checkEventBus(deps.eventBridge, config.eventBusName, context.invokedFunctionArn);
     if (result.kind === 'exists' || !result.retry) busChecked = true;
+    if (result.kind === 'unverified' && !result.retry) busVerifiable = false;
     if (result.kind === 'unverified') logger.warn('could not check that the event bus exists; publishing anyway', { bus: config.eventBusName, reason: result.reason });
   }
 
@@ -102,8 +112,12 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     let outcome: BatchOutcome;
     writerRegionTally.unmarked = 0;
     try {
-      if (!busChecked) await verifyEventBus(context);
-      outcome = await processBatch(parsed.data.Records, { ...batchDeps, deadline: deadlineFrom(context, now) });
+      const checkedNow = !busChecked;
+      if (checkedNow) await verifyEventBus(context);
+      // A bus deleted under a warm instance is seen only here: the heartbeat is not counted as
+      // published to it (at most one DescribeEventBus a batch, and only a heartbeat's, about one a minute).
+      const beforeHeartbeat = busVerifiable && !checkedNow ? () => verifyEventBus(context) : undefined;
+      outcome = await processBatch(parsed.data.Records, { ...batchDeps, deadline: deadlineFrom(context, now), ...(beforeHeartbeat === undefined ? {} : { beforeHeartbeat }) });
     } catch (error) {
       if (error instanceof ConfigurationError) logger.critical('configuration error: no record can be handled', { error });
       throw error;

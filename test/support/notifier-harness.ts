@@ -12,8 +12,12 @@ import { createNotifier } from '../../functions/notifier/notifier.js';
 
 export const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/quarantine';
 
-/** `now`: the notifier's clock (deadline and retries), for tests that move time on by hand. */
-export function harness(env: Record<string, string> = {}, opts: { now?: () => number } = {}) {
+/**
+ * `now`: the notifier's clock (deadline and retries), for tests that move time on by hand.
+ * `checkEventBus`: the bus checks handler.ts turns on (DescribeEventBus); `functionArn`: the
+ * invocations' `invokedFunctionArn`, which scopes them.
+ */
+export function harness(env: Record<string, string> = {}, opts: { now?: () => number; checkEventBus?: boolean; functionArn?: string } = {}) {
   const eventBridge = new EventBridgeClient({ region: 'us-east-1' });
   const sqs = new SQSClient({ region: 'us-east-1' });
   const eb = mockClient(eventBridge);
@@ -38,6 +42,7 @@ export function harness(env: Record<string, string> = {}, opts: { now?: () => nu
     },
     random: () => 0.5,
     ...(opts.now === undefined ? {} : { now: opts.now }),
+    ...(opts.checkEventBus === undefined ? {} : { checkEventBus: opts.checkEventBus }),
   });
   return {
     eb,
@@ -47,7 +52,8 @@ export function harness(env: Record<string, string> = {}, opts: { now?: () => nu
     sleeps,
     config,
     /** One invocation with `remainingMs` of the function's time left (60 s unless told). */
-    invoke: (records: unknown[], remainingMs = 60_000) => handler({ Records: records }, { getRemainingTimeInMillis: () => remainingMs }),
+    invoke: (records: unknown[], remainingMs = 60_000) =>
+      handler({ Records: records }, { getRemainingTimeInMillis: () => remainingMs, ...(opts.functionArn === undefined ? {} : { invokedFunctionArn: opts.functionArn }) }),
     /** Every PutEvents entry sent, in order, across all calls. */
     sentEntries: (): PutEventsRequestEntry[] => eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []),
     quarantined: () =>
