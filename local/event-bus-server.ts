@@ -113,9 +113,16 @@ export class LocalEventBus {
   readonly busArn: string;
   private readonly rules: CompiledRule[];
   private readonly apiRules = new Map<string, ApiRule>();
+  /** `toOtherBus`: entries accepted for a bus that is not here (another, or this one deleted), which reach no rule. */
   readonly stats = { requests: 0, accepted: 0, rejected: 0, deliveries: 0, toOtherBus: 0, injected: 0 };
   /** Faults to inject; undefined (the default) for none. */
   faults: EventBusFaults | undefined;
+  /**
+   * The bus deleted (set by tests): DescribeEventBus answers ResourceNotFoundException for it,
+   * and PutEvents entries naming it are answered success and reach no rule, as EventBridge
+   * answers for a bus that does not exist. False again: the bus made again, with its rules.
+   */
+  deleted = false;
   private throttle: InvocationThrottle | undefined;
   /** Throttles replaced by `throttleInvocations` while invocations still waited in them. */
   private readonly retired: InvocationThrottle[] = [];
@@ -179,7 +186,7 @@ export class LocalEventBus {
   describeEventBus(input: Record<string, unknown>): { Name: string; Arn: string } {
     const name = input.Name;
     if (name === 'default') return { Name: 'default', Arn: `arn:aws:events:${this.region}:${this.account}:event-bus/default` };
-    if (name === undefined || this.isThisBus(name)) return { Name: this.opts.busName, Arn: this.busArn };
+    if ((name === undefined || this.isThisBus(name)) && !this.deleted) return { Name: this.opts.busName, Arn: this.busArn };
     throw new AwsServiceError('ResourceNotFoundException', `Event bus ${String(name)} does not exist.`);
   }
 
@@ -286,7 +293,7 @@ export class LocalEventBus {
       }
       const id = randomUUID();
       this.stats.accepted++;
-      if (!this.isThisBus(entry.EventBusName)) {
+      if (this.deleted || !this.isThisBus(entry.EventBusName)) {
         this.stats.toOtherBus++;
         return { EventId: id };
       }

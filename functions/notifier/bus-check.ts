@@ -1,14 +1,15 @@
 /**
  * PutEvents to an event bus that does not exist answers success (aws/aws-sdk#186,
  * aws/aws-cli#9186): every notification would vanish while the metrics say "sent". What the
- * function can detect, it detects once per instance before it handles a record: it asks
+ * function can detect, it detects once per instance before it handles a record, and again
+ * before each batch's heartbeat (notifier.ts; a bus deleted under a warm instance): it asks
  * `DescribeEventBus` for the configured bus, and a bus that does not exist is a
  * ConfigurationError naming it (the invocation fails, the Errors alarm fires, and the stream
  * is retried from the same record once the bus exists).
  *
  * Not detectable this way, and so not checked: a bus in another account (DescribeEventBus
  * needs that bus's resource policy to allow it; PutEvents needs only events:PutEvents), or
- * a bus deleted after the check (the next cold start finds it).
+ * a bus deleted between two heartbeats (the next heartbeat finds it; what was sent meanwhile is lost).
  */
 import { DescribeEventBusCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ConfigurationError } from './errors.js';
