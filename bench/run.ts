@@ -16,38 +16,60 @@ const args = new Set(process.argv.slice(2));
 const tiny = args.has('--tiny');
 const write = !tiny || args.has('--write');
 
-if (args.has('--capacity')) {
-  // The capacity model alone: one measured batch per mix, then arithmetic (seconds, not minutes),
-  // at the notification rates of the last §7a in results.json when there are any.
-  const last = JSON.parse(readFileSync(join(import.meta.dirname, 'results.json'), 'utf8')) as { notificationRates?: { mixes: readonly MeasuredMixRate[] } };
-  const capacity = await measureCapacity({ tiny, ...(last.notificationRates === undefined ? {} : { mixes: capacityMixesFrom(last.notificationRates.mixes) }) });
-  const section = renderCapacity(capacity);
+/** One section of the results measured alone. */
+interface SectionAlone<T> {
+  /** Its number in results.md, for the log line. */
+  readonly label: string;
+  readonly measure: () => Promise<T>;
+  readonly render: (measured: T) => string[];
+  /** results.md with this section in place of its old one. */
+  readonly splice: (markdown: string, section: readonly string[]) => string;
+  /** What results.json holds of it, merged over the file's fields. */
+  readonly json: (measured: T) => Record<string, unknown>;
+}
+
+/**
+ * Measures one section, prints it and, with `--write`, replaces it in results.md and its fields
+ * in results.json (the rest of both files stays as the last whole run left it); then exits.
+ */
+async function runSectionAlone<T>(s: SectionAlone<T>): Promise<never> {
+  const measured = await s.measure();
+  const section = s.render(measured);
   if (args.has('--write')) {
     const md = join(import.meta.dirname, 'results.md');
     const json = join(import.meta.dirname, 'results.json');
-    writeFileSync(md, spliceCapacitySection(readFileSync(md, 'utf8'), section));
+    writeFileSync(md, s.splice(readFileSync(md, 'utf8'), section));
+    const fields = s.json(measured);
     const results = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
-    writeFileSync(json, JSON.stringify({ ...results, capacity, capacityMeasuredAt: new Date().toISOString() }, null, 2) + '\n');
-    process.stderr.write('[bench] replaced §7b in bench/results.md and capacity in bench/results.json\n');
+    writeFileSync(json, JSON.stringify({ ...results, ...fields }, null, 2) + '\n');
+    process.stderr.write(`[bench] replaced ${s.label} in bench/results.md and ${Object.keys(fields).join(', ')} in bench/results.json\n`);
   }
   process.stdout.write(section.join('\n') + '\n');
   process.exit(0);
 }
 
+if (args.has('--capacity')) {
+  // The capacity model alone: one measured batch per mix, then arithmetic (seconds, not minutes),
+  // at the notification rates of the last §7a in results.json when there are any.
+  const last = JSON.parse(readFileSync(join(import.meta.dirname, 'results.json'), 'utf8')) as { notificationRates?: { mixes: readonly MeasuredMixRate[] } };
+  await runSectionAlone({
+    label: '§7b',
+    measure: () => measureCapacity({ tiny, ...(last.notificationRates === undefined ? {} : { mixes: capacityMixesFrom(last.notificationRates.mixes) }) }),
+    render: renderCapacity,
+    splice: spliceCapacitySection,
+    json: (capacity) => ({ capacity, capacityMeasuredAt: new Date().toISOString() }),
+  });
+}
+
 if (args.has('--cold-start-global-endpoint')) {
   // Three bundles, a few dozen fresh processes: seconds, not the whole run's minutes.
-  const coldStartGlobalEndpoint = await measureGlobalEndpointColdStart({ runs: tiny ? 1 : 21 });
-  const section = renderGlobalEndpointColdStart(coldStartGlobalEndpoint);
-  if (args.has('--write')) {
-    const md = join(import.meta.dirname, 'results.md');
-    const json = join(import.meta.dirname, 'results.json');
-    writeFileSync(md, spliceGlobalEndpointColdStartSection(readFileSync(md, 'utf8'), section));
-    const results = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
-    writeFileSync(json, JSON.stringify({ ...results, coldStartGlobalEndpoint }, null, 2) + '\n');
-    process.stderr.write('[bench] replaced §5b in bench/results.md and coldStartGlobalEndpoint in bench/results.json\n');
-  }
-  process.stdout.write(section.join('\n') + '\n');
-  process.exit(0);
+  await runSectionAlone({
+    label: '§5b',
+    measure: () => measureGlobalEndpointColdStart({ runs: tiny ? 1 : 21 }),
+    render: renderGlobalEndpointColdStart,
+    splice: spliceGlobalEndpointColdStartSection,
+    json: (coldStartGlobalEndpoint) => ({ coldStartGlobalEndpoint }),
+  });
 }
 
 const results = await runBenchmarks({ tiny, log: (line) => process.stderr.write(`[bench] ${line}\n`) });

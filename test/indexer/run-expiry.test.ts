@@ -9,9 +9,8 @@
  * drops that node. Against DynamoDB Local, "N days later" is every `expires_at` moved N days
  * back, and TTL's deletions are done by hand in the order that hurts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteItemCommand, DynamoDBClient, GetItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+import { describe, expect, it } from 'vitest';
+import { DeleteItemCommand, GetItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { createIndexerTable } from '../../local/indexer-table.js';
 import { isLive, type Item } from '../../functions/indexer/apply.js';
 import { ATTR, STATE } from '../../functions/indexer/indexer-table.js';
@@ -20,33 +19,23 @@ import { runItemKey } from '../../functions/indexer/run-store.js';
 import { RESYNC_MARKER_ATTRIBUTE } from '../../functions/notifier/contract/index.js';
 import { runEvent, SimulatedTable, uuidOf } from './history.js';
 import { nodeImage } from '../support/records.js';
+import { dynamoDbLocalForFile } from '../support/dynamodb-local-for-file.js';
 
 const RUN = '00000000-0000-4000-8000-0000000e0e0e';
 const DAY = 86_400;
-let ddb: DynamoDbLocal;
-let client: DynamoDBClient;
+const local = dynamoDbLocalForFile({ maxAttempts: 3 });
 let tables = 0;
-
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  client = new DynamoDBClient({ ...ddb.clientConfig, maxAttempts: 3 });
-}, 60_000);
-
-afterAll(async () => {
-  client?.destroy();
-  await ddb?.stop();
-});
 
 /** Every bookkeeping item (with `expires_at`) of the table. */
 async function bookkeeping(table: string): Promise<Item[]> {
-  const out = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true, FilterExpression: 'attribute_exists(#ex)', ExpressionAttributeNames: { '#ex': ATTR.expiresAt } }));
+  const out = await local.dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true, FilterExpression: 'attribute_exists(#ex)', ExpressionAttributeNames: { '#ex': ATTR.expiresAt } }));
   return (out.Items ?? []) as Item[];
 }
 
 /** `days` later, as the code sees it: every `expires_at` moved back by that much. */
 async function later(table: string, days: number): Promise<void> {
   for (const item of await bookkeeping(table)) {
-    await client.send(
+    await local.dynamodb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { [ATTR.uuid]: item[ATTR.uuid]! },
@@ -64,8 +53,8 @@ async function later(table: string, days: number): Promise<void> {
  */
 async function runWithOneMissing() {
   const table = `run-expiry-${++tables}`;
-  await createIndexerTable(client, table);
-  const indexer = createIndexer({ dynamodb: client, tableName: table, logger: { info: () => {}, warn: () => {}, error: () => {} } });
+  await createIndexerTable(local.dynamodb, table);
+  const indexer = createIndexer({ dynamodb: local.dynamodb, tableName: table, logger: { info: () => {}, warn: () => {}, error: () => {} } });
   const deliver = (bodies: readonly string[]) => indexer({ Records: bodies.map((body, i) => ({ messageId: `m${i}`, body })) as never });
   const fleet = new SimulatedTable();
   for (const n of [1, 2, 3]) {
@@ -83,13 +72,13 @@ async function runWithOneMissing() {
   }
   expect(fleet.items.get(uuidOf(2))?.[RESYNC_MARKER_ATTRIBUTE]?.S).toBe(RUN);
   await deliver([runEvent(RUN, 'start', startedAt), marks.get(1)!, marks.get(3)!, runEvent(RUN, 'end', startedAt, 3)]);
-  const run = await client.send(new GetItemCommand({ TableName: table, Key: { [ATTR.uuid]: { S: runItemKey(RUN) } }, ConsistentRead: true }));
+  const run = await local.dynamodb.send(new GetItemCommand({ TableName: table, Key: { [ATTR.uuid]: { S: runItemKey(RUN) } }, ConsistentRead: true }));
   expect(run.Item?.[ATTR.swept]?.BOOL ?? false, 'not swept: node 2 is missing').toBe(false);
   return { table, deliver, marks };
 }
 
 async function isLiveNode(table: string, n: number): Promise<boolean> {
-  const { Item } = await client.send(new GetItemCommand({ TableName: table, Key: { [ATTR.uuid]: { S: uuidOf(n) } }, ConsistentRead: true }));
+  const { Item } = await local.dynamodb.send(new GetItemCommand({ TableName: table, Key: { [ATTR.uuid]: { S: uuidOf(n) } }, ConsistentRead: true }));
   return isLive(Item as Item | undefined);
 }
 
@@ -99,7 +88,7 @@ describe("a resync run's bookkeeping past its expiry", () => {
     // 31 days later: TTL has deleted the seen items, not yet the run's item.
     await later(table, 31);
     for (const item of await bookkeeping(table)) {
-      if (item[ATTR.state]?.S === STATE.seen) await client.send(new DeleteItemCommand({ TableName: table, Key: { [ATTR.uuid]: item[ATTR.uuid]! } }));
+      if (item[ATTR.state]?.S === STATE.seen) await local.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { [ATTR.uuid]: item[ATTR.uuid]! } }));
     }
     // The parked object holding node 1's marker record is redriven: node 1's notification again.
     const out = await deliver([marks.get(1)!]);

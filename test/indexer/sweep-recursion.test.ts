@@ -10,10 +10,9 @@
  * it (Lambda tracks this itself), and with the function's RecursiveLoop as synthesized (read
  * from the bundled stack's template) a message at depth 16 is not delivered when it is not Allow.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { createIndexerTable } from '../../local/indexer-table.js';
 import { isLive, type Item } from '../../functions/indexer/apply.js';
 import { ATTR } from '../../functions/indexer/indexer-table.js';
@@ -23,25 +22,15 @@ import { runItemKey } from '../../functions/indexer/run-store.js';
 import type { StreamRecord } from '../../functions/notifier/stream-record.js';
 import { builder, envelope, runEvent, uuidOf } from './history.js';
 import { insert, modify, nodeImage } from '../support/records.js';
+import { dynamoDbLocalForFile } from '../support/dynamodb-local-for-file.js';
 import { buildTestApp } from '../infra/helpers.js';
 
 /** Lambda stops a recursive chain after about this many invocations (invocation-recursion). */
 const LAMBDA_RECURSION_LIMIT = 16;
 const NODES = 44;
 
-let ddb: DynamoDbLocal;
-let client: DynamoDBClient;
+const local = dynamoDbLocalForFile({ maxAttempts: 3 });
 let tables = 0;
-
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  client = new DynamoDBClient({ ...ddb.clientConfig, maxAttempts: 3 });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await ddb?.stop();
-});
 
 /** The reference indexer function's RecursiveLoop in the bundled stack's template ('Terminate' when unset, Lambda's default). */
 function synthesizedRecursiveLoop(): string {
@@ -69,7 +58,7 @@ async function feed(table: string, bodies: readonly string[], o: { recursiveLoop
   let stopped = 0;
   let current: Queued | undefined;
   const indexer = createIndexer({
-    dynamodb: client,
+    dynamodb: local.dynamodb,
     tableName: table,
     logger: { info: () => {}, warn: () => {}, error: (message: string) => void o.errors?.push(message) },
     sweepPageSize: 2,
@@ -93,7 +82,7 @@ async function feed(table: string, bodies: readonly string[], o: { recursiveLoop
 
 /** A table of NODES live nodes, of which a resync run refreshed only the first: the sweep must tombstone every other one. */
 async function staleFleet(runId: string) {
-  const table = await createIndexerTable(client, `recursion-${++tables}`);
+  const table = await createIndexerTable(local.dynamodb, `recursion-${++tables}`);
   const arn = 'arn:aws:dynamodb:us-east-1:123456789012:table/ComputeNodes/stream/2026-11-26T19:06:02.123';
   const body = (seq: number, t: number, r: ReturnType<typeof insert>) => {
     const out = builder({ ...r, eventID: `e${seq}`, eventSourceARN: arn, dynamodb: { ...r.dynamodb, SequenceNumber: String(seq), ApproximateCreationDateTime: 1_795_719_961 + t } } as StreamRecord);
@@ -107,12 +96,12 @@ async function staleFleet(runId: string) {
 }
 
 async function liveNodes(table: string): Promise<number> {
-  const items = (await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items as Item[];
+  const items = (await local.dynamodb.send(new ScanCommand({ TableName: table, ConsistentRead: true }))).Items as Item[];
   return Array.from({ length: NODES }, (_, i) => items.find((it) => it[ATTR.uuid]?.S === uuidOf(i))).filter((it) => isLive(it)).length;
 }
 
 async function swept(table: string, runId: string): Promise<boolean> {
-  const run = (await client.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: runItemKey(runId) } }, ConsistentRead: true }))).Item;
+  const run = (await local.dynamodb.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: runItemKey(runId) } }, ConsistentRead: true }))).Item;
   return run?.[ATTR.swept]?.BOOL === true;
 }
 

@@ -10,15 +10,10 @@
  * "Error retries and exponential backoff").
  */
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DeleteItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { mockClient } from 'aws-sdk-client-mock';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
 import { createComputeNodeTable } from '../../local/compute-node-table.js';
-import { toLambdaRecord } from '../../local/lambda-stream-record.js';
 import { loadItems } from '../../bench/indexer-fixture.js';
 import { resyncCommand } from '../../cli/resync.js';
 import { loadConfig } from '../../functions/notifier/config.js';
@@ -27,56 +22,28 @@ import { createNotificationBuilder } from '../../functions/notifier/notification
 import { StreamRecord } from '../../functions/notifier/stream-record.js';
 import { ensureResyncStateTable } from '../../functions/resync/state-table.js';
 import { nodeImage } from '../support/records.js';
+import { dynamoDbLocalForFile } from '../support/dynamodb-local-for-file.js';
+import { recordingEventBridge, streamRecords } from './support.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const LEASES = 'lost-response-state';
 const NODES = 30;
-let ddb: DynamoDbLocal;
-let dynamodb: DynamoDBClient;
-let streams: DynamoDBStreamsClient;
+const local = dynamoDbLocalForFile();
+beforeAll(() => ensureResyncStateTable(local.dynamodb, LEASES));
 
-beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  dynamodb = new DynamoDBClient(ddb.clientConfig);
-  streams = new DynamoDBStreamsClient(ddb.clientConfig);
-  await ensureResyncStateTable(dynamodb, LEASES);
-}, 60_000);
-
-afterAll(async () => {
-  dynamodb?.destroy();
-  streams?.destroy();
-  await ddb?.stop();
-});
-
-const eventBridge = new EventBridgeClient({ region: 'us-east-1' });
-const sent: PutEventsRequestEntry[] = [];
-mockClient(eventBridge)
-  .on(PutEventsCommand)
-  .callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
-    sent.push(...input.Entries);
-    return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })) };
-  });
+const { eventBridge, sent } = recordingEventBridge();
 
 /** Distinct nodes the notifier makes a resync notification of run `runId` for, read from the whole stream. */
 async function notifiedNodes(arn: string, runId: string): Promise<Set<string>> {
   const build = createNotificationBuilder(loadConfig({ EVENT_BUS_NAME: 'the-bus' }));
   const nodes = new Set<string>();
-  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
-  for (const shard of StreamDescription?.Shards ?? []) {
-    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-    while (iterator !== undefined) {
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      for (const r of page.Records ?? []) {
-        const outcome = build(StreamRecord.parse(toLambdaRecord(r, arn)));
-        if (outcome.kind !== 'notify') continue;
-        const detail = JSON.parse(outcome.notification.entry.Detail!) as { change: { resync_run: string | null }; payload: { 'nova_object.data': { uuid: string } } };
-        if (detail.change.resync_run === runId) nodes.add(detail.payload['nova_object.data'].uuid);
-      }
-      if ((page.Records ?? []).length === 0) break;
-      iterator = page.NextShardIterator;
-    }
+  for (const record of await streamRecords(local.streams, arn)) {
+    const outcome = build(StreamRecord.parse(record));
+    if (outcome.kind !== 'notify') continue;
+    const detail = JSON.parse(outcome.notification.entry.Detail!) as { change: { resync_run: string | null }; payload: { 'nova_object.data': { uuid: string } } };
+    if (detail.change.resync_run === runId) nodes.add(detail.payload['nova_object.data'].uuid);
   }
   return nodes;
 }
@@ -109,15 +76,15 @@ function clientLosingOneAnswer(table: string, victimWrite: number, meanwhile: (u
       return { response: { statusCode: 500, reason: 'Internal Server Error', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'lost' }, body: Readable.from([Buffer.from(error)]) } };
     },
   };
-  return { client: new DynamoDBClient({ ...ddb.clientConfig, maxAttempts: 3, requestHandler }), victim: () => victim };
+  return { client: new DynamoDBClient({ ...local.ddb.clientConfig, maxAttempts: 3, requestHandler }), victim: () => victim };
 }
 
 async function runWithLostAnswer(table: string, victimWrite: number, how: 'delete' | 'softDelete') {
-  const { streamArn } = await createComputeNodeTable(dynamodb, table);
-  await loadItems(dynamodb, table, Array.from({ length: NODES }, (_, i) => nodeImage(i + 1)) as never, 4);
+  const { streamArn } = await createComputeNodeTable(local.dynamodb, table);
+  await loadItems(local.dynamodb, table, Array.from({ length: NODES }, (_, i) => nodeImage(i + 1)) as never, 4);
   const lossy = clientLosingOneAnswer(table, victimWrite, async (uuid) => {
-    if (how === 'delete') await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: uuid } } }));
-    else await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: uuid } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '1' } } }));
+    if (how === 'delete') await local.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: uuid } } }));
+    else await local.dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: uuid } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '1' } } }));
   });
   const out: string[] = [];
   const err: string[] = [];

@@ -10,8 +10,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CreateTableCommand,
   DeleteItemCommand,
@@ -20,11 +19,8 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { createComputeNodeTable } from '../../local/compute-node-table.js';
-import { toLambdaRecord } from '../../local/lambda-stream-record.js';
 import { loadItems } from '../../bench/indexer-fixture.js';
 import { resyncCommand } from '../../cli/resync.js';
 import { loadConfig } from '../../functions/notifier/config.js';
@@ -38,13 +34,13 @@ import { checkResyncState, type ResyncState } from '../../functions/resync/resyn
 import { ensureResyncStateTable } from '../../functions/resync/state-table.js';
 import { createTokenBucket } from '../../functions/resync/token-bucket.js';
 import { nodeImage, type Image } from '../support/records.js';
+import { dynamoDbLocalForFile } from '../support/dynamodb-local-for-file.js';
+import { recordingEventBridge, streamRecords } from './support.js';
 
 const TABLE = 'resync-nodes';
 const LEASES = 'resync-state';
 const LIVE = 240;
-let ddb: DynamoDbLocal;
-let dynamodb: DynamoDBClient;
-let streams: DynamoDBStreamsClient;
+const local = dynamoDbLocalForFile();
 let streamArn: string;
 const live = new Set<string>();
 const softDeleted = new Set<string>();
@@ -61,34 +57,16 @@ async function fillTable(client: DynamoDBClient, table: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  ddb = await startDynamoDbLocal();
-  dynamodb = new DynamoDBClient(ddb.clientConfig);
-  streams = new DynamoDBStreamsClient(ddb.clientConfig);
-  streamArn = (await createComputeNodeTable(dynamodb, TABLE)).streamArn;
-  await ensureResyncStateTable(dynamodb, LEASES);
+  streamArn = (await createComputeNodeTable(local.dynamodb, TABLE)).streamArn;
+  await ensureResyncStateTable(local.dynamodb, LEASES);
   for (let n = 1; n <= LIVE; n++) live.add(uuidOf(n));
   for (let n = LIVE + 1; n <= LIVE + 20; n++) softDeleted.add(uuidOf(n));
   invalid.add(uuidOf(LIVE + 21)).add(uuidOf(LIVE + 22));
-  await fillTable(dynamodb, TABLE);
+  await fillTable(local.dynamodb, TABLE);
 }, 60_000);
 
-afterAll(async () => {
-  dynamodb?.destroy();
-  streams?.destroy();
-  await ddb?.stop();
-});
-
-const eventBridge = new EventBridgeClient({ region: 'us-east-1' });
-const eb = mockClient(eventBridge);
-let sent: PutEventsRequestEntry[];
-beforeEach(() => {
-  eb.reset();
-  sent = [];
-  eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
-    sent.push(...input.Entries);
-    return { FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })) };
-  });
-});
+const { eventBridge, mock: eb, sent, accept, reset } = recordingEventBridge();
+beforeEach(reset);
 
 function io() {
   const out: string[] = [];
@@ -130,7 +108,7 @@ function observed(before?: (command: unknown) => Promise<void> | void) {
     send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       calls.push({ name: command.constructor.name, input: command.input });
       await before?.(command);
-      return dynamodb.send(command as never);
+      return local.dynamodb.send(command as never);
     },
     destroy: () => {},
   } as unknown as DynamoDBClient;
@@ -143,27 +121,11 @@ const ENV = { EVENT_BUS_NAME: 'the-bus', RESYNC_STATE_TABLE_NAME: LEASES };
 const controlEvents = () => sent.filter((e) => e.DetailType === RESYNC_RUN_DETAIL_TYPE).map((e) => ({ entry: e, detail: ResyncRunDetail.parse(JSON.parse(e.Detail!)) }));
 const summaryOf = (out: string[]) => JSON.parse(out.join('')) as Record<string, unknown> & { runId: string; refreshed: number };
 
-/** Every record of the table's stream so far, as Lambda would deliver it. */
-async function streamRecords(arn = streamArn) {
-  const records = [];
-  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: arn }));
-  for (const shard of StreamDescription?.Shards ?? []) {
-    let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-    while (iterator !== undefined) {
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      for (const r of page.Records ?? []) records.push(toLambdaRecord(r, arn));
-      if ((page.Records ?? []).length === 0) break;
-      iterator = page.NextShardIterator;
-    }
-  }
-  return records;
-}
-
 /** What the notifier makes of the stream: the resync notifications of one run. */
 async function resyncNotificationsOf(runId: string, arn = streamArn) {
   const build = createNotificationBuilder(loadConfig({ EVENT_BUS_NAME: 'the-bus' }));
   const out = [];
-  for (const record of await streamRecords(arn)) {
+  for (const record of await streamRecords(local.streams, arn)) {
     const outcome = build(StreamRecord.parse(record));
     if (outcome.kind !== 'notify' || outcome.notification.eventType !== 'compute_node.update') continue;
     const detail = DETAIL_SCHEMAS['compute_node.update'].parse(JSON.parse(outcome.notification.entry.Detail!));
@@ -173,7 +135,7 @@ async function resyncNotificationsOf(runId: string, arn = streamArn) {
 }
 
 async function markerOf(uuid: string): Promise<string | undefined> {
-  const { Item } = await dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { uuid: { S: uuid } }, ConsistentRead: true }));
+  const { Item } = await local.dynamodb.send(new GetItemCommand({ TableName: TABLE, Key: { uuid: { S: uuid } }, ConsistentRead: true }));
   return Item?.resync_run?.S;
 }
 
@@ -292,8 +254,8 @@ describe('resync run (CLI) against DynamoDB Local', () => {
    * distinct nodes the run's notifications are about, read from the stream.
    */
   async function interruptedRun(table: string, opts: { crash: boolean; stopAt: number }) {
-    const { streamArn: arn } = await createComputeNodeTable(dynamodb, table);
-    await fillTable(dynamodb, table);
+    const { streamArn: arn } = await createComputeNodeTable(local.dynamodb, table);
+    await fillTable(local.dynamodb, table);
     const file = checkpointPath();
     const controller = new AbortController();
     const written: string[] = [];
@@ -318,12 +280,12 @@ describe('resync run (CLI) against DynamoDB Local', () => {
     const unwritten = opts.crash ? savedPending.find((u) => !written.includes(u)) : undefined;
     if (opts.crash) {
       expect(unwritten, 'the stop falls in the middle of a page').toBeDefined();
-      await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: unwritten! } } }));
+      await local.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: unwritten! } } }));
     }
-    await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: victims[0]! } } }));
-    await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: victims[1]! } } }));
-    await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: victims[2]! } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '1' } } }));
-    await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: victims[3]! } }, UpdateExpression: 'SET vcpus = :v', ExpressionAttributeValues: { ':v': { N: '2.5' } } }));
+    await local.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: victims[0]! } } }));
+    await local.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: victims[1]! } } }));
+    await local.dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: victims[2]! } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '1' } } }));
+    await local.dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: victims[3]! } }, UpdateExpression: 'SET vcpus = :v', ExpressionAttributeValues: { ':v': { N: '2.5' } } }));
     const second = io();
     expect(await resyncCommand(args, second.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
     const summary = summaryOf(second.out);
@@ -353,31 +315,31 @@ describe('resync run (CLI) against DynamoDB Local', () => {
 
   it('an item deleted or soft-deleted between the scan and its write is counted as gone, not recreated, not an error', async () => {
     const table = 'resync-churn';
-    await createComputeNodeTable(dynamodb, table);
-    await fillTable(dynamodb, table);
+    await createComputeNodeTable(local.dynamodb, table);
+    await fillTable(local.dynamodb, table);
     const victims = new Set([uuidOf(5), uuidOf(7)]);
     const obs = observed(async (command) => {
       const c = command as { constructor: { name: string }; input: { TableName?: string; Key?: { uuid: { S: string } } } };
       if (c.constructor.name !== 'UpdateItemCommand' || c.input.TableName !== table) return;
       const u = c.input.Key!.uuid.S;
-      if (u === uuidOf(5)) await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: u } } }));
-      if (u === uuidOf(7)) await dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: u } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '7' } } }));
+      if (u === uuidOf(5)) await local.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: u } } }));
+      if (u === uuidOf(7)) await local.dynamodb.send(new UpdateItemCommand({ TableName: table, Key: { uuid: { S: u } }, UpdateExpression: 'SET deleted = :d', ExpressionAttributeValues: { ':d': { N: '7' } } }));
     });
     const t = io();
     expect(await resyncCommand(['--table', table, '--segments', '2', '--checkpoint', checkpointPath()], t.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
     expect(summaryOf(t.out)).toMatchObject({ complete: true, refreshed: LIVE - 2, gone: 2 });
     expect(controlEvents()[1]!.detail).toMatchObject({ phase: 'end', refreshed: LIVE - 2 });
-    const { Item: deleted } = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: uuidOf(5) } }, ConsistentRead: true }));
+    const { Item: deleted } = await local.dynamodb.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: uuidOf(5) } }, ConsistentRead: true }));
     expect(deleted).toBeUndefined();
-    const { Item: soft } = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: uuidOf(7) } }, ConsistentRead: true }));
+    const { Item: soft } = await local.dynamodb.send(new GetItemCommand({ TableName: table, Key: { uuid: { S: uuidOf(7) } }, ConsistentRead: true }));
     expect(soft?.resync_run).toBeUndefined();
     expect(victims.size).toBe(2);
   });
 
   it('a table with no live, valid node: start and end with refreshed 0, no write', async () => {
     const table = 'resync-empty';
-    await createComputeNodeTable(dynamodb, table);
-    await loadItems(dynamodb, table, [nodeImage(1, { deleted: { N: '1' } }), nodeImage(2, { vcpus: { S: 'x' } })] as never, 1);
+    await createComputeNodeTable(local.dynamodb, table);
+    await loadItems(local.dynamodb, table, [nodeImage(1, { deleted: { N: '1' } }), nodeImage(2, { vcpus: { S: 'x' } })] as never, 1);
     const obs = observed();
     const t = io();
     expect(await resyncCommand(['--table', table, '--checkpoint', checkpointPath()], t.io, { env: ENV, dynamodb: obs.client, eventBridge, ...fakeClock() })).toBe(0);
@@ -390,18 +352,15 @@ describe('resync run (CLI) against DynamoDB Local', () => {
 
   it('retries a control event that EventBridge throttled, and validates it before sending', async () => {
     const table = 'resync-throttled';
-    await createComputeNodeTable(dynamodb, table);
-    await loadItems(dynamodb, table, [nodeImage(1), nodeImage(2)] as never, 1);
+    await createComputeNodeTable(local.dynamodb, table);
+    await loadItems(local.dynamodb, table, [nodeImage(1), nodeImage(2)] as never, 1);
     eb.reset();
     eb.on(PutEventsCommand)
       .resolvesOnce({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'slow down' }] })
       .rejectsOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))
-      .callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
-        sent.push(...input.Entries);
-        return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) };
-      });
+      .callsFake(accept);
     const t = io();
-    expect(await resyncCommand(['--table', table, '--checkpoint', checkpointPath()], t.io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(0);
+    expect(await resyncCommand(['--table', table, '--checkpoint', checkpointPath()], t.io, { env: ENV, dynamodb: local.dynamodb, eventBridge, ...fakeClock() })).toBe(0);
     expect(eb.commandCalls(PutEventsCommand)).toHaveLength(4);
     expect(controlEvents().map((c) => [c.detail.phase, c.detail.phase === 'end' ? c.detail.refreshed : c.detail.table])).toEqual([
       ['start', table],
@@ -422,11 +381,8 @@ describe('resync run (CLI) against DynamoDB Local', () => {
     expect(state).toMatchObject({ startPublished: false, endPublished: false });
     // The lease was given back: the same run resumes at once.
     eb.reset();
-    eb.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
-      sent.push(...input.Entries);
-      return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'x' })) };
-    });
-    expect(await resyncCommand(args, io().io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(0);
+    eb.on(PutEventsCommand).callsFake(accept);
+    expect(await resyncCommand(args, io().io, { env: ENV, dynamodb: local.dynamodb, eventBridge, ...fakeClock() })).toBe(0);
     expect(controlEvents().map((c) => [c.detail.phase, c.detail.run_id])).toEqual([
       ['start', state.runId],
       ['end', state.runId],
@@ -438,14 +394,14 @@ describe('resync run (CLI) against DynamoDB Local', () => {
     const other = { version: 3, runId: '0b7c2d7e-41b5-4f0e-9d8e-3f6a1c2b9e01', tableName: 'other', totalSegments: 1, startedAt: '2027-01-15 08:00:00', startPublished: false, anchorUncertain: 0, endPublished: false, segments: [{ segment: 0, done: false, scanDone: false, scanned: 0, marked: 0, alreadyMarked: 0, uncertain: 0, skipped: 0, gone: 0, invalid: 0, pages: 0, pending: [] }] };
     writeFileSync(file, JSON.stringify(other));
     const t = io();
-    expect(await resyncCommand(['--table', TABLE, '--checkpoint', file], t.io, { env: ENV, dynamodb, eventBridge })).toBe(2);
+    expect(await resyncCommand(['--table', TABLE, '--checkpoint', file], t.io, { env: ENV, dynamodb: local.dynamodb, eventBridge })).toBe(2);
     expect(t.err.join('')).toMatch(/checkpoint of table other/);
     writeFileSync(file, JSON.stringify({ version: 1, tableName: TABLE, totalSegments: 1, startedAt: '', segments: [] }));
     const v = io();
-    expect(await resyncCommand(['--table', TABLE, '--checkpoint', file], v.io, { env: ENV, dynamodb, eventBridge })).toBe(2);
+    expect(await resyncCommand(['--table', TABLE, '--checkpoint', file], v.io, { env: ENV, dynamodb: local.dynamodb, eventBridge })).toBe(2);
     expect(v.err.join('')).toMatch(/not a resync checkpoint of this version: version/);
     const u = io();
-    expect(await resyncCommand(['--table', TABLE, '--rate', '0'], u.io, { env: ENV, dynamodb, eventBridge })).toBe(2);
+    expect(await resyncCommand(['--table', TABLE, '--rate', '0'], u.io, { env: ENV, dynamodb: local.dynamodb, eventBridge })).toBe(2);
     expect(u.err.join('')).toMatch(/RESYNC_WRITES_PER_SECOND: must be greater than 0/);
   });
 });
@@ -482,14 +438,14 @@ describe('one run at a time (the lease)', () => {
       ['end', runIdA],
     ]);
     // The lease is free again.
-    expect(await resyncCommand(['--table', TABLE, '--segments', '2', '--checkpoint', checkpointPath()], io().io, { env: ENV, dynamodb, eventBridge, ...fakeClock() })).toBe(0);
+    expect(await resyncCommand(['--table', TABLE, '--segments', '2', '--checkpoint', checkpointPath()], io().io, { env: ENV, dynamodb: local.dynamodb, eventBridge, ...fakeClock() })).toBe(0);
   });
 
   it('a lease expires: a run that died holding it blocks others only until then', async () => {
     const clock = { t: 1_800_000_000_000 };
     const now = () => clock.t;
-    const dead = createLease({ dynamodb, stateTableName: LEASES, tableName: 'lease-test', runId: '11111111-1111-4111-8111-111111111111', durationMs: 60_000, now });
-    const next = createLease({ dynamodb, stateTableName: LEASES, tableName: 'lease-test', runId: '22222222-2222-4222-8222-222222222222', durationMs: 60_000, now });
+    const dead = createLease({ dynamodb: local.dynamodb, stateTableName: LEASES, tableName: 'lease-test', runId: '11111111-1111-4111-8111-111111111111', durationMs: 60_000, now });
+    const next = createLease({ dynamodb: local.dynamodb, stateTableName: LEASES, tableName: 'lease-test', runId: '22222222-2222-4222-8222-222222222222', durationMs: 60_000, now });
     await dead.acquire();
     await expect(next.acquire()).rejects.toThrow(/run 11111111-1111-4111-8111-111111111111 \(until 2027-01-15T08:01:00.000Z\) holds the lease/);
     // The holder itself may take it again (a resumed run).
@@ -521,7 +477,7 @@ describe('resync run (Lambda function)', () => {
     const runId = response.totals.runId;
     // Between invocations another run is refused: the lease is still this run's.
     const other = io();
-    expect(await resyncCommand(['--table', TABLE, '--checkpoint', checkpointPath()], other.io, { env: ENV, dynamodb, eventBridge, now: () => t, sleep: async () => {} })).toBe(1);
+    expect(await resyncCommand(['--table', TABLE, '--checkpoint', checkpointPath()], other.io, { env: ENV, dynamodb: local.dynamodb, eventBridge, now: () => t, sleep: async () => {} })).toBe(1);
     expect(other.err.join('')).toMatch(new RegExp(`run ${runId}`));
     let invocations = 1;
     while (!response.complete) {
@@ -543,8 +499,8 @@ describe('resync run (Lambda function)', () => {
 
   it('an invocation that fails mid-page and is retried with the previous token never announces fewer nodes than it notified, though the nodes it marked are deleted before the retry', async () => {
     const table = 'resync-retried';
-    const { streamArn: arn } = await createComputeNodeTable(dynamodb, table);
-    await fillTable(dynamodb, table);
+    const { streamArn: arn } = await createComputeNodeTable(local.dynamodb, table);
+    await fillTable(local.dynamodb, table);
     let t = 1_800_000_000_000;
     const now = () => (t += 5);
     const written: string[] = [];
@@ -564,7 +520,7 @@ describe('resync run (Lambda function)', () => {
     await expect(handler({ continuation: first.continuation! }, context)).rejects.toThrow(/invocation timed out/);
     // Before the retry, the nodes the failed invocation marked go away.
     const victims = written.slice(-7, -1);
-    for (const v of victims) await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: v } } }));
+    for (const v of victims) await local.dynamodb.send(new DeleteItemCommand({ TableName: table, Key: { uuid: { S: v } } }));
     failAt = Infinity;
     let response = await handler({ continuation: first.continuation! }, context);
     for (let i = 0; !response.complete; i++) {
@@ -581,7 +537,7 @@ describe('resync run (Lambda function)', () => {
   it('refuses a continuation token of another table or that it did not make', async () => {
     const handler = createResyncHandler({
       config: loadResyncConfig({ ...ENV, TABLE_NAME: 'another-table' }),
-      dynamodb,
+      dynamodb: local.dynamodb,
       eventBridge,
       logger: { info: () => {}, warn: () => {}, error: () => {} },
     });
