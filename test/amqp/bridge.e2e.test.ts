@@ -8,15 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBridge, type BridgeResult } from '../../functions/amqp-bridge/bridge.js';
 import { BrokerPublisher, type BrokerOptions } from '../../functions/amqp-bridge/broker-publisher.js';
-import { AMQP_BRIDGE_ENV } from '../../functions/amqp-bridge/config.js';
 import { CHANGE_HEADERS } from '../../functions/amqp-bridge/oslo-message.js';
 import { BROKER_PASSWORD, BROKER_USER, DEBIAN_PYTHON, requireAmqpTools, startRabbitMq, type RabbitMq } from './rabbitmq-broker.js';
-import { OsloListener, routeMessages, SqsQueueStandIn, type RouteMessage } from './support.js';
+import { OsloListener, routeMessages, SqsQueueStandIn, withBridgeEntryPoint, type RouteMessage } from './support.js';
 
 const run = requireAmqpTools();
 const silent = { info: () => {}, error: () => {} };
@@ -177,46 +175,20 @@ describe.runIf(run)('AMQP bridge → RabbitMQ → oslo.messaging listener', () =
 
   it('the Lambda entry point reads the credentials from Secrets Manager, names broker and secret when they are refused, and reads them again', async () => {
     const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bridge-test-AbCdEf';
-    const secrets = mockClient(SecretsManagerClient);
-    secrets
-      .on(GetSecretValueCommand, { SecretId: secretArn })
-      .resolvesOnce({ SecretString: JSON.stringify({ username: BROKER_USER, password: 'rotated-away' }) })
-      .resolves({ SecretString: JSON.stringify({ username: BROKER_USER, password: BROKER_PASSWORD }) });
-    const env = {
-      [AMQP_BRIDGE_ENV.brokerUrl]: `amqp://127.0.0.1:${broker.port}/`,
-      [AMQP_BRIDGE_ENV.credentialsSecretArn]: secretArn,
-      [AMQP_BRIDGE_ENV.topics]: 'entry_point_check',
-    };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    const errors: string[] = [];
-    // The handler's Powertools logger writes JSON lines (errors to stderr).
-    const capture = (chunk: string | Uint8Array) => {
-      errors.push(String(chunk));
-      return true;
-    };
-    const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-    try {
-      vi.resetModules();
-      const { handler } = await import('../../functions/amqp-bridge/handler.js');
+    await withBridgeEntryPoint({ brokerUrl: `amqp://127.0.0.1:${broker.port}/`, secretArn, topics: 'entry_point_check' }, async ({ handle, secrets, logged }) => {
+      secrets
+        .on(GetSecretValueCommand, { SecretId: secretArn })
+        .resolvesOnce({ SecretString: JSON.stringify({ username: BROKER_USER, password: 'rotated-away' }) })
+        .resolves({ SecretString: JSON.stringify({ username: BROKER_USER, password: BROKER_PASSWORD }) });
       const queue = new SqsQueueStandIn(5);
       queue.send(messages[0]!, messages[1]!);
-      const poll = () => queue.poll((event) => handler({ Records: [...event.Records!] }));
-      expect(await poll()).toEqual([messages[0]!.id, messages[1]!.id]);
-      const logged = errors.join('');
-      expect(logged).toContain(`AMQP broker amqp://bridge@127.0.0.1:${broker.port}/ refused the credentials from secret ${secretArn}`);
-      expect(logged).not.toContain('rotated-away');
-      expect(await poll()).toEqual([]);
+      expect(await queue.poll(handle)).toEqual([messages[0]!.id, messages[1]!.id]);
+      expect(logged()).toContain(`AMQP broker amqp://bridge@127.0.0.1:${broker.port}/ refused the credentials from secret ${secretArn}`);
+      expect(logged()).not.toContain('rotated-away');
+      expect(await queue.poll(handle)).toEqual([]);
       expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
       expect(queue.deleted.map((m) => m.id)).toEqual([messages[0]!.id, messages[1]!.id]);
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-      secrets.restore();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
+    });
   });
 
   it('broker down while notifications arrive: they wait on the queue and are delivered once it is back', async () => {

@@ -9,15 +9,13 @@
  * A real RabbitMQ where the broker's answer matters.
  */
 import { createServer } from 'node:net';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerPublisher } from '../../functions/amqp-bridge/broker-publisher.js';
-import { AMQP_BRIDGE_ENV } from '../../functions/amqp-bridge/config.js';
 import { osloNotification } from '../../functions/amqp-bridge/oslo-message.js';
 import { LOOPBACK } from '../../local/free-port.js';
 import { BROKER_PASSWORD, BROKER_USER, requireAmqpTools, startRabbitMq, type RabbitMq } from './rabbitmq-broker.js';
-import { routeMessages, SqsQueueStandIn } from './support.js';
+import { routeMessages, SqsQueueStandIn, withBridgeEntryPoint } from './support.js';
 
 const messages = routeMessages(['01_typical_libvirt_qemu.json']);
 const notification = () => osloNotification(messages[0]!.body, ['versioned_notifications']);
@@ -107,46 +105,22 @@ describe.runIf(run)('RabbitMQ refusing a connection (NOT_ALLOWED, 530)', () => {
 
   it('the Lambda entry point neither blames the credentials nor reads the secret again while the connection limit is reached', async () => {
     const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bridge-limit-AbCdEf';
-    const secrets = mockClient(SecretsManagerClient);
-    secrets.on(GetSecretValueCommand, { SecretId: secretArn }).resolves({ SecretString: JSON.stringify({ username: BROKER_USER, password: BROKER_PASSWORD }) });
-    const env = {
-      [AMQP_BRIDGE_ENV.brokerUrl]: `amqp://${LOOPBACK}:${broker.port}/`,
-      [AMQP_BRIDGE_ENV.credentialsSecretArn]: secretArn,
-      [AMQP_BRIDGE_ENV.topics]: 'limit_check',
-    };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    const logged: string[] = [];
-    const capture = (chunk: string | Uint8Array) => {
-      logged.push(String(chunk));
-      return true;
-    };
-    const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
-    try {
-      vi.resetModules();
-      const entry = await import('../../functions/amqp-bridge/handler.js');
+    await withBridgeEntryPoint({ brokerUrl: `amqp://${LOOPBACK}:${broker.port}/`, secretArn, topics: 'limit_check' }, async ({ handle, secrets, logged }) => {
+      secrets.on(GetSecretValueCommand, { SecretId: secretArn }).resolves({ SecretString: JSON.stringify({ username: BROKER_USER, password: BROKER_PASSWORD }) });
       const queue = new SqsQueueStandIn(10);
       queue.send(messages[0]!);
-      const poll = () => queue.poll((event) => entry.handler({ Records: [...event.Records!] }));
       await broker.ctl('set_vhost_limits', '-p', '/', '{"max-connections": 0}');
       try {
-        expect(await poll()).toEqual([messages[0]!.id]);
-        expect(await poll()).toEqual([messages[0]!.id]);
+        expect(await queue.poll(handle)).toEqual([messages[0]!.id]);
+        expect(await queue.poll(handle)).toEqual([messages[0]!.id]);
       } finally {
         await broker.ctl('clear_vhost_limits', '-p', '/');
       }
-      expect(logged.join('')).toContain("refused to open virtual host '/'");
-      expect(logged.join('')).not.toContain('refused the credentials');
+      expect(logged()).toContain("refused to open virtual host '/'");
+      expect(logged()).not.toContain('refused the credentials');
       expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
-      expect(await poll()).toEqual([]);
+      expect(await queue.poll(handle)).toEqual([]);
       expect(queue.deleted.map((m) => m.id)).toEqual([messages[0]!.id]);
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-      secrets.restore();
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
+    });
   }, 60_000);
 });

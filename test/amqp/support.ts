@@ -1,12 +1,16 @@
 /**
  * What the AMQP tests share: notifications as an indexer route's queue delivers them (built
  * by the real notifier from Nova's reference vectors), a stand-in for the route's SQS queue
- * with Lambda's partial-batch semantics, and oslo.messaging's notification listener run as a
- * Python process.
+ * with Lambda's partial-batch semantics, the bridge's Lambda entry point loaded with its
+ * environment, and oslo.messaging's notification listener run as a Python process.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
+import { AMQP_BRIDGE_ENV } from '../../functions/amqp-bridge/config.js';
 import { classifyRecord } from '../../functions/notifier/batch-processor.js';
 import { loadConfig } from '../../functions/notifier/config.js';
 import { createNotificationBuilder } from '../../functions/notifier/notification-builder.js';
@@ -83,6 +87,48 @@ export class SqsQueueStandIn {
       else this.visible.push(b);
     }
     return [...failed];
+  }
+}
+
+const secretsManagerMock = () => mockClient(SecretsManagerClient);
+
+/** The bridge's Lambda entry point as a test drives it. */
+export interface BridgeEntryPoint {
+  /** Its handler, as `SqsQueueStandIn.poll` calls it. */
+  readonly handle: (event: Pick<SQSEvent, 'Records'>) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+  /** Secrets Manager as the entry point reaches it: give GetSecretValue its answers before the first poll. */
+  readonly secrets: ReturnType<typeof secretsManagerMock>;
+  /** All its logger wrote so far (Powertools writes JSON lines, errors to stderr). */
+  readonly logged: () => string;
+}
+
+/**
+ * Loads the bridge's Lambda entry point afresh (its module keeps the connection) with its
+ * environment set, Secrets Manager mocked and stdout and stderr captured, and runs `body` with
+ * it; the environment, Secrets Manager and the output are restored afterwards.
+ */
+export async function withBridgeEntryPoint(env: { readonly brokerUrl: string; readonly secretArn: string; readonly topics: string }, body: (entry: BridgeEntryPoint) => Promise<void>): Promise<void> {
+  const vars = { [AMQP_BRIDGE_ENV.brokerUrl]: env.brokerUrl, [AMQP_BRIDGE_ENV.credentialsSecretArn]: env.secretArn, [AMQP_BRIDGE_ENV.topics]: env.topics };
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const secrets = secretsManagerMock();
+  Object.assign(process.env, vars);
+  const written: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  };
+  const spies = [vi.spyOn(process.stdout, 'write').mockImplementation(capture), vi.spyOn(process.stderr, 'write').mockImplementation(capture)];
+  try {
+    vi.resetModules();
+    const { handler } = await import('../../functions/amqp-bridge/handler.js');
+    await body({ handle: (event) => handler({ Records: [...event.Records] }), secrets, logged: () => written.join('') });
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+    secrets.restore();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
