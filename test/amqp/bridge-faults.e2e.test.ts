@@ -8,11 +8,11 @@
  * queues. One broker, with a small `max_message_size`, serves the file.
  */
 import * as amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBridge, type BridgeResult } from '../../functions/amqp-bridge/bridge.js';
 import { BrokerPublisher, type BrokerOptions } from '../../functions/amqp-bridge/broker-publisher.js';
-import { requireAmqpTools, startRabbitMq, type RabbitMq } from './rabbitmq-broker.js';
-import { routeMessages, SqsQueueStandIn, type RouteMessage } from './support.js';
+import { requireAmqpTools } from './rabbitmq-broker.js';
+import { rabbitMqForSuite, routeMessages, SqsQueueStandIn, type RouteMessage } from './support.js';
 
 const run = requireAmqpTools();
 const MAX_MESSAGE_SIZE = 65_536;
@@ -25,17 +25,8 @@ function oversized(m: RouteMessage, bytes: number, k: number): RouteMessage {
 }
 
 describe.runIf(run)('AMQP bridge → RabbitMQ failing messages together', () => {
-  let broker: RabbitMq;
-  const publishers: BrokerPublisher[] = [];
+  const { broker, publishers } = rabbitMqForSuite({ config: [`max_message_size = ${MAX_MESSAGE_SIZE}`] });
   const messages = routeMessages(['01_typical_libvirt_qemu.json', '07_host_none.json']);
-
-  beforeAll(async () => {
-    broker = await startRabbitMq({ config: [`max_message_size = ${MAX_MESSAGE_SIZE}`] });
-  }, 180_000);
-  afterAll(async () => {
-    for (const p of publishers) await p.close();
-    await broker?.stop();
-  }, 60_000);
 
   function bridgeTo(topic: string, options: Partial<BrokerOptions> = {}) {
     const publisher = new BrokerPublisher({ url: broker.url, exchange: 'nova', durable: false, quorumQueues: false, connectTimeoutMs: 2_000, confirmTimeoutMs: 60_000, ...options });

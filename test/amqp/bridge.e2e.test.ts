@@ -9,29 +9,20 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as amqp from 'amqplib';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBridge, type BridgeResult } from '../../functions/amqp-bridge/bridge.js';
 import { BrokerPublisher, type BrokerOptions } from '../../functions/amqp-bridge/broker-publisher.js';
 import { CHANGE_HEADERS } from '../../functions/amqp-bridge/oslo-message.js';
-import { BROKER_PASSWORD, BROKER_USER, DEBIAN_PYTHON, requireAmqpTools, startRabbitMq, type RabbitMq } from './rabbitmq-broker.js';
-import { OsloListener, routeMessages, SqsQueueStandIn, withBridgeEntryPoint, type RouteMessage } from './support.js';
+import { BROKER_PASSWORD, BROKER_USER, DEBIAN_PYTHON, requireAmqpTools } from './rabbitmq-broker.js';
+import { OsloListener, routeMessages, rabbitMqForSuite, SqsQueueStandIn, withBridgeEntryPoint, type RouteMessage } from './support.js';
 
 const run = requireAmqpTools();
 const silent = { info: () => {}, error: () => {} };
 const VECTORS = ['01_typical_libvirt_qemu.json', '07_host_none.json', '30_beyond_js_safe_integer.json', '34_unicode_hostname.json'];
 
 describe.runIf(run)('AMQP bridge → RabbitMQ → oslo.messaging listener', () => {
-  let broker: RabbitMq;
-  const publishers: BrokerPublisher[] = [];
+  const { broker, publishers } = rabbitMqForSuite();
   const messages = routeMessages(VECTORS);
-
-  beforeAll(async () => {
-    broker = await startRabbitMq();
-  }, 180_000);
-  afterAll(async () => {
-    for (const p of publishers) await p.close();
-    await broker?.stop();
-  }, 60_000);
 
   function bridgeTo(options: Partial<BrokerOptions> & { topics?: string[] } = {}) {
     const publisher = new BrokerPublisher({ url: broker.url, exchange: 'nova', durable: false, quorumQueues: false, connectTimeoutMs: 2_000, confirmTimeoutMs: 5_000, ...options });

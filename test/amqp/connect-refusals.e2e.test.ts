@@ -10,12 +10,12 @@
  */
 import { createServer } from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BrokerPublisher } from '../../functions/amqp-bridge/broker-publisher.js';
 import { osloNotification } from '../../functions/amqp-bridge/oslo-message.js';
 import { LOOPBACK } from '../../local/free-port.js';
-import { BROKER_PASSWORD, BROKER_USER, requireAmqpTools, startRabbitMq, type RabbitMq } from './rabbitmq-broker.js';
-import { routeMessages, SqsQueueStandIn, withBridgeEntryPoint } from './support.js';
+import { BROKER_PASSWORD, BROKER_USER, requireAmqpTools } from './rabbitmq-broker.js';
+import { routeMessages, rabbitMqForSuite, SqsQueueStandIn, withBridgeEntryPoint } from './support.js';
 
 const messages = routeMessages(['01_typical_libvirt_qemu.json']);
 const notification = () => osloNotification(messages[0]!.body, ['versioned_notifications']);
@@ -49,21 +49,12 @@ describe('a connect that fails is classified by the broker’s answer, not by di
 const run = requireAmqpTools();
 
 describe.runIf(run)('RabbitMQ refusing a connection (NOT_ALLOWED, 530)', () => {
-  let broker: RabbitMq;
-  const publishers: BrokerPublisher[] = [];
+  const { broker, publishers } = rabbitMqForSuite();
   const publisherTo = (url: string) => {
     const p = new BrokerPublisher({ url, exchange: 'nova', durable: false, quorumQueues: false, connectTimeoutMs: 5_000, confirmTimeoutMs: 5_000 });
     publishers.push(p);
     return p;
   };
-
-  beforeAll(async () => {
-    broker = await startRabbitMq();
-  }, 180_000);
-  afterAll(async () => {
-    for (const p of publishers) await p.close();
-    await broker?.stop();
-  }, 60_000);
 
   it("the virtual host's connection limit reached is no credentials problem; it is retried like an unreachable broker", async () => {
     await broker.ctl('set_vhost_limits', '-p', '/', '{"max-connections": 0}');

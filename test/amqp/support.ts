@@ -2,20 +2,22 @@
  * What the AMQP tests share: notifications as an indexer route's queue delivers them (built
  * by the real notifier from Nova's reference vectors), a stand-in for the route's SQS queue
  * with Lambda's partial-batch semantics, the bridge's Lambda entry point loaded with its
- * environment, and oslo.messaging's notification listener run as a Python process.
+ * environment, one RabbitMQ for a suite, and oslo.messaging's notification listener run as a
+ * Python process.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
+import type { BrokerPublisher } from '../../functions/amqp-bridge/broker-publisher.js';
 import { AMQP_BRIDGE_ENV } from '../../functions/amqp-bridge/config.js';
 import { classifyRecord } from '../../functions/notifier/batch-processor.js';
 import { loadConfig } from '../../functions/notifier/config.js';
 import { createNotificationBuilder } from '../../functions/notifier/notification-builder.js';
 import { loadVectors } from '../support/nova-vectors.js';
-import { DEBIAN_PYTHON } from './rabbitmq-broker.js';
+import { DEBIAN_PYTHON, startRabbitMq, type RabbitMq, type RabbitMqOptions } from './rabbitmq-broker.js';
 
 /** One notification as the bridge's queue holds it. */
 export interface RouteMessage {
@@ -88,6 +90,44 @@ export class SqsQueueStandIn {
     }
     return [...failed];
   }
+}
+
+/** One RabbitMQ for the enclosing `describe`, and the publishers its tests open on it. */
+export interface SuiteBroker {
+  /** The broker; read it inside hooks and tests, once it has started. */
+  readonly broker: RabbitMq;
+  /** Publishers put here are closed after the suite's tests, before the broker stops. */
+  readonly publishers: BrokerPublisher[];
+}
+
+/** Registers the `beforeAll` that starts the suite's RabbitMQ and the `afterAll` that closes its publishers and stops it. */
+export function rabbitMqForSuite(options: RabbitMqOptions = {}): SuiteBroker {
+  let started: RabbitMq | undefined;
+  const publishers: BrokerPublisher[] = [];
+  const get = (): RabbitMq => {
+    if (started === undefined) throw new Error('RabbitMQ is not started yet: read it inside a hook or a test');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startRabbitMq(options);
+  }, 180_000);
+  afterAll(async () => {
+    for (const p of publishers) await p.close();
+    await started?.stop();
+  }, 60_000);
+  const broker: RabbitMq = {
+    get port() {
+      return get().port;
+    },
+    get url() {
+      return get().url;
+    },
+    pause: () => get().pause(),
+    resume: () => get().resume(),
+    ctl: (...args) => get().ctl(...args),
+    stop: () => get().stop(),
+  };
+  return { broker, publishers };
 }
 
 const secretsManagerMock = () => mockClient(SecretsManagerClient);
