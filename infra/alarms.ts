@@ -172,37 +172,12 @@ export class NotifierAlarms extends Construct {
 
   /** Alarms and dashboard widgets for one indexer route. */
   addRoute(id: string, route: IndexerRoute): void {
-    // Rules of the default bus report RuleName only; rules of a custom bus, EventBusName and RuleName.
-    const dimensionsMap: Record<string, string> =
-      this.props.eventBusName === 'default'
-        ? { RuleName: route.ruleName }
-        : { EventBusName: this.props.eventBusName, RuleName: route.ruleName };
-    const failed = new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'FailedInvocations', dimensionsMap, statistic: 'Sum', period: PERIOD });
-    const toDlqFailed = new cloudwatch.Metric({
-      namespace: 'AWS/Events',
-      metricName: 'InvocationsFailedToBeSentToDlq',
-      dimensionsMap,
-      statistic: 'Sum',
-      period: PERIOD,
+    const delivery = this.ruleDeliveryAlarms(id, route.ruleName, route.deliveryDeadLetterQueue, {
+      failed: `EventBridge failed to deliver notifications to indexer route ${id} (FailedInvocations or InvocationsFailedToBeSentToDlq of its rule).`,
+      deadLettered: `Notifications EventBridge could not deliver to indexer route ${id} are in its delivery dead-letter queue.`,
     });
-    const undelivered = queueDepth(route.deliveryDeadLetterQueue, 'delivery DLQ', 'deliveryDlq');
     const unprocessed = queueDepth(route.deadLetterQueue, 'queue DLQ', 'queueDlq');
     const backlogAge = route.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: PERIOD });
-
-    const failedAlarm = this.alarm(`${id}FailedInvocationsAlarm`, new cloudwatch.MathExpression({
-      expression: 'FILL(failed, 0) + FILL(dlqFailed, 0)',
-      usingMetrics: { failed, dlqFailed: toDlqFailed },
-      label: 'failed deliveries',
-      period: PERIOD,
-    }), {
-      threshold: 0,
-      description: `EventBridge failed to deliver notifications to indexer route ${id} (FailedInvocations or InvocationsFailedToBeSentToDlq of its rule).`,
-    });
-    const undeliveredAlarm = this.alarm(`${id}DeliveryDeadLetterAlarm`, undelivered, {
-      threshold: 0,
-      treatMissingData: QUEUE_DEPTH_MISSING_DATA,
-      description: `Notifications EventBridge could not deliver to indexer route ${id} are in its delivery dead-letter queue.`,
-    });
     const unprocessedAlarm = this.alarm(`${id}DeadLetterAlarm`, unprocessed, {
       threshold: 0,
       treatMissingData: QUEUE_DEPTH_MISSING_DATA,
@@ -212,11 +187,11 @@ export class NotifierAlarms extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: `Route ${id}: failed deliveries / dead letters`,
-        left: [failed.with({ label: 'FailedInvocations' }), undelivered.with({ label: 'delivery DLQ' }), unprocessed.with({ label: 'queue DLQ' })],
+        left: [delivery.failed.with({ label: 'FailedInvocations' }), delivery.undelivered.with({ label: 'delivery DLQ' }), unprocessed.with({ label: 'queue DLQ' })],
         width: 12,
       }),
       new cloudwatch.GraphWidget({ title: `Route ${id}: oldest message age (s)`, left: [backlogAge], width: 6 }),
-      new cloudwatch.AlarmStatusWidget({ title: `Route ${id} alarms`, alarms: [failedAlarm, undeliveredAlarm, unprocessedAlarm], width: 6 }),
+      new cloudwatch.AlarmStatusWidget({ title: `Route ${id} alarms`, alarms: [...delivery.alarms, unprocessedAlarm], width: 6 }),
     );
   }
 
@@ -226,30 +201,46 @@ export class NotifierAlarms extends Construct {
    * queue, both in our account. The target's own queue or function is the other account's to watch.
    */
   addCrossAccountRoute(id: string, route: { readonly ruleName: string; readonly deliveryDeadLetterQueue: sqs.IQueue; readonly targetArn: string }): void {
+    const delivery = this.ruleDeliveryAlarms(id, route.ruleName, route.deliveryDeadLetterQueue, {
+      failed: `EventBridge failed to deliver notifications of cross-account route ${id} to ${route.targetArn} (FailedInvocations or InvocationsFailedToBeSentToDlq of its rule): check the target's resource policy (the route's TargetPolicy output).`,
+      deadLettered: `Notifications EventBridge could not deliver to ${route.targetArn} (cross-account route ${id}) are in its delivery dead-letter queue.`,
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: `Route ${id} (cross-account): failed deliveries / dead letters`, left: [delivery.failed.with({ label: 'FailedInvocations' }), delivery.undelivered], width: 18 }),
+      new cloudwatch.AlarmStatusWidget({ title: `Route ${id} alarms`, alarms: delivery.alarms, width: 6 }),
+    );
+  }
+
+  /**
+   * The two alarms every route's rule gets: failed deliveries (`FailedInvocations` or
+   * `InvocationsFailedToBeSentToDlq` of the rule) and messages in its delivery dead-letter queue.
+   * Returns them with the metrics the route's widgets draw.
+   */
+  private ruleDeliveryAlarms(
+    id: string,
+    ruleName: string,
+    deliveryDeadLetterQueue: sqs.IQueue,
+    descriptions: { readonly failed: string; readonly deadLettered: string },
+  ): { failed: cloudwatch.Metric; undelivered: cloudwatch.MathExpression; alarms: cloudwatch.Alarm[] } {
+    // Rules of the default bus report RuleName only; rules of a custom bus, EventBusName and RuleName.
     const dimensionsMap: Record<string, string> =
-      this.props.eventBusName === 'default' ? { RuleName: route.ruleName } : { EventBusName: this.props.eventBusName, RuleName: route.ruleName };
+      this.props.eventBusName === 'default' ? { RuleName: ruleName } : { EventBusName: this.props.eventBusName, RuleName: ruleName };
     const metric = (metricName: string): cloudwatch.Metric =>
       new cloudwatch.Metric({ namespace: 'AWS/Events', metricName, dimensionsMap, statistic: 'Sum', period: PERIOD });
     const failed = metric('FailedInvocations');
-    const undelivered = queueDepth(route.deliveryDeadLetterQueue, 'delivery DLQ', 'deliveryDlq');
+    const undelivered = queueDepth(deliveryDeadLetterQueue, 'delivery DLQ', 'deliveryDlq');
     const failedAlarm = this.alarm(`${id}FailedInvocationsAlarm`, new cloudwatch.MathExpression({
       expression: 'FILL(failed, 0) + FILL(dlqFailed, 0)',
       usingMetrics: { failed, dlqFailed: metric('InvocationsFailedToBeSentToDlq') },
       label: 'failed deliveries',
       period: PERIOD,
-    }), {
-      threshold: 0,
-      description: `EventBridge failed to deliver notifications of cross-account route ${id} to ${route.targetArn} (FailedInvocations or InvocationsFailedToBeSentToDlq of its rule): check the target's resource policy (the route's TargetPolicy output).`,
-    });
+    }), { threshold: 0, description: descriptions.failed });
     const undeliveredAlarm = this.alarm(`${id}DeliveryDeadLetterAlarm`, undelivered, {
       threshold: 0,
       treatMissingData: QUEUE_DEPTH_MISSING_DATA,
-      description: `Notifications EventBridge could not deliver to ${route.targetArn} (cross-account route ${id}) are in its delivery dead-letter queue.`,
+      description: descriptions.deadLettered,
     });
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: `Route ${id} (cross-account): failed deliveries / dead letters`, left: [failed.with({ label: 'FailedInvocations' }), undelivered], width: 18 }),
-      new cloudwatch.AlarmStatusWidget({ title: `Route ${id} alarms`, alarms: [failedAlarm, undeliveredAlarm], width: 6 }),
-    );
+    return { failed, undelivered, alarms: [failedAlarm, undeliveredAlarm] };
   }
 
   private alarm(
