@@ -3,11 +3,11 @@
  * encoder) and `cli drift` against DynamoDB Local (a compute node table and an indexer table
  * fed by the real indexer), with its lines and exit status.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { createComputeNodeTable } from '../../local/compute-node-table.js';
 import { createIndexerTable } from '../../local/indexer-table.js';
+import { dynamoDbLocalForFile } from '../support/dynamodb-local-for-file.js';
 import { itemOf } from '../../functions/indexer/apply.js';
 import { createDriftComparer, DEFAULT_DRIFT_FIELDS, parseDriftFields, parseDriftResolutions } from '../../functions/indexer/drift.js';
 import { readNotification } from '../../functions/indexer/notification.js';
@@ -86,25 +86,18 @@ describe('comparing a node', () => {
 });
 
 describe('cli drift on DynamoDB Local', () => {
-  let ddb: DynamoDbLocal;
-  let client: DynamoDBClient;
+  const local = dynamoDbLocalForFile({ maxAttempts: 3 });
   beforeAll(async () => {
-    ddb = await startDynamoDbLocal();
-    client = new DynamoDBClient({ ...ddb.clientConfig, maxAttempts: 3 });
-    await createComputeNodeTable(client, 'nodes');
-    await createIndexerTable(client, 'index');
-  }, 120_000);
-  afterAll(async () => {
-    client?.destroy();
-    await ddb?.stop();
+    await createComputeNodeTable(local.dynamodb, 'nodes');
+    await createIndexerTable(local.dynamodb, 'index');
   });
 
-  const put = (image: Image) => client.send(new PutItemCommand({ TableName: 'nodes', Item: image as unknown as Record<string, AttributeValue> }));
+  const put = (image: Image) => local.dynamodb.send(new PutItemCommand({ TableName: 'nodes', Item: image as unknown as Record<string, AttributeValue> }));
   async function drift(args: string[] = []) {
     const out: string[] = [];
     const err: string[] = [];
     const io = { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t), readStdin: async () => '' };
-    const code = await driftCommand(['--table', 'nodes', '--indexer-table', 'index', ...args], io, { dynamodb: client, env: {} });
+    const code = await driftCommand(['--table', 'nodes', '--indexer-table', 'index', ...args], io, { dynamodb: local.dynamodb, env: {} });
     return { code, out: out.join(''), err: err.join('') };
   }
 
@@ -115,7 +108,7 @@ describe('cli drift on DynamoDB Local', () => {
     const gone = nodeImage(12);
     const unseen = nodeImage(13);
     for (const image of [same, movedNow, unseen]) await put(image);
-    for (const image of [same, moved, gone]) await writeNotification(client, 'index', notified(insert(image)));
+    for (const image of [same, moved, gone]) await writeNotification(local.dynamodb, 'index', notified(insert(image)));
 
     const first = await drift();
     expect(first.code).toBe(1);
@@ -127,9 +120,9 @@ describe('cli drift on DynamoDB Local', () => {
     // Compared on vcpus only, the moved node agrees.
     expect((await drift(['--fields', 'vcpus'])).out).not.toContain(uuidOf(11));
 
-    await writeNotification(client, 'index', notified(modify(moved, movedNow, { sequence: '999999999999999999999' })));
-    await writeNotification(client, 'index', notified(remove(gone, { sequence: '999999999999999999998' })));
-    await writeNotification(client, 'index', notified(insert(unseen)));
+    await writeNotification(local.dynamodb, 'index', notified(modify(moved, movedNow, { sequence: '999999999999999999999' })));
+    await writeNotification(local.dynamodb, 'index', notified(remove(gone, { sequence: '999999999999999999998' })));
+    await writeNotification(local.dynamodb, 'index', notified(insert(unseen)));
     const second = await drift();
     expect(second.out).toMatch(/^drift: no drift; table: 3 items, 3 live; read model: 4 nodes, 3 live/);
     expect(second.code).toBe(0);
@@ -137,7 +130,7 @@ describe('cli drift on DynamoDB Local', () => {
 
   it("compares within the reference indexer's resolution by default (free RAM within 1 GB), exactly with --resolutions exact", async () => {
     const held = nodeImage(20);
-    await writeNotification(client, 'index', notified(insert(held)));
+    await writeNotification(local.dynamodb, 'index', notified(insert(held)));
     await put(nodeImage(20, { memory_mb_used: { N: '5000' }, free_ram_mb: { N: '11384' } }));
     const within = await drift();
     expect(within.out).not.toContain(uuidOf(20));
@@ -149,7 +142,7 @@ describe('cli drift on DynamoDB Local', () => {
     const out: string[] = [];
     const io = { stdout: (t: string) => void out.push(t), stderr: () => {}, readStdin: async () => '' };
     const env = { WATCHED_FIELD_RESOLUTIONS: 'memory_mb_used=100' };
-    expect(await driftCommand(['--table', 'nodes', '--indexer-table', 'index'], io, { dynamodb: client, env })).toBe(1);
+    expect(await driftCommand(['--table', 'nodes', '--indexer-table', 'index'], io, { dynamodb: local.dynamodb, env })).toBe(1);
     expect(out.join('')).toContain(`stale    ${uuidOf(20)}  memory_mb_used: read model 4096, table 5000 (100 or more apart); free_ram_mb: read model 12288, table 11384`);
     const bad = await drift(['--resolutions', 'free_ram_mb=-1']);
     expect(bad.code).toBe(2);
@@ -159,10 +152,10 @@ describe('cli drift on DynamoDB Local', () => {
   it('names a missing setting or an unknown field (exit 2), and a DynamoDB failure (exit 3)', async () => {
     const io = { stdout: () => {}, stderr: (t: string) => void errs.push(t), readStdin: async () => '' };
     const errs: string[] = [];
-    expect(await driftCommand(['--indexer-table', 'index'], io, { dynamodb: client, env: {} })).toBe(2);
+    expect(await driftCommand(['--indexer-table', 'index'], io, { dynamodb: local.dynamodb, env: {} })).toBe(2);
     expect(errs.join('')).toMatch(/compute node table is not set: --table or TABLE_NAME/);
     expect((await drift(['--fields', 'nope'])).code).toBe(2);
-    const missing = await driftCommand(['--table', 'no-such-table', '--indexer-table', 'index'], io, { dynamodb: client, env: {} });
+    const missing = await driftCommand(['--table', 'no-such-table', '--indexer-table', 'index'], io, { dynamodb: local.dynamodb, env: {} });
     expect(missing).toBe(3);
     expect(errs.join('')).toMatch(/drift check failed: ResourceNotFoundException/);
   });

@@ -4,11 +4,10 @@
  * becomes a node of the read model, and `cli query` and `cli drift` print it
  * ("last heartbeat 19:02:07 (31 s ago)"), or say that none was applied.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb-local.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createComputeNodeTable } from '../../local/compute-node-table.js';
 import { createIndexerTable } from '../../local/indexer-table.js';
+import { dynamoDbLocalForFile } from '../support/dynamodb-local-for-file.js';
 import { createIndexer } from '../../functions/indexer/indexer.js';
 import { readLastHeartbeat } from '../../functions/indexer/heartbeat-store.js';
 import { readMessage } from '../../functions/indexer/notification.js';
@@ -42,17 +41,10 @@ describe('reading a heartbeat', () => {
 });
 
 describe('the indexer and cli on DynamoDB Local', () => {
-  let ddb: DynamoDbLocal;
-  let client: DynamoDBClient;
+  const local = dynamoDbLocalForFile({ maxAttempts: 3 });
   beforeAll(async () => {
-    ddb = await startDynamoDbLocal();
-    client = new DynamoDBClient({ ...ddb.clientConfig, maxAttempts: 3 });
-    await createComputeNodeTable(client, 'nodes');
-    await createIndexerTable(client, 'index');
-  }, 120_000);
-  afterAll(async () => {
-    client?.destroy();
-    await ddb?.stop();
+    await createComputeNodeTable(local.dynamodb, 'nodes');
+    await createIndexerTable(local.dynamodb, 'index');
   });
 
   const io = () => {
@@ -63,12 +55,12 @@ describe('the indexer and cli on DynamoDB Local', () => {
 
   it('before any heartbeat: query and drift say none was applied', async () => {
     const q = io();
-    expect(await queryCommand(['--table', 'index'], q.io, { dynamodb: client, env: {} })).toBe(0);
+    expect(await queryCommand(['--table', 'index'], q.io, { dynamodb: local.dynamodb, env: {} })).toBe(0);
     expect(q.err.join('')).toContain('last heartbeat: none applied (is the pipeline fed? see the "pipeline stalled" alarm)');
   });
 
   it('applies heartbeats, keeps the latest, adds no node, and query and drift print it', async () => {
-    const index = createIndexer({ dynamodb: client, tableName: 'index', logger: { info: () => {}, warn: () => {}, error: () => {} } });
+    const index = createIndexer({ dynamodb: local.dynamodb, tableName: 'index', logger: { info: () => {}, warn: () => {}, error: () => {} } });
     const now = Date.now();
     const newer = new Date(now - 31_000).toISOString();
     const older = new Date(now - 91_000).toISOString();
@@ -76,19 +68,19 @@ describe('the indexer and cli on DynamoDB Local', () => {
     expect(out.batchItemFailures).toEqual([]);
     // Delivered late (EventBridge does not order events): an older heartbeat does not move the record back.
     expect((await index({ Records: [{ messageId: 'm2', body: beatEvent(older, older, '19') }] as never })).batchItemFailures).toEqual([]);
-    expect(await readLastHeartbeat(client, 'index')).toMatchObject({ writtenAt: newer, handledAt: newer, sequenceNumber: '20' });
+    expect(await readLastHeartbeat(local.dynamodb, 'index')).toMatchObject({ writtenAt: newer, handledAt: newer, sequenceNumber: '20' });
 
-    const report = await checkDrift(client, { tableName: 'nodes', indexerTableName: 'index' });
+    const report = await checkDrift(local.dynamodb, { tableName: 'nodes', indexerTableName: 'index' });
     expect(report.readModelNodes).toBe(0);
     expect(report.differences).toEqual([]);
 
     const hhmmss = newer.slice(11, 19);
     const q = io();
-    expect(await queryCommand(['--table', 'index'], q.io, { dynamodb: client, env: {} })).toBe(0);
+    expect(await queryCommand(['--table', 'index'], q.io, { dynamodb: local.dynamodb, env: {} })).toBe(0);
     expect(JSON.parse(q.out.join(''))).toMatchObject({ nodes: [] });
     expect(q.err.join('')).toMatch(new RegExp(`last heartbeat ${hhmmss} UTC \\((3[0-9]) s ago\\)`));
     const d = io();
-    expect(await driftCommand(['--table', 'nodes', '--indexer-table', 'index'], d.io, { dynamodb: client, env: {} })).toBe(0);
+    expect(await driftCommand(['--table', 'nodes', '--indexer-table', 'index'], d.io, { dynamodb: local.dynamodb, env: {} })).toBe(0);
     expect(d.out.join('')).toMatch(new RegExp(`last heartbeat ${hhmmss} UTC \\((3[0-9]) s ago\\)`));
   });
 });

@@ -5,34 +5,21 @@
  * schema; no statement broader than that, and nothing at all without the option.
  */
 import { describe, expect, it } from 'vitest';
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { CONSUMER_RULE_ACTIONS, CONSUMER_SCHEMA_ACTIONS } from '../../infra/consumer-accounts.js';
-import { HypervisorNotifier, type HypervisorNotifierProps } from '../../infra/hypervisor-notifier.js';
-import { SKIP_BUNDLING } from './helpers.js';
+import type { HypervisorNotifierProps } from '../../infra/hypervisor-notifier.js';
+import { renderRefs, synthNotifier } from './helpers.js';
 
 type Json = Record<string, any>;
 const OURS = { account: '111111111111', region: 'eu-west-1' };
 
-function synth(props: HypervisorNotifierProps, name = 'Owner'): { t: Template; stack: Stack; notifier: HypervisorNotifier } {
-  const stack = new Stack(new App({ context: SKIP_BUNDLING }), name, { env: OURS });
-  const notifier = new HypervisorNotifier(stack, 'Notifier', { redrive: false, eventSource: 'example.nova', ...props });
-  return { t: Template.fromStack(stack), stack, notifier };
+function synth(props: HypervisorNotifierProps, name = 'Owner'): ReturnType<typeof synthNotifier> {
+  return synthNotifier({ redrive: false, eventSource: 'example.nova', ...props }, name, OURS);
 }
 
-/** Renders `Fn::Join`s with `aws` for the partition and `<id>` for other references, so statements compare as text. */
-function render(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(render);
-  if (v === null || typeof v !== 'object') return v;
-  const o = v as Json;
-  if (o.Ref !== undefined) return o.Ref === 'AWS::Partition' ? 'aws' : `<${o.Ref}>`;
-  if (o['Fn::Join'] !== undefined) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, render(x)]));
-}
-
-const busStatements = (t: Template): Json[] => Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p: Json) => render(p.Properties.Statement) as Json);
+const busStatements = (t: Template): Json[] => Object.values(t.findResources('AWS::Events::EventBusPolicy')).map((p: Json) => renderRefs(p.Properties.Statement) as Json);
 const registryStatements = (t: Template): Json[] =>
-  Object.values(t.findResources('AWS::EventSchemas::RegistryPolicy')).flatMap((p: Json) => render(p.Properties.Policy.Statement) as Json[]);
+  Object.values(t.findResources('AWS::EventSchemas::RegistryPolicy')).flatMap((p: Json) => renderRefs(p.Properties.Policy.Statement) as Json[]);
 
 describe('consumer accounts', () => {
   it('accounts: manage only rules they created, selecting only our source, on this bus; read the registry', () => {

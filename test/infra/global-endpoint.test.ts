@@ -11,33 +11,20 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { build } from 'esbuild';
 import { bundlingOptions } from '../../infra/bundling-options.js';
 import { HypervisorNotifier, NOTIFIER_ENTRY, type HypervisorNotifierProps } from '../../infra/hypervisor-notifier.js';
-import { buildTestApp, SKIP_BUNDLING } from './helpers.js';
+import { buildTestApp, renderRefs, SKIP_BUNDLING, synthNotifier } from './helpers.js';
 
 type Json = Record<string, any>;
 const OURS = { account: '111111111111', region: 'eu-west-1' };
 const SECONDARY_BUS = 'arn:aws:events:us-east-1:111111111111:event-bus/nova-notifications';
 
-function synth(props: HypervisorNotifierProps, name = 'Primary'): { t: Template; stack: Stack; notifier: HypervisorNotifier } {
-  const stack = new Stack(new App({ context: SKIP_BUNDLING }), name, { env: OURS });
-  const notifier = new HypervisorNotifier(stack, 'Notifier', { eventBusName: 'nova-notifications', ...props });
-  return { t: Template.fromStack(stack), stack, notifier };
-}
-
-/** `Fn::Join` with the partition as `aws` and other references as `<id>` or `<id.attr>`. */
-function render(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(render);
-  if (v === null || typeof v !== 'object') return v;
-  const o = v as Json;
-  if (o.Ref !== undefined) return o.Ref === 'AWS::Partition' ? 'aws' : `<${o.Ref}>`;
-  if (o['Fn::GetAtt'] !== undefined) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-  if (o['Fn::Join'] !== undefined) return (o['Fn::Join'][1] as unknown[]).map(render).join(o['Fn::Join'][0]);
-  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, render(x)]));
+function synth(props: HypervisorNotifierProps, name = 'Primary'): ReturnType<typeof synthNotifier> {
+  return synthNotifier({ eventBusName: 'nova-notifications', ...props }, name, OURS);
 }
 
 const statementsOf = (t: Template, roleId: string): Json[] =>
   Object.values(t.findResources('AWS::IAM::Policy'))
     .filter((p: Json) => (p.Properties.Roles as Json[]).some((r) => r.Ref === roleId))
-    .flatMap((p: Json) => render(p.Properties.PolicyDocument.Statement) as Json[]);
+    .flatMap((p: Json) => renderRefs(p.Properties.PolicyDocument.Statement) as Json[]);
 
 describe('global endpoint', () => {
   it('an endpoint over both buses with replication, failover on the construct health check, the notifier publishing through it', () => {
@@ -45,7 +32,7 @@ describe('global endpoint', () => {
     const endpoints = Object.entries(t.findResources('AWS::Events::Endpoint'));
     expect(endpoints).toHaveLength(1);
     const [endpointId, endpoint] = endpoints[0]! as [string, Json];
-    const p = render(endpoint.Properties) as Json;
+    const p = renderRefs(endpoint.Properties) as Json;
     const busId = stack.getLogicalId(notifier.eventBus.node.defaultChild as any);
     expect(p.EventBuses).toEqual([{ EventBusArn: `<${busId}.Arn>` }, { EventBusArn: SECONDARY_BUS }]);
     expect(p.ReplicationConfig).toEqual({ State: 'ENABLED' });

@@ -14,14 +14,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { HypervisorNotifier } from '../../infra/hypervisor-notifier.js';
 import { DEPLOY_CONFIGURATIONS } from './configurations.js';
-import { buildTestApp, SKIP_BUNDLING } from './helpers.js';
+import { buildTestApp, SKIP_BUNDLING, testAppResources, type CfnResource } from './helpers.js';
 
-// The synthesized template is untyped CloudFormation JSON: `any` where the test walks into it.
-type Resource = { Type: string; Properties: Record<string, any> };
 
 describe('log groups', () => {
   it.each(DEPLOY_CONFIGURATIONS.map((c) => [c.name, c] as const))('%s: every function logs to a log group of the stack with a retention', (_name, c) => {
-    const resources = Template.fromStack(buildTestApp({ ...c.context }).stack).toJSON().Resources as Record<string, Resource>;
+    const resources = testAppResources({ ...c.context });
     const problems: string[] = [];
     for (const [id, r] of Object.entries(resources)) {
       if (r.Type !== 'AWS::Lambda::Function') continue;
@@ -45,7 +43,7 @@ describe("Amazon MQ's broker log group", () => {
   it.each(BROKER_CONFIGURATIONS.map((c) => [c.name, c] as const))(
     "%s: the broker's general log group gets the bridge's retention from the stack and goes with it",
     (_name, c) => {
-      const resources = Template.fromStack(buildTestApp({ ...c.context }).stack).toJSON().Resources as Record<string, Resource>;
+      const resources = testAppResources({ ...c.context });
       const entries = Object.entries(resources);
       const brokers = entries.filter(([, r]) => r.Type === 'AWS::AmazonMQ::Broker' && r.Properties.Logs?.General === true);
       expect(brokers).toHaveLength(1);
@@ -66,7 +64,7 @@ describe("Amazon MQ's broker log group", () => {
   it.each(BROKER_CONFIGURATIONS.map((c) => [c.name, c] as const))(
     '%s: the log group the retention function makes for itself (/aws/lambda/<name>) is a log group of the stack, there before the function runs',
     (_name, c) => {
-      const template = Template.fromStack(buildTestApp({ ...c.context }).stack).toJSON() as { Resources: Record<string, Resource & { DependsOn?: string[] }> };
+      const template = Template.fromStack(buildTestApp({ ...c.context }).stack).toJSON() as { Resources: Record<string, CfnResource & { DependsOn?: string[] }> };
       const entries = Object.entries(template.Resources);
       const custom = entries.filter(([, r]) => r.Type === 'Custom::LogRetention');
       expect(custom.length).toBeGreaterThan(0);
@@ -88,7 +86,7 @@ describe('log retention follows the stack', () => {
   it.each(DEPLOY_CONFIGURATIONS.map((c) => [c.name, c] as const))(
     '%s: with logRetentionDays=7, every log group of the stack and every retention it sets keeps 7 days (the AMQP bridge and its broker included)',
     (_name, c) => {
-      const resources = Template.fromStack(buildTestApp({ ...c.context, logRetentionDays: 7 }).stack).toJSON().Resources as Record<string, Resource>;
+      const resources = testAppResources({ ...c.context, logRetentionDays: 7 });
       // Not the stack's to choose: /aws/lambda/<CDK's log-retention function>, kept at the 1 day
       // that function's handler sets on it (infra/log-retention-provider-logs.ts).
       const retentionFunctions = Object.values(resources)
