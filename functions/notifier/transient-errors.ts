@@ -4,8 +4,6 @@
  * per-entry error codes are classified in `entry-error-codes.ts`.
  */
 
-export { RETRYABLE_ENTRY_CODES } from './entry-error-codes.js';
-
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',
   'Throttling',

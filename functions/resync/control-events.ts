@@ -6,7 +6,8 @@
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RESYNC_RUN_DETAIL_TYPE, ResyncRunDetail } from '../notifier/contract/index.js';
-import { RETRYABLE_ENTRY_CODES, isTransientError } from '../notifier/transient-errors.js';
+import { RETRYABLE_ENTRY_CODES } from '../notifier/entry-error-codes.js';
+import { isTransientError } from '../notifier/transient-errors.js';
 import { retryPolicy } from '../notifier/retry-policy.js';
 import { ResyncError } from './resync-errors.js';
 
