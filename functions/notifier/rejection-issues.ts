@@ -9,7 +9,7 @@
 import { ComputeNodeDeletePayload, ComputeNodePayload, type EventType } from './contract/index.js';
 import type { PayloadDefinition } from './contract/payload-definition.js';
 import { compileFields } from './payload-encoder.js';
-import { integerText } from './codec/nova-integer.js';
+import { isProblem } from './codec/attribute-codecs.js';
 import type { FieldIssue } from './errors.js';
 import { StreamRecord } from './stream-record.js';
 
@@ -44,9 +44,9 @@ export function int64Issues(raw: unknown, eventType: EventType): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const f of eventType === 'compute_node.delete' ? DELETE_INTEGERS : NODE_INTEGERS) {
     const value = image[f.attribute];
-    const text = typeof value === 'object' && value !== null && typeof value.N === 'string' ? integerText(value.N) : undefined;
-    if (text === undefined || !text.ok) continue;
-    if (beyond64Bits(text.digits)) issues.push({ field: f.name, value, rule: RULE });
+    // The field's own codec, as the entry was built with: its JSON text, or a problem.
+    const text = f.codec(value);
+    if (!isProblem(text) && beyond64Bits(text)) issues.push({ field: f.name, value, rule: RULE });
   }
   return issues;
 }
