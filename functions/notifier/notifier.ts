@@ -73,10 +73,10 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
   // (~50 µs each, several a batch). A single metric publishes on addMetric and then clears its
   // dimensions, so this one instance serves every event type of every batch.
   const sentByType = metrics.singleMetric();
-  let busChecked = deps.checkEventBus !== true;
-  // False once a check could never decide (access denied, a bus of another account): a heartbeat
-  // would only ask again in vain.
-  let busVerifiable = deps.checkEventBus === true;
+  // `unchecked`: check before the next batch (start-up, a check that failed or may pass next
+  // time); `exists`: check again before a batch's heartbeat; `unverifiable`: never check (not
+  // asked for, or a check that can never decide: access denied, a bus of another account).
+  let bus: 'unchecked' | 'exists' | 'unverifiable' = deps.checkEventBus === true ? 'unchecked' : 'unverifiable';
   const now = deps.now ?? Date.now;
   // Everything processBatch needs but the deadline is the same for every batch.
   const batchDeps: Omit<BatchDeps, 'deadline'> = {
@@ -99,10 +99,10 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
    * every invocation checks first and fails, as after a start-up that found none.
    */
   async function verifyEventBus(context: NotifierContext): Promise<void> {
-    busChecked = false;
+    bus = 'unchecked';
     const result = await checkEventBus(deps.eventBridge, config.eventBusName, context.invokedFunctionArn);
-    if (result.kind === 'exists' || !result.retry) busChecked = true;
-    if (result.kind === 'unverified' && !result.retry) busVerifiable = false;
+    if (result.kind === 'exists') bus = 'exists';
+    else if (!result.retry) bus = 'unverifiable';
     if (result.kind === 'unverified') logger.warn('could not check that the event bus exists; publishing anyway', { bus: config.eventBusName, reason: result.reason });
   }
 
@@ -112,11 +112,11 @@ export function createNotifier(deps: NotifierDeps): (event: unknown, context: No
     let outcome: BatchOutcome;
     writerRegionTally.unmarked = 0;
     try {
-      const checkedNow = !busChecked;
-      if (checkedNow) await verifyEventBus(context);
+      const known = bus;
+      if (known === 'unchecked') await verifyEventBus(context);
       // A bus deleted under a warm instance is seen only here: the heartbeat is not counted as
       // published to it (at most one DescribeEventBus a batch, and only a heartbeat's, about one a minute).
-      const beforeHeartbeat = busVerifiable && !checkedNow ? () => verifyEventBus(context) : undefined;
+      const beforeHeartbeat = known === 'exists' ? () => verifyEventBus(context) : undefined;
       outcome = await processBatch(parsed.data.Records, { ...batchDeps, deadline: deadlineFrom(context, now), ...(beforeHeartbeat === undefined ? {} : { beforeHeartbeat }) });
     } catch (error) {
       if (error instanceof ConfigurationError) logger.critical('configuration error: no record can be handled', { error });
