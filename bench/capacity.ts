@@ -17,10 +17,11 @@
  */
 import { capacityDemand, DEFAULT_CAPACITY_INPUTS, walls, type CapacityDemand, type Wall } from '../infra/capacity-model.js';
 import { QUOTA_TABLE, QUOTAS_READ_ON, quotaSources, quotasFor, REGION_CLASSES, type QuotaKey, type QuotaSource, type RegionClass } from '../infra/capacity-quotas.js';
-import { FLEET_ASSUMPTIONS, fleetScale, type FleetBatchFigures } from './fleet.js';
+import { FLEET_ASSUMPTIONS, fleetScale, type FleetBatchFigures, type MixRate } from './fleet.js';
 import { measureBatch } from './handler-cpu.js';
 import { benchNotifier } from './harness.js';
 import type { RecordMix } from './record-mix.js';
+import { spliceSection } from './splice-section.js';
 
 /** The fleet sizes of the capacity table. */
 export const FLEET_SIZES = [100_000, 1_000_000, 10_000_000] as const;
@@ -42,16 +43,8 @@ export interface CapacityMix {
   readonly note: string;
 }
 
-/** A measured notification rate of one record mix, as the fleet-scale section measures it (structurally its `MixRate`). */
-export interface MeasuredMixRate {
-  readonly mix: string;
-  readonly recordsPerReport: number;
-  readonly exact: { readonly fractionNotified: number };
-  readonly withResolution: { readonly fractionNotified: number };
-}
-
 /** The capacity mixes of measured rates (§7a): each mix exact and with resolution, once when the two are the same. */
-export function capacityMixesFrom(rates: readonly MeasuredMixRate[]): CapacityMix[] {
+export function capacityMixesFrom(rates: readonly MixRate[]): CapacityMix[] {
   return rates.flatMap((r) => {
     const exact = { name: `${r.mix}, exact`, fractionNotified: r.exact.fractionNotified, recordsPerReport: r.recordsPerReport, note: 'measured in §7a, watched fields exact' };
     if (r.withResolution.fractionNotified === r.exact.fractionNotified) return [{ ...exact, name: `${r.mix}, exact or with resolution`, note: 'measured in §7a: the resolutions change nothing here' }];
@@ -261,15 +254,5 @@ export function renderCapacity(r: CapacityResult): string[] {
 
 /** Replaces (or inserts before `## 8.`) the §7b section of a results.md text. */
 export function spliceCapacitySection(markdown: string, section: readonly string[]): string {
-  const lines = markdown.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('## 7b.'));
-  if (start >= 0) {
-    let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-    if (end < 0) end = lines.length;
-    lines.splice(start, end - start, ...section);
-    return lines.join('\n');
-  }
-  const before = lines.findIndex((l) => l.startsWith('## 8.'));
-  lines.splice(before < 0 ? lines.length : before, 0, ...section);
-  return lines.join('\n');
+  return spliceSection(markdown, section, '## 7b.', ['## 8.']);
 }

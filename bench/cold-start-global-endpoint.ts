@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { bundleHandler, coldStartDir, medianRun, runOnce, startFakeAws, type BundleFigures, type ColdStartRun } from './cold-start.js';
+import { spliceSection } from './splice-section.js';
 
 export interface GlobalEndpointColdStartVariant {
   readonly name: 'off' | 'off, signer bundled' | 'on';
@@ -112,15 +113,5 @@ export function renderGlobalEndpointColdStart(r: GlobalEndpointColdStartResult):
 
 /** Replaces §5b in `markdown`, or puts it before §6. */
 export function spliceGlobalEndpointColdStartSection(markdown: string, section: readonly string[]): string {
-  const lines = markdown.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('## 5b.'));
-  if (start >= 0) {
-    let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-    if (end < 0) end = lines.length;
-    lines.splice(start, end - start, ...section);
-    return lines.join('\n');
-  }
-  const before = lines.findIndex((l) => l.startsWith('## 6.'));
-  lines.splice(before < 0 ? lines.length : before, 0, ...section);
-  return lines.join('\n');
+  return spliceSection(markdown, section, '## 5b.', ['## 6.']);
 }

@@ -27,6 +27,7 @@ import { createNotificationBuilder } from '../functions/notifier/notification-bu
 import { StreamRecord } from '../functions/notifier/stream-record.js';
 import { FleetSimulator } from '../local/fleet-simulator.js';
 import type { FleetRateRow } from './fleet.js';
+import { spliceSection } from './splice-section.js';
 
 /** What the notifier needs to decide: the effective watched fields and their resolutions. */
 export type WatchConfig = Pick<NotifierConfig, 'watchedFields' | 'fieldResolutions'>;
@@ -250,16 +251,5 @@ export function renderNotificationRates(nr: NotificationRates, rows: readonly Fl
 
 /** Replaces §7a in results.md (or inserts it before §7b / §8). */
 export function spliceNotificationRateSection(markdown: string, section: readonly string[]): string {
-  const lines = markdown.split('\n');
-  const start = lines.findIndex((l) => l.startsWith('## 7a.'));
-  if (start >= 0) {
-    let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-    if (end < 0) end = lines.length;
-    lines.splice(start, end - start, ...section);
-    return lines.join('\n');
-  }
-  let before = lines.findIndex((l) => l.startsWith('## 7b.'));
-  if (before < 0) before = lines.findIndex((l) => l.startsWith('## 8.'));
-  lines.splice(before < 0 ? lines.length : before, 0, ...section);
-  return lines.join('\n');
+  return spliceSection(markdown, section, '## 7a.', ['## 7b.', '## 8.']);
 }

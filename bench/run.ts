@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBenchmarks } from './run-benchmarks.js';
 import { renderMarkdown } from './results.js';
-import { capacityMixesFrom, measureCapacity, renderCapacity, spliceCapacitySection, type MeasuredMixRate } from './capacity.js';
+import { capacityMixesFrom, measureCapacity, renderCapacity, spliceCapacitySection } from './capacity.js';
+import type { MixRate } from './fleet.js';
 import { measureGlobalEndpointColdStart, renderGlobalEndpointColdStart, spliceGlobalEndpointColdStartSection } from './cold-start-global-endpoint.js';
 
 const args = new Set(process.argv.slice(2));
@@ -51,7 +52,7 @@ async function runSectionAlone<T>(s: SectionAlone<T>): Promise<never> {
 if (args.has('--capacity')) {
   // The capacity model alone: one measured batch per mix, then arithmetic (seconds, not minutes),
   // at the notification rates of the last §7a in results.json when there are any.
-  const last = JSON.parse(readFileSync(join(import.meta.dirname, 'results.json'), 'utf8')) as { notificationRates?: { mixes: readonly MeasuredMixRate[] } };
+  const last = JSON.parse(readFileSync(join(import.meta.dirname, 'results.json'), 'utf8')) as { notificationRates?: { mixes: readonly MixRate[] } };
   await runSectionAlone({
     label: '§7b',
     measure: () => measureCapacity({ tiny, ...(last.notificationRates === undefined ? {} : { mixes: capacityMixesFrom(last.notificationRates.mixes) }) }),
