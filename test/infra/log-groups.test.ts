@@ -16,7 +16,6 @@ import { HypervisorNotifier } from '../../infra/hypervisor-notifier.js';
 import { DEPLOY_CONFIGURATIONS } from './configurations.js';
 import { buildTestApp, SKIP_BUNDLING, testAppResources, type CfnResource } from './helpers.js';
 
-
 describe('log groups', () => {
   it.each(DEPLOY_CONFIGURATIONS.map((c) => [c.name, c] as const))('%s: every function logs to a log group of the stack with a retention', (_name, c) => {
     const resources = testAppResources({ ...c.context });
