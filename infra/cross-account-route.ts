@@ -26,7 +26,7 @@ import {
 } from './cross-account-target.js';
 import { toCdkPattern } from './indexer-route.js';
 import { indexerRoutePattern, type IndexerRouteFilter, type IndexerRoutePattern } from './indexer-route-pattern.js';
-import { acknowledgeDeliveryDeadLetterQueue, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
+import { acknowledgeDeliveryDeadLetterQueue, allowEventBridgeDelivery, allowRuleToSend, secureQueue } from './secure-resources.js';
 
 /** Options of `HypervisorNotifier.addCrossAccountRoute`. */
 export interface CrossAccountRouteOptions extends IndexerRouteFilter {
@@ -160,8 +160,7 @@ export class CrossAccountRoute extends Construct {
 
 /**
  * The rule's target: the ARN in the other account, the execution role, and our dead-letter
- * queue, whose policy lets only this rule send (`aws:SourceArn`, as in the EventBridge user
- * guide, "Granting permissions to the dead-letter queue", eb-rule-dlq.html). EventBridge writes
+ * queue, whose policy lets only this rule send (`allowRuleToSend`). EventBridge writes
  * to the dead-letter queue as itself, not through the role.
  */
 class RoleTarget implements events.IRuleTarget {
@@ -174,15 +173,7 @@ class RoleTarget implements events.IRuleTarget {
   ) {}
 
   bind(rule: events.IRule): events.RuleTargetConfig {
-    this.deadLetterQueue.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowThisRuleToDeadLetter',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['sqs:SendMessage'],
-        resources: [this.deadLetterQueue.queueArn],
-        conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
-      }),
-    );
+    allowRuleToSend(this.deadLetterQueue, 'AllowThisRuleToDeadLetter', rule.ruleArn);
     return {
       arn: this.arn,
       role: this.role,

@@ -7,13 +7,12 @@
  */
 import { Duration, Names } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FieldRead } from './consumer-reads.js';
 import { indexerRoutePattern, type IndexerRouteFilter, type IndexerRoutePattern } from './indexer-route-pattern.js';
-import { acknowledgeDeadLetterQueue, acknowledgeDeliveryDeadLetterQueue, allowEventBridgeDelivery, secureQueue } from './secure-resources.js';
+import { acknowledgeDeadLetterQueue, acknowledgeDeliveryDeadLetterQueue, allowEventBridgeDelivery, allowRuleToSend, secureQueue } from './secure-resources.js';
 
 /** Options of `HypervisorNotifier.addIndexerRoute`. */
 export interface IndexerRouteOptions extends IndexerRouteFilter {
@@ -108,9 +107,7 @@ export class IndexerRoute extends Construct {
  * delivered. Unlike aws-events-targets' `SqsQueue`, which for a KMS-encrypted queue lets any
  * rule of the account send (`aws:SourceAccount` only, plus GetQueueAttributes/GetQueueUrl) and
  * grants EventBridge kms:Encrypt and kms:ReEncrypt* as well, each queue's policy allows only
- * `sqs:SendMessage` from this rule (`aws:SourceArn`), the statement the EventBridge user guide
- * gives ("Amazon SQS permissions", eb-use-resource-based.html; "Granting permissions to the
- * dead-letter queue", eb-rule-dlq.html); the key statement is `allowEventBridgeDelivery`.
+ * `sqs:SendMessage` from this rule (`allowRuleToSend`); the key statement is `allowEventBridgeDelivery`.
  */
 class RuleQueueTarget implements events.IRuleTarget {
   constructor(
@@ -121,17 +118,8 @@ class RuleQueueTarget implements events.IRuleTarget {
   ) {}
 
   bind(rule: events.IRule): events.RuleTargetConfig {
-    for (const [sid, queue] of [['AllowThisRuleToDeliver', this.queue], ['AllowThisRuleToDeadLetter', this.deadLetterQueue]] as const) {
-      queue.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid,
-          principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-          actions: ['sqs:SendMessage'],
-          resources: [queue.queueArn],
-          conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleArn } },
-        }),
-      );
-    }
+    allowRuleToSend(this.queue, 'AllowThisRuleToDeliver', rule.ruleArn);
+    allowRuleToSend(this.deadLetterQueue, 'AllowThisRuleToDeadLetter', rule.ruleArn);
     return {
       arn: this.queue.queueArn,
       targetResource: this.queue,

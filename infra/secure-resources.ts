@@ -64,6 +64,24 @@ export function allowEventBridgeDelivery(key: kms.IKey, scope: IConstruct): void
 }
 
 /**
+ * Lets the EventBridge rule `ruleArn`, and no other, send to `queue` (a rule target or its
+ * dead-letter queue): `sqs:SendMessage` for `events.amazonaws.com` conditioned on
+ * `aws:SourceArn`, the statement the EventBridge user guide gives ("Amazon SQS permissions",
+ * eb-use-resource-based.html; "Granting permissions to the dead-letter queue", eb-rule-dlq.html).
+ */
+export function allowRuleToSend(queue: sqs.IQueue, sid: string, ruleArn: string): void {
+  queue.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid,
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['sqs:SendMessage'],
+      resources: [queue.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+    }),
+  );
+}
+
+/**
  * A role statement on a key restricted with `kms:ViaService` to the AWS services that use the key
  * for the role (DynamoDB, SQS, S3 each support it: KMS developer guide, "AWS KMS condition keys",
  * kms:ViaService, "Services that support the kms:ViaService condition key"), so the role cannot
