@@ -370,12 +370,7 @@ export class HypervisorNotifier extends Construct {
         removalPolicy: RETAIN_EXCEPT_ON_CREATE,
       });
 
-    const timeout = props.timeout ?? Duration.seconds(60);
-    if (!timeout.isUnresolved() && timeout.toMilliseconds() < MIN_FUNCTION_TIMEOUT_SECONDS * 1_000) {
-      throw new HypervisorNotifierConfigError(
-        `timeout: ${timeout.toMilliseconds() / 1_000} s is under the ${MIN_FUNCTION_TIMEOUT_SECONDS} s minimum: the notifier keeps back max(1 s, 20 %) of an invocation to answer Lambda, so it would publish nothing`,
-      );
-    }
+    const timeout = checkTimeout(props.timeout ?? Duration.seconds(60));
 
     // ----- table -----
     this.table = props.existingTable ?? this.createTable(props);
@@ -613,25 +608,26 @@ export class HypervisorNotifier extends Construct {
       this.addCrossAccountRoute(routeId, options);
     }
 
-    this.amqpBridge = undefined;
-    if (props.amqpBridge !== undefined) {
-      const o = props.amqpBridge;
-      const route = this.addIndexerRoute(AMQP_BRIDGE_ROUTE_ID, {
-        ...(o.detailTypes === undefined ? {} : { detailTypes: o.detailTypes }),
-        ...(o.changedFields === undefined ? {} : { changedFields: o.changedFields }),
-        ...(o.causes === undefined ? {} : { causes: o.causes }),
-        ...(o.origins === undefined ? {} : { origins: o.origins }),
-        description: 'AMQP bridge: compute node notifications for oslo.messaging consumers',
-        visibilityTimeout: bridgeVisibilityTimeout(o),
-        maxReceiveCount: o.maxReceiveCount ?? 50,
-      });
-      this.amqpBridge = new AmqpBridge(this, 'AmqpBridge', {
-        sourceMaps: props.sourceMaps === true,
-        ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
-        ...o,
-        queue: route.queue,
-      });
-    }
+    this.amqpBridge = props.amqpBridge === undefined ? undefined : this.createAmqpBridge(props.amqpBridge, props);
+  }
+
+  /** The AMQP bridge: an indexer route (id `AmqpBridge`) selecting what `o` asks for, and the bridge function reading its queue. */
+  private createAmqpBridge(o: AmqpBridgeOptions, props: HypervisorNotifierProps): AmqpBridge {
+    const route = this.addIndexerRoute(AMQP_BRIDGE_ROUTE_ID, {
+      ...(o.detailTypes === undefined ? {} : { detailTypes: o.detailTypes }),
+      ...(o.changedFields === undefined ? {} : { changedFields: o.changedFields }),
+      ...(o.causes === undefined ? {} : { causes: o.causes }),
+      ...(o.origins === undefined ? {} : { origins: o.origins }),
+      description: 'AMQP bridge: compute node notifications for oslo.messaging consumers',
+      visibilityTimeout: bridgeVisibilityTimeout(o),
+      maxReceiveCount: o.maxReceiveCount ?? 50,
+    });
+    return new AmqpBridge(this, 'AmqpBridge', {
+      sourceMaps: props.sourceMaps === true,
+      ...(props.logRetention === undefined ? {} : { logRetention: props.logRetention }),
+      ...o,
+      queue: route.queue,
+    });
   }
 
   /**
@@ -862,6 +858,16 @@ export class HypervisorNotifier extends Construct {
 }
 
 /** Throws if the existing table's stream is known not to carry both images. */
+/** The notifier's timeout, refused under MIN_FUNCTION_TIMEOUT_SECONDS (a token passes: it is Lambda's to check). */
+function checkTimeout(timeout: Duration): Duration {
+  if (!timeout.isUnresolved() && timeout.toMilliseconds() < MIN_FUNCTION_TIMEOUT_SECONDS * 1_000) {
+    throw new HypervisorNotifierConfigError(
+      `timeout: ${timeout.toMilliseconds() / 1_000} s is under the ${MIN_FUNCTION_TIMEOUT_SECONDS} s minimum: the notifier keeps back max(1 s, 20 %) of an invocation to answer Lambda, so it would publish nothing`,
+    );
+  }
+  return timeout;
+}
+
 function checkExistingTable(table: dynamodb.ITable, declared: dynamodb.StreamViewType | undefined): void {
   const known = declared ?? streamViewTypeOf(table);
   if (known !== undefined && known !== COMPUTE_NODE_TABLE.streamViewType) {
