@@ -73,13 +73,8 @@ export class DirectoryOnFailureStore implements OnFailureStore {
   }
 
   async mark(key: string): Promise<string | undefined> {
-    try {
-      // The first line; a reason may follow.
-      return (await readFile(this.pathOf(this.marks, key), 'utf8')).split('\n')[0]!.trim();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    // The first line; a reason may follow.
+    return (await this.markLines(key))?.[0]!.trim();
   }
 
   async setMark(key: string, mark: RedriveMark, reason?: string): Promise<void> {
@@ -90,8 +85,13 @@ export class DirectoryOnFailureStore implements OnFailureStore {
 
   /** Why the object was marked, if a reason was given. */
   async reason(key: string): Promise<string | undefined> {
+    return (await this.markLines(key))?.[1] || undefined;
+  }
+
+  /** The lines of the object's mark file (mark, then the reason if one was given); undefined when it has none. */
+  private async markLines(key: string): Promise<string[] | undefined> {
     try {
-      return (await readFile(this.pathOf(this.marks, key), 'utf8')).split('\n')[1] || undefined;
+      return (await readFile(this.pathOf(this.marks, key), 'utf8')).split('\n');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
