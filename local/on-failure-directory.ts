@@ -63,18 +63,13 @@ export class DirectoryOnFailureStore implements OnFailureStore {
     }
   }
 
-  async read(key: string): Promise<string | undefined> {
-    try {
-      return await readFile(this.pathOf(this.objects, key), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+  read(key: string): Promise<string | undefined> {
+    return readIfPresent(this.pathOf(this.objects, key));
   }
 
   async mark(key: string): Promise<string | undefined> {
-    // The first line; a reason may follow.
-    return (await this.markLines(key))?.[0]!.trim();
+    // The first line; a reason may follow (kept for whoever reads the file).
+    return (await readIfPresent(this.pathOf(this.marks, key)))?.split('\n')[0]!.trim();
   }
 
   async setMark(key: string, mark: RedriveMark, reason?: string): Promise<void> {
@@ -82,19 +77,14 @@ export class DirectoryOnFailureStore implements OnFailureStore {
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, mark + '\n' + (reason === undefined ? '' : reason.replace(/\n/g, ' ') + '\n'), 'utf8');
   }
+}
 
-  /** Why the object was marked, if a reason was given. */
-  async reason(key: string): Promise<string | undefined> {
-    return (await this.markLines(key))?.[1] || undefined;
-  }
-
-  /** The lines of the object's mark file (mark, then the reason if one was given); undefined when it has none. */
-  private async markLines(key: string): Promise<string[] | undefined> {
-    try {
-      return (await readFile(this.pathOf(this.marks, key), 'utf8')).split('\n');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+/** The file's text, or undefined when there is no such file. */
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
