@@ -11,17 +11,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkDrift, describeDrift, summarizeDrift } from '../functions/indexer/drift.js';
+import { describeDrift, summarizeDrift } from '../functions/indexer/drift.js';
 import { REFERENCE_INDEXER_READ_FIELDS } from '../functions/indexer/read-fields.js';
-import { RESYNC_RUN_DETAIL_TYPE, SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
+import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
 import { FleetSimulator } from '../local/fleet-simulator.js';
 import { createIndexerTable } from '../local/indexer-table.js';
 import { seededRandom } from '../local/seeded-random.js';
 import { resyncCommand } from '../cli/resync.js';
 import { checkInvariants } from '../test/faults/invariants.js';
 import { observePipeline, type FaultPipeline } from '../test/faults/pipeline-support.js';
-import { describeKinds, LossyIndexer, waitForQuiet } from './lossy-indexer.js';
-import { runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
+import { describeKinds, LossyIndexer, waitForQuiet, withoutRunEvents } from './lossy-indexer.js';
+import { repeatUntilStopped, runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
 
 const WATCHED = [...new Set([...SPEC_WATCHED_FIELDS, ...REFERENCE_INDEXER_READ_FIELDS])];
 const NODES = 200;
@@ -35,13 +35,7 @@ export const gapAndRepair: SoakScenario = {
       const indexerTable = await createIndexerTable(f.pipeline.ddb, 'gap-and-repair-index');
       const indexer = new LossyIndexer(f, indexerTable, random);
       const sim = new FleetSimulator({ client: f.pipeline.ddb, tableName: f.pipeline.tableName, nodes: NODES, seed: o.seed, reportEveryTicks: 2, invalidWriteRate: 0, lifecycleRate: 1 });
-      let feeding = true;
-      const feeder = (async () => {
-        while (feeding) {
-          await indexer.feed();
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      })();
+      const feeder = repeatUntilStopped(() => indexer.feed(), 250);
 
       // The gap: long enough for the fleet's lifecycle (creates, soft deletes, removes) to run,
       // and lossy until the pipeline has delivered every notification of it.
@@ -53,7 +47,7 @@ export const gapAndRepair: SoakScenario = {
       await indexer.feed();
       o.log(`gap and repair: ${gapWrites} writes during the gap (${describeKinds(sim)}), ${indexer.dropped} deliveries dropped, ${indexer.heldBack} held back`);
       // The gap must have left the read model wrong, or the repair proves nothing.
-      const before = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable });
+      const before = await indexer.readModelDrift();
       o.log(`before the repair: ${summarizeDrift(before)}`);
 
       // The repair: one resync while the fleet keeps writing; from here every delivery arrives.
@@ -86,14 +80,13 @@ export const gapAndRepair: SoakScenario = {
       // Drain: the notifier's invariants, then the indexer, then drift.
       const observed = await observePipeline('gap and repair', f, sim.stats.writes, 600_000);
       // The run's control events are not notifications of records: the invariants are about the latter.
-      const observation = { ...observed, delivered: observed.delivered.filter((e) => e['detail-type'] !== RESYNC_RUN_DETAIL_TYPE) };
+      const observation = withoutRunEvents(observed);
       const runEvents = observed.delivered.length - observation.delivered.length;
       // The oracle knows the marker rule itself: each marker record is expected as its run's notification.
       const report = checkInvariants(observation, { watchedFields: WATCHED });
-      feeding = false;
-      await feeder;
+      await feeder.stop();
       await indexer.feed(true);
-      const drift = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable });
+      const drift = await indexer.readModelDrift();
       o.log(summarizeDrift(drift));
       const s = indexer.stats;
       return {

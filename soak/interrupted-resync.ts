@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { checkDrift, describeDrift, summarizeDrift } from '../functions/indexer/drift.js';
+import { describeDrift, summarizeDrift } from '../functions/indexer/drift.js';
 import { ATTR, STATE } from '../functions/indexer/indexer-table.js';
 import { REFERENCE_INDEXER_READ_FIELDS } from '../functions/indexer/read-fields.js';
-import { RESYNC_RUN_DETAIL_TYPE, SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
+import { SPEC_WATCHED_FIELDS } from '../functions/notifier/contract/index.js';
 import { resyncCommand } from '../cli/resync.js';
 import { FleetSimulator } from '../local/fleet-simulator.js';
 import { createIndexerTable } from '../local/indexer-table.js';
@@ -27,8 +27,8 @@ import { seededRandom } from '../local/seeded-random.js';
 import type { DeliveredEvent } from '../local/targets.js';
 import { checkInvariants } from '../test/faults/invariants.js';
 import { fleetProblems, observePipeline, scanTable, type FaultPipeline } from '../test/faults/pipeline-support.js';
-import { describeKinds, LossyIndexer, waitForQuiet } from './lossy-indexer.js';
-import { runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
+import { describeKinds, LossyIndexer, waitForQuiet, withoutRunEvents } from './lossy-indexer.js';
+import { repeatUntilStopped, runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
 
 const WATCHED = [...new Set([...SPEC_WATCHED_FIELDS, ...REFERENCE_INDEXER_READ_FIELDS])];
 const NODES = 200;
@@ -97,13 +97,7 @@ export const interruptedResync: SoakScenario = {
       const indexerTable = await createIndexerTable(f.pipeline.ddb, 'interrupted-resync-index');
       const indexer = new LossyIndexer(f, indexerTable, random);
       const sim = new FleetSimulator({ client: f.pipeline.ddb, tableName: f.pipeline.tableName, nodes: NODES, seed: o.seed + 5, reportEveryTicks: 6, invalidWriteRate: 0.02, lifecycleRate: 1 });
-      let feeding = true;
-      const feeder = (async () => {
-        while (feeding) {
-          await indexer.feed();
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      })();
+      const feeder = repeatUntilStopped(() => indexer.feed(), 250);
       try {
         // The gap: the read model goes wrong (nodes missing, extra, stale), for the run to repair;
         // long enough for deletes whose notifications are lost (nodes for the run to sweep).
@@ -114,7 +108,7 @@ export const interruptedResync: SoakScenario = {
         const gapWrites = sim.stats.writes;
         await waitForQuiet(f);
         await indexer.feed();
-        const before = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable });
+        const before = await indexer.readModelDrift();
         o.log(`interrupted resync: ${gapWrites} writes in the gap; before the run: ${summarizeDrift(before)}`);
 
         // The run: every delivery arrives from here, except the run's notifications of a few nodes.
@@ -182,8 +176,7 @@ export const interruptedResync: SoakScenario = {
         while (Date.now() - afterRun < 3_000) await sim.step();
         await sim.stop();
         const repaired = await repairInvalidItems(f);
-        feeding = false;
-        await feeder;
+        await feeder.stop();
         await waitForQuiet(f);
 
         // Everything has arrived but the held-back notifications: the consumer has seen fewer of the
@@ -228,9 +221,9 @@ export const interruptedResync: SoakScenario = {
         rmSync(dir, { recursive: true, force: true });
 
         const observed = await observePipeline('interrupted resync', f, sim.stats.writes + repaired, 600_000);
-        const observation = { ...observed, delivered: observed.delivered.filter((e) => e['detail-type'] !== RESYNC_RUN_DETAIL_TYPE) };
+        const observation = withoutRunEvents(observed);
         const report = checkInvariants(observation, { watchedFields: WATCHED, imageProblems: fleetProblems });
-        const drift = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable });
+        const drift = await indexer.readModelDrift();
         o.log(summarizeDrift(drift));
         const s = indexer.stats;
         return {
@@ -259,8 +252,7 @@ export const interruptedResync: SoakScenario = {
           ],
         };
       } finally {
-        feeding = false;
-        await feeder.catch(() => {});
+        await feeder.stop().catch(() => {});
         await sim.stop();
       }
     }),

@@ -4,9 +4,12 @@
  * end, as a dead-letter queue redriven late would), afterwards delivering everything shuffled,
  * some twice, except what `holdBack` picks (kept until the end too).
  */
+import { checkDrift, type DriftReport } from '../functions/indexer/drift.js';
 import { createIndexer, type IndexerStats } from '../functions/indexer/indexer.js';
 import type { FleetSimulator } from '../local/fleet-simulator.js';
 import type { DeliveredEvent } from '../local/targets.js';
+import { RESYNC_RUN_DETAIL_TYPE } from '../functions/notifier/contract/index.js';
+import type { Observation } from '../test/faults/invariants.js';
 import type { FaultPipeline } from '../test/faults/pipeline-support.js';
 
 /** Waits until the poller has finished every record it read and the bus has accepted nothing new for a second. */
@@ -20,6 +23,9 @@ export async function waitForQuiet(f: FaultPipeline): Promise<void> {
   }
   throw new Error('the pipeline did not catch up in 10 minutes');
 }
+
+/** The observation without the resync runs' control events: they are not notifications of records, which the invariants are about. */
+export const withoutRunEvents = (o: Observation): Observation => ({ ...o, delivered: o.delivered.filter((e) => e['detail-type'] !== RESYNC_RUN_DETAIL_TYPE) });
 
 export const describeKinds = (sim: FleetSimulator) =>
   Object.entries(sim.stats.byKind)
@@ -86,5 +92,9 @@ export class LossyIndexer {
         records = records.filter((r) => failed.has(r.messageId));
       }
     }
+  }
+  /** Drift between the pipeline's table and this indexer's read model, every field compared exactly. */
+  readModelDrift(): Promise<DriftReport> {
+    return checkDrift(this.f.pipeline.ddb, { tableName: this.f.pipeline.tableName, indexerTableName: this.tableName });
   }
 }

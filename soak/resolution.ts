@@ -16,7 +16,7 @@ import { FleetSimulator } from '../local/fleet-simulator.js';
 import { createIndexerTable } from '../local/indexer-table.js';
 import { createIndexer } from '../functions/indexer/indexer.js';
 import { fleetProblems, type FaultPipeline } from '../test/faults/pipeline-support.js';
-import { finish, runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
+import { finish, repeatUntilStopped, runtimeSummary, withPipeline, type SoakScenario } from './scenario.js';
 import { waitForQuiet } from './lossy-indexer.js';
 
 /** The default stack's watched fields: the spec's nine and what the reference indexer reads (test/infra/watched-fields.test.ts pins the same list). */
@@ -60,13 +60,7 @@ export const resolution: SoakScenario = {
         const feed = indexerOf(f, indexerTable);
         // No invalid writes: an invalid item at the end is drift of another kind (see interrupted-resync).
         const sim = new FleetSimulator({ client: f.pipeline.ddb, tableName: f.pipeline.tableName, nodes: NODES, seed: o.seed + 7, reportEveryTicks: 2, invalidWriteRate: 0, lifecycleRate: 0.5 });
-        let feeding = true;
-        const feeder = (async () => {
-          while (feeding) {
-            await feed();
-            await new Promise((r) => setTimeout(r, 250));
-          }
-        })();
+        const feeder = repeatUntilStopped(feed, 250);
         try {
           const started = Date.now();
           let lastLog = started;
@@ -80,8 +74,7 @@ export const resolution: SoakScenario = {
           await sim.stop();
           await waitForQuiet(f);
           const report = await finish('resolution', f, sim.stats.writes, { watchedFields: WATCHED, fieldResolutions: RESOLUTIONS, imageProblems: fleetProblems });
-          feeding = false;
-          await feeder;
+          await feeder.stop();
           await feed();
           const within = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable, resolutions: RESOLUTIONS });
           const exact = await checkDrift(f.pipeline.ddb, { tableName: f.pipeline.tableName, indexerTableName: indexerTable, resolutions: {} });
@@ -114,8 +107,7 @@ export const resolution: SoakScenario = {
             ],
           };
         } finally {
-          feeding = false;
-          await feeder.catch(() => {});
+          await feeder.stop().catch(() => {});
           await sim.stop();
         }
       },

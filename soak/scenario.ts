@@ -65,3 +65,23 @@ export function crashSometimes(f: () => FaultPipeline | undefined, rate: number,
     if (p !== undefined && random() < rate) p.runtime.crashNextInvocation(1);
   };
 }
+
+/**
+ * Runs `step`, waits `pauseMs`, and again, until `stop` is called; `stop` resolves once the step
+ * in progress has finished (rejects if a step failed) and may be called again.
+ */
+export function repeatUntilStopped(step: () => Promise<void>, pauseMs: number): { stop(): Promise<void> } {
+  let going = true;
+  const loop = (async () => {
+    while (going) {
+      await step();
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  })();
+  return {
+    stop: () => {
+      going = false;
+      return loop;
+    },
+  };
+}
