@@ -3,15 +3,16 @@
  * /aws/lambda/<name>, which Lambda creates itself at the first invocation; and its handler
  * (aws-cdk-lib/custom-resource-handlers, aws-logs/log-retention-handler) creates that same group
  * on every Create and sets a 1-day retention on it, outside the stack either way. So: its logs go
- * to a log group of the stack with the stack's retention (LoggingConfig.LogGroup, as for the
- * bucket-notifications handler), and /aws/lambda/<name> is a log group of the stack too, with the
+ * to a log group of the stack with the stack's retention (infra/singleton-function-logs.ts, as for
+ * the bucket-notifications handler), and /aws/lambda/<name> is a log group of the stack too, with the
  * 1 day the handler would set (no drift), created before any LogRetention runs: the handler's
  * CreateLogGroup then finds it and moves on (it ignores ResourceAlreadyExistsException).
  */
-import { ArnFormat, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { acknowledge } from './secure-resources.js';
+import { ownSingletonFunctionLogs } from './singleton-function-logs.js';
 
 /** CDK's construct id of the function (aws-cdk-lib/aws-logs, LogRetention). */
 const PROVIDER_ID = 'LogRetentionaae0aa3c5b4d4f87b02d85b201efdd8a';
@@ -35,14 +36,12 @@ export function logGroupArns(stack: Stack, logGroupName: string): string[] {
  */
 export function ownLogRetentionProviderLogs(retention: logs.LogRetention, role: iam.Role, logRetention: logs.RetentionDays): void {
   const stack = Stack.of(retention);
-  const fn = stack.node.tryFindChild(PROVIDER_ID)?.node.tryFindChild('Resource');
-  if (!(fn instanceof CfnResource)) throw new Error(`ownLogRetentionProviderLogs: CDK's log-retention function (${PROVIDER_ID}/Resource) not found; has aws-cdk-lib changed its id?`);
-  const existing = stack.node.tryFindChild(`${PROVIDER_ID}Logs`) as logs.LogGroup | undefined;
-  const logsGroup = existing ?? new logs.LogGroup(stack, `${PROVIDER_ID}Logs`, { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+  const owned = ownSingletonFunctionLogs(stack, PROVIDER_ID, logRetention);
+  if (owned === undefined) throw new Error(`ownLogRetentionProviderLogs: CDK's log-retention function (${PROVIDER_ID}/Resource) not found; has aws-cdk-lib changed its id?`);
+  const { fn, group: logsGroup } = owned;
   const defaultGroup =
     (stack.node.tryFindChild(`${PROVIDER_ID}DefaultLogs`) as logs.LogGroup | undefined) ??
     new logs.LogGroup(stack, `${PROVIDER_ID}DefaultLogs`, { logGroupName: `/aws/lambda/${fn.ref}`, retention: HANDLER_OWN_GROUP_RETENTION, removalPolicy: RemovalPolicy.DESTROY });
-  if (existing === undefined) fn.addPropertyOverride('LoggingConfig.LogGroup', logsGroup.logGroupName);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logsGroup.logGroupArn] }));
   // What the handler does to /aws/lambda/<its name> on every Create (see the file's comment).
   role.addToPrincipalPolicy(
