@@ -85,6 +85,7 @@ export function createNotificationBuilder(
     .filter((f) => config.watchedFields.includes(f.name as never));
   // The other payload fields: read only to tell whether a suppressed update's old image was invalid.
   const unwatched = nodeFields.filter((f) => !watched.some((w) => w.name === f.name));
+  const deleteFields = compileFields(ComputeNodeDeletePayload);
   const hostCodec = nodeFields.find((f) => f.name === 'host')!;
   const fallbackPublisher = novaJsonString(PUBLISHER_PREFIX + config.publisherHostFallback);
   if (fallbackPublisher === undefined) throw new ConfigurationError('PUBLISHER_HOST_FALLBACK: must be valid Unicode text');
@@ -201,6 +202,17 @@ export function createNotificationBuilder(
     return encoded.ok && !encoded.fields.some(beyond64Bits);
   }
 
+  /**
+   * Whether an update of a soft-deleted node puts right a delete that was quarantined: the old
+   * image's delete was not published and the new one's would be. Only a differing delete
+   * attribute can tell them apart, so most such updates decode nothing.
+   */
+  function deleteRepaired(oldImage: Image, newImage: Image): boolean {
+    let differs = false;
+    for (let i = 0; i < deleteFields.length && !differs; i++) differs = !sameAttribute(oldImage[deleteFields[i]!.attribute], newImage[deleteFields[i]!.attribute]);
+    return differs && !deleteNotifiable(oldImage) && deleteNotifiable(newImage);
+  }
+
   function requireImage(record: StreamRecord, which: 'NewImage' | 'OldImage'): Image | FieldIssue {
     const image = record.dynamodb[which];
     if (image !== undefined) return image;
@@ -250,7 +262,7 @@ export function createNotificationBuilder(
           if (!now) return create(record, newImage as Image, 'undelete');
           // A soft delete whose delete payload (id, uuid) was invalid was quarantined, not notified:
           // consumers still hold the node live, so the write that makes it valid sends the delete.
-          if (!deleteNotifiable(oldImage as Image) && deleteNotifiable(newImage as Image)) return remove(record, newImage as Image, 'soft_delete');
+          if (deleteRepaired(oldImage as Image, newImage as Image)) return remove(record, newImage as Image, 'soft_delete');
           return { kind: 'ignored', reason: 'node is soft-deleted' };
         }
         if (now) return remove(record, newImage as Image, 'soft_delete');
