@@ -119,7 +119,7 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
   };
   const problems: BatchOutcome['problems'] = [];
   const eventTypes: EventType[] = [];
-  // Record index → the heartbeat's written time (NaN without one); a heartbeat is no EventType.
+  // Record index → the heartbeat's written time (NaN without one); a heartbeat has no eventTypes entry.
   const heartbeats = new Map<number, number>();
   const toQuarantine: QuarantineItem[] = [];
   const failed = new Map<number, string>();
@@ -192,12 +192,13 @@ export async function processBatch(records: readonly unknown[], deps: BatchDeps)
   // The lag ends when the batch's requests are answered: at most the batch's own sending time late.
   const answeredAt = heartbeats.size === 0 ? 0 : (deps.now ?? Date.now)();
   for (const key of published.published) {
-    const writtenAt = heartbeats.get(key);
-    if (writtenAt === undefined) stats.sent[eventTypes[key]!]++;
-    else stats.heartbeats++;
+    const eventType = eventTypes[key];
+    if (eventType !== undefined) stats.sent[eventType]++;
   }
   for (const [key, writtenAt] of heartbeats) {
-    if (!Number.isNaN(writtenAt) && published.published.has(key)) stats.heartbeatLagsMs.push(answeredAt - writtenAt);
+    if (!published.published.has(key)) continue;
+    stats.heartbeats++;
+    if (!Number.isNaN(writtenAt)) stats.heartbeatLagsMs.push(answeredAt - writtenAt);
   }
   for (const [key, why] of published.unsent) failed.set(key, `not published: ${why}`);
   const refused: QuarantineItem[] = [];
