@@ -120,7 +120,7 @@ interface PublishChannel {
 }
 
 /** Channels open at once in {@link BrokerPublisher.publishEach} (RabbitMQ allows 2047 per connection by default). */
-export const CHANNELS_AT_ONCE = 32;
+const CHANNELS_AT_ONCE = 32;
 
 const returnKey = (exchange: string, routingKey: string, messageId: unknown) => `${exchange}\n${routingKey}\n${String(messageId)}`;
 

@@ -11,7 +11,7 @@ import { ATTR, NODE_PARTITION_KEY } from './indexer-table.js';
 import type { HeartbeatMessage } from './notification.js';
 
 /** `state` of the heartbeat record (nodes are `live` or `deleted`). */
-export const HEARTBEAT_STATE = 'heartbeat';
+const HEARTBEAT_STATE = 'heartbeat';
 
 const A = { writtenAt: 'heartbeat_written_at', handledAt: 'heartbeat_handled_at', appliedAt: 'heartbeat_applied_at', epoch: 'heartbeat_epoch', sequence: 'heartbeat_sequence' } as const;
 

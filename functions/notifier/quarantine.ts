@@ -55,12 +55,12 @@ const POINTER_ERROR_CHARS = 4096;
  * JSON.stringify already escapes control characters and lone surrogates; U+FFFE and U+FFFF it
  * leaves as they are, and they can occur only inside a string, where the escape means the same.
  */
-export function sqsJson(value: unknown): string {
+function sqsJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\uFFFE\uFFFF]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** The pointer message for a stored one: what `quarantine summary` counts by stays readable in the queue. */
-export function claimCheckedMessage(message: QuarantineMessage, pointer: ClaimCheckPointer): ClaimCheckedMessage {
+function claimCheckedMessage(message: QuarantineMessage, pointer: ClaimCheckPointer): ClaimCheckedMessage {
   const { record: _record, issues, error, ...rest } = message;
   return {
     ...rest,

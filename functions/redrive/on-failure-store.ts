@@ -38,7 +38,7 @@ export const REDRIVE_REASON_TAG = 'redrive-reason';
  * `+ - = . _ : / @` (S3 user guide, object-tagging; tag restrictions); anything else becomes a
  * space, and a longer text is cut.
  */
-export function tagValue(text: string): string {
+function tagValue(text: string): string {
   const allowed = text.replace(/[^\p{L}\p{N}\s+\-=._:/@]/gu, ' ').replace(/\s+/g, ' ').trim();
   return [...allowed].slice(0, 256).join('');
 }
