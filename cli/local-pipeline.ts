@@ -10,6 +10,9 @@ import { INDEXER_ENV } from '../functions/indexer/indexer.js';
 import { RESYNC_ENV } from '../functions/resync/config.js';
 import { DEFAULT_RUN_DIRECTORY } from '../local/run-directory.js';
 import { readPipelineInfo, type PipelineInfo } from '../local/pipeline-info.js';
+import type { CliIo } from './cli-io.js';
+import { USAGE_ERROR } from './command-args.js';
+import { errorLine } from './error-line.js';
 
 /** The flag, as users type it. */
 export const LOCAL_FLAG = '--local';
@@ -80,4 +83,26 @@ export function resolveLocal(
   const rest = end < 0 ? [] : args.slice(end);
   const info = readPipelineInfo(runDirectory);
   return { args: [...flags, ...localFlags(command, flags, info), ...rest], env: localEnv(info, env) };
+}
+
+/**
+ * Runs a command from its entry point: `--local` resolved into the process's environment (the
+ * SDK reads credentials and region from it too), and whatever it throws as one line
+ * (`<name>: ...`) on stderr with a non-zero status, never a stack trace: {@link USAGE_ERROR}
+ * when no `npm start` runs for `--local`, 1 otherwise.
+ */
+export async function runResolvingLocal(
+  name: string,
+  args: readonly string[],
+  io: Pick<CliIo, 'stderr'>,
+  run: (args: string[], env: Record<string, string | undefined>) => Promise<number>,
+): Promise<number> {
+  try {
+    const resolved = resolveLocal(name, args, process.env);
+    if (resolved.env !== process.env) Object.assign(process.env, resolved.env);
+    return await run(resolved.args, process.env);
+  } catch (error) {
+    io.stderr(`${name}: ${errorLine(error)}\n`);
+    return (error as Error | undefined)?.name === 'NoLocalPipelineError' ? USAGE_ERROR : 1;
+  }
 }

@@ -7,8 +7,7 @@
 import '../local/quiet-warnings.js';
 import { processIo } from './cli-io.js';
 import { driftCommand } from './drift.js';
-import { errorLine } from './error-line.js';
-import { LOCAL_FLAG_USAGE, resolveLocal } from './local-pipeline.js';
+import { LOCAL_FLAG_USAGE, runResolvingLocal } from './local-pipeline.js';
 import { quarantineCommand } from './quarantine.js';
 import { queryCommand } from './query.js';
 import { redriveCommand } from './redrive.js';
@@ -70,15 +69,7 @@ async function main(argv: string[]): Promise<number> {
     processIo.stderr(`unknown command '${name}': npm run --silent cli -- --help lists the commands\n`);
     return USAGE_ERROR;
   }
-  try {
-    const { args, env } = resolveLocal(name, rest, process.env);
-    // The SDK reads credentials and region from the process's environment too.
-    if (env !== process.env) Object.assign(process.env, env);
-    return await command.run(args, process.env);
-  } catch (error) {
-    processIo.stderr(`${name}: ${errorLine(error)}\n`);
-    return (error as Error | undefined)?.name === 'NoLocalPipelineError' ? USAGE_ERROR : 1;
-  }
+  return runResolvingLocal(name, rest, processIo, (args, env) => command.run(args, env));
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -5,8 +5,7 @@
  */
 import '../local/quiet-warnings.js';
 import { processIo } from '../cli/cli-io.js';
-import { errorLine } from '../cli/error-line.js';
-import { resolveLocal } from '../cli/local-pipeline.js';
+import { runResolvingLocal } from '../cli/local-pipeline.js';
 import { smokeCommand } from './smoke-command.js';
 
 // A reader gone (a closed terminal, a dropped SSH session): what is printed is lost, and the
@@ -31,13 +30,5 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-try {
-  // --local: the table, bus and endpoints of a running npm start (.local/pipeline.json).
-  const { args, env } = resolveLocal('smoke', process.argv.slice(2), process.env);
-  if (env !== process.env) Object.assign(process.env, env);
-  process.exitCode = await smokeCommand(args, processIo, process.env, { signal: abort.signal });
-} catch (error) {
-  // No stack trace reaches a user: one line, and a non-zero exit.
-  process.stderr.write(`smoke: ${errorLine(error)}\n`);
-  process.exitCode = (error as Error | undefined)?.name === 'NoLocalPipelineError' ? 2 : 1;
-}
+// --local: the table, bus and endpoints of a running npm start (.local/pipeline.json); any error as one line.
+process.exitCode = await runResolvingLocal('smoke', process.argv.slice(2), processIo, (args, env) => smokeCommand(args, processIo, env, { signal: abort.signal }));
