@@ -22,7 +22,7 @@ export function usageError(io: CliIo, usage: string, why?: string): number {
  * parseArgs' complaint as one line with a pointer to the command's `--help`: without Node's
  * advice on positionals that start with '-', which is not what a mistyped flag needs.
  */
-export function flagErrorLine(usage: string, message: string): string {
+function flagErrorLine(usage: string, message: string): string {
   const command = /^usage: (npm run \S+ --|\S+)/.exec(usage)?.[1] ?? 'the command';
   const complaint = message.split(/\. (To specify|This command)/)[0]!.replace(/\.$/, '');
   const help = command.startsWith('npm run') ? `${command} --help` : `npm run cli -- ${command} --help`;

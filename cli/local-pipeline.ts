@@ -24,7 +24,7 @@ export const LOCAL_RUN_DIR_ENV = 'LOCAL_RUN_DIR';
 export const LOCAL_FLAG_USAGE = `--local: use the pipeline a running \`npm start\` serves (${DEFAULT_RUN_DIRECTORY}/pipeline.json, or ${LOCAL_RUN_DIR_ENV}/pipeline.json): no endpoint, table, queue or bus to set`;
 
 /** Whether the arguments ask for `--local` (before a `--`, which ends the flags). */
-export function hasLocalFlag(args: readonly string[]): boolean {
+function hasLocalFlag(args: readonly string[]): boolean {
   const end = args.indexOf('--');
   return (end < 0 ? args : args.slice(0, end)).includes(LOCAL_FLAG);
 }

@@ -42,7 +42,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** The top-level usage: every command with its one line. */
-export function commandList(): string {
+function commandList(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   return [
     'usage: npm run --silent cli -- COMMAND [--help] ...',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DEFAULT_RUN_DIRECTORY } from '../local/run-directory.js';
 
 /** The directory of resync checkpoints. */
-export const RESYNC_STATE_DIRECTORY = join(DEFAULT_RUN_DIRECTORY, 'resync');
+const RESYNC_STATE_DIRECTORY = join(DEFAULT_RUN_DIRECTORY, 'resync');
 
 /** A name safe in a file name on every system. */
 const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, '_');

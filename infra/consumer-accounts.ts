@@ -69,7 +69,7 @@ export class ConsumerAccountsError extends Error {
 }
 
 /** The `Principal` and principal `Condition` of the statements, checked. */
-export function consumerPrincipal(options: ConsumerAccountsOptions, ownAccount: string | undefined, partition: string): { principal: { AWS: string | string[] }; orgCondition?: Record<string, string> } {
+function consumerPrincipal(options: ConsumerAccountsOptions, ownAccount: string | undefined, partition: string): { principal: { AWS: string | string[] }; orgCondition?: Record<string, string> } {
   const accounts = [...new Set(options.consumerAccounts ?? [])].sort();
   for (const a of accounts) {
     if (!/^\d{12}$/.test(a)) throw new ConsumerAccountsError(`consumerAccounts: '${a}' is not a 12-digit account id`);
