@@ -35,7 +35,10 @@ class Consumer {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const connection = await amqp.connect(this.url);
+        // A connect or a connection that a restart leaves half-open would otherwise wait for
+        // ever (amqplib sends no heartbeats unless asked): on a busy machine the reader then
+        // stopped reading while the messages waited in the durable queue.
+        const connection = await amqp.connect(`${this.url}?heartbeat=5`, { timeout: 5_000 });
         this.connection = connection;
         const ended = new Promise<void>((resolve) => {
           connection.once('close', () => resolve());
@@ -72,6 +75,22 @@ class Consumer {
     this.stopped = true;
     await this.connection?.close().catch(() => {});
     await this.loop;
+  }
+}
+
+/** Takes every message left in the queue (none when it does not exist): what a reader that stopped reading would have found. */
+async function drainQueue(broker: RabbitMq): Promise<string[]> {
+  const connection = await amqp.connect(broker.url, { timeout: 5_000 });
+  try {
+    const channel = await connection.createChannel();
+    channel.on('error', () => {});
+    const ids: string[] = [];
+    for (let m = await channel.get(QUEUE, { noAck: true }); m !== false; m = await channel.get(QUEUE, { noAck: true })) ids.push(String(m.properties.messageId));
+    return ids;
+  } catch {
+    return []; // no queue: nothing waits in it
+  } finally {
+    await connection.close().catch(() => {});
   }
 }
 
@@ -138,8 +157,12 @@ export const amqpBroker: SoakScenario = {
           await waitUntil(() => bridge.stats.waiting === 0 && routed().every((id) => consumer.received.has(id)), `the consumer to receive every notification of the route (${bridge.stats.waiting} waiting, last error ${bridge.stats.lastError ?? 'none'})`, 120_000).catch(() => {});
           watching = false;
           await watch;
+          await consumer.stop();
+          // Waiting in the queue is not lost (the broker confirmed it durable; a reader gets it):
+          // counted apart, so that a reader the machine starved is not taken for the bridge losing.
+          const leftInQueue = new Set(await drainQueue(broker));
           const ids = routed();
-          const missing = ids.filter((id) => !consumer.received.has(id));
+          const missing = ids.filter((id) => !consumer.received.has(id) && !leftInQueue.has(id));
           const published = Object.values(bridge.stats.published).reduce((a, b) => a + b, 0);
           const duplicates = [...consumer.received.values()].reduce((a, n) => a + n - 1, 0);
           return {
@@ -154,7 +177,9 @@ export const amqpBroker: SoakScenario = {
               ],
             },
             faults: `broker ${faults.join(', ')}; bridge publish attempts failed and retried ${bridge.stats.failedAttempts}, consumer reconnects ${consumer.reconnects}; ${runtimeSummary(f)}`,
-            notes: [`${ids.length} notifications routed to the bridge, ${published} confirmed by the broker (each once per successful publish), ${consumer.received.size} distinct received by the consumer (${duplicates} again)`],
+            notes: [
+              `${ids.length} notifications routed to the bridge, ${published} confirmed by the broker (each once per successful publish), ${consumer.received.size} distinct received by the consumer (${duplicates} again), ${leftInQueue.size} still waiting in the queue at the end`,
+            ],
           };
         } finally {
           await bridge.stop().catch(() => {});
